@@ -1,0 +1,886 @@
+//! Attribution: which changes each deployment shipped, which deployments failed and why, which
+//! deployment each incident belongs to, and how each failure was recovered.
+//!
+//! Everything the metrics report is derived here once, over all deployments and incidents, so that
+//! time windows only select from the result. A failure revealed after a window closes (a rollback
+//! next week) still marks the deployment inside the window as failed.
+//!
+//! ## Chains and shipped changes
+//! A *chain* is the successful deployments of one service to one environment, ordered by finish time
+//! (ties by id, so tags with equal times are ordered by name). The changes newly shipped by deployment
+//! `k` are the commits reachable from its sha that no earlier deployment of the chain reached. One
+//! depth-first walk per deployment, stopping at commits already marked, visits every commit at most
+//! once per chain: O(commits + deployments). The first deployment of a chain is its *baseline*: the
+//! history it reaches existed before shiplog could see deployments, so its changes are kept out of
+//! lead time and only counted.
+//!
+//! Worked example, one chain: commits `a ← b ← c ← d` (each the parent of the next), deployments
+//! `D1 → b`, `D2 → d`, `D3 → c`. `D1` reaches `{a, b}` (baseline). `D2` newly ships `{c, d}`. `D3`
+//! ships nothing new, and `c` is a strict ancestor of `d`, so `D3` rolled `D2` back: `D2` failed
+//! (recovered at `D3`'s finish) and `D3` is unplanned rework.
+
+use std::collections::HashMap;
+
+use jiff::{SignedDuration, Timestamp};
+use serde::Serialize;
+
+use crate::event::{Deployment, DeploymentStatus, Incident};
+use crate::graph::{CommitGraph, CommitIdx};
+use crate::names::{DeploymentId, Environment, ServiceName, Sha};
+
+/// Options of the attribution rules.
+#[derive(Debug, Clone, Copy)]
+pub struct AttributionOptions {
+    /// An incident with no explicit deployment or sha is attributed to the latest successful
+    /// deployment of its service and environment that finished at most this long before it opened.
+    pub incident_window: SignedDuration,
+    /// Leave out deployments whose commit the history does not contain, instead of failing.
+    pub skip_unknown: bool,
+}
+
+impl Default for AttributionOptions {
+    fn default() -> Self {
+        Self {
+            incident_window: SignedDuration::from_hours(24),
+            skip_unknown: false,
+        }
+    }
+}
+
+/// Deployments whose commit is not in the history.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{} deployment(s) name a commit the repository does not have: {}", .0.len(), list_unknown(.0))]
+pub struct UnknownCommits(pub Vec<(DeploymentId, Sha)>);
+
+fn list_unknown(unknown: &[(DeploymentId, Sha)]) -> String {
+    let mut text: Vec<String> = unknown
+        .iter()
+        .take(5)
+        .map(|(id, sha)| format!("{id} ({})", sha.short(12)))
+        .collect();
+    if unknown.len() > 5 {
+        text.push(format!("and {} more", unknown.len() - 5));
+    }
+    text.join(", ")
+}
+
+/// Why a deployment counts as failed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum FailureReason {
+    /// An incident was attributed to it.
+    Incident {
+        /// The incident (index into [`DeliveryModel::incidents`]).
+        incident: usize,
+    },
+    /// The next deployment of its chain went back to a strict ancestor of its commit.
+    RolledBack {
+        /// The deployment that rolled it back.
+        by: usize,
+    },
+    /// A later deployment of its chain shipped a revert of one of its changes.
+    Reverted {
+        /// The change reverted.
+        change: Sha,
+        /// The commit that reverts it.
+        revert: Sha,
+        /// The deployment that shipped the revert.
+        by: usize,
+    },
+}
+
+/// Why a deployment counts as unplanned (rework).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum UnplannedReason {
+    /// Recorded as unplanned.
+    Declared,
+    /// It rolled back the previous deployment of its chain.
+    Rollback {
+        /// The deployment rolled back.
+        of: usize,
+    },
+    /// It shipped a revert of a change an earlier deployment shipped.
+    ShipsRevert {
+        /// The revert commit.
+        revert: Sha,
+        /// The change it reverts.
+        change: Sha,
+        /// The deployment that shipped the change.
+        of: usize,
+    },
+}
+
+/// How a failed deployment was recovered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RecoveryKind {
+    /// Its incidents were all resolved.
+    IncidentsResolved,
+    /// A rollback deployment finished.
+    Rollback,
+    /// A deployment shipping a revert finished.
+    Revert,
+}
+
+/// The recovery of a failed deployment: the earliest of its candidate ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Recovery {
+    /// When service was restored.
+    pub at: Timestamp,
+    /// Which rule gave that time.
+    pub kind: RecoveryKind,
+    /// From the failed deployment's finish to `at` (negative only for inconsistent records, which
+    /// the metrics leave out and count).
+    pub duration: SignedDuration,
+}
+
+/// A deployment with everything attribution learned about it.
+#[derive(Debug, Clone)]
+pub struct AnalyzedDeployment {
+    /// The record.
+    pub deployment: Deployment,
+    /// Its commit in the graph; `None` when it was skipped as unknown.
+    pub commit: Option<CommitIdx>,
+    /// Its position in its chain (0 = baseline); `None` when not in a chain (failed status or
+    /// unknown commit).
+    pub chain_position: Option<usize>,
+    /// Range of [`DeliveryModel::changes`] this deployment newly shipped.
+    pub shipped: std::ops::Range<usize>,
+    /// Why it failed; empty when it did not.
+    pub failures: Vec<FailureReason>,
+    /// Why it is rework; empty when planned.
+    pub unplanned: Vec<UnplannedReason>,
+    /// How it recovered, when it failed and recovered.
+    pub recovery: Option<Recovery>,
+}
+
+impl AnalyzedDeployment {
+    /// A successful deployment in a chain, i.e. one the metrics count.
+    pub fn counts(&self) -> bool {
+        self.chain_position.is_some()
+    }
+
+    /// The baseline (first) deployment of its chain.
+    pub fn is_baseline(&self) -> bool {
+        self.chain_position == Some(0)
+    }
+
+    /// Whether it failed.
+    pub fn failed(&self) -> bool {
+        !self.failures.is_empty()
+    }
+}
+
+/// One commit newly shipped by one deployment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ShippedChange {
+    /// The commit.
+    pub commit: CommitIdx,
+    /// The deployment (index into [`DeliveryModel::deployments`]) that first shipped it in its chain.
+    pub deployment: u32,
+}
+
+/// Which rule attributed an incident.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "rule", rename_all = "kebab-case")]
+pub enum IncidentAttribution {
+    /// The record named the deployment.
+    ExplicitDeployment {
+        /// The deployment (index).
+        deployment: usize,
+    },
+    /// The record named a commit; the first deployment that shipped it.
+    Sha {
+        /// The deployment (index).
+        deployment: usize,
+    },
+    /// The latest deployment that finished within the attribution window before it opened.
+    TimeWindow {
+        /// The deployment (index).
+        deployment: usize,
+    },
+    /// Nothing matched.
+    Unattributed {
+        /// Why not.
+        reason: UnattributedReason,
+    },
+}
+
+impl IncidentAttribution {
+    /// The deployment it is attributed to, if any.
+    pub fn deployment(&self) -> Option<usize> {
+        match *self {
+            Self::ExplicitDeployment { deployment }
+            | Self::Sha { deployment }
+            | Self::TimeWindow { deployment } => Some(deployment),
+            Self::Unattributed { .. } => None,
+        }
+    }
+}
+
+/// Why an incident is attributed to no deployment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "why", rename_all = "kebab-case")]
+pub enum UnattributedReason {
+    /// Its `deployment_id` names no known deployment.
+    UnknownDeployment {
+        /// The id given.
+        id: DeploymentId,
+    },
+    /// Its `deployment_id` names a deployment that did not succeed or was skipped.
+    DeploymentNotCounted {
+        /// The id given.
+        id: DeploymentId,
+    },
+    /// Its `sha` is not in the history.
+    UnknownSha {
+        /// The sha given.
+        sha: Sha,
+    },
+    /// No deployment of its service and environment shipped its `sha`.
+    ShaNotShipped {
+        /// The sha given.
+        sha: Sha,
+    },
+    /// No deployment of its service and environment finished within the window before it opened.
+    NoDeploymentInWindow,
+}
+
+/// An incident with its attribution.
+#[derive(Debug, Clone)]
+pub struct AnalyzedIncident {
+    /// The record.
+    pub incident: Incident,
+    /// Which deployment it belongs to, and by which rule.
+    pub attribution: IncidentAttribution,
+}
+
+/// The result of attribution over all deployments and incidents.
+#[derive(Debug, Clone, Default)]
+pub struct DeliveryModel {
+    /// Every deployment, ordered by finish time then id.
+    pub deployments: Vec<AnalyzedDeployment>,
+    /// Every newly shipped change, grouped by deployment in the order of `deployments`.
+    pub changes: Vec<ShippedChange>,
+    /// Every incident, ordered by opening time then id.
+    pub incidents: Vec<AnalyzedIncident>,
+    /// Deployments left out because their commit is unknown (only with `skip_unknown`).
+    pub skipped_unknown: Vec<(DeploymentId, Sha)>,
+}
+
+impl DeliveryModel {
+    /// Index of the deployment with this id.
+    pub fn deployment_index(&self, id: &DeploymentId) -> Option<usize> {
+        self.deployments.iter().position(|d| &d.deployment.id == id)
+    }
+
+    /// The changes newly shipped by deployment `index`.
+    pub fn shipped_by(&self, index: usize) -> &[ShippedChange] {
+        &self.changes[self.deployments[index].shipped.clone()]
+    }
+}
+
+const UNMARKED: u32 = u32::MAX;
+
+/// Runs attribution. See the module docs for the rules.
+pub fn attribute(
+    graph: &CommitGraph,
+    deployments: Vec<Deployment>,
+    incidents: Vec<Incident>,
+    options: AttributionOptions,
+) -> Result<DeliveryModel, UnknownCommits> {
+    let mut deployments = deployments;
+    deployments.sort_by(|a, b| (a.finished_at, &a.id).cmp(&(b.finished_at, &b.id)));
+    let mut incidents = incidents;
+    incidents.sort_by(|a, b| (a.opened_at, &a.id).cmp(&(b.opened_at, &b.id)));
+
+    let mut unknown = Vec::new();
+    let mut model = DeliveryModel {
+        deployments: Vec::with_capacity(deployments.len()),
+        ..DeliveryModel::default()
+    };
+    for deployment in deployments {
+        let commit = graph.find(&deployment.sha);
+        if commit.is_none() && deployment.status == DeploymentStatus::Success {
+            unknown.push((deployment.id.clone(), deployment.sha));
+        }
+        let unplanned = if deployment.unplanned {
+            vec![UnplannedReason::Declared]
+        } else {
+            Vec::new()
+        };
+        model.deployments.push(AnalyzedDeployment {
+            deployment,
+            commit,
+            chain_position: None,
+            shipped: 0..0,
+            failures: Vec::new(),
+            unplanned,
+            recovery: None,
+        });
+    }
+    if !unknown.is_empty() && !options.skip_unknown {
+        return Err(UnknownCommits(unknown));
+    }
+    model.skipped_unknown = unknown;
+
+    // Chains, in deployment order.
+    let mut chains: HashMap<(ServiceName, Environment), Vec<usize>> = HashMap::new();
+    for (i, d) in model.deployments.iter().enumerate() {
+        if d.deployment.status == DeploymentStatus::Success && d.commit.is_some() {
+            chains
+                .entry((
+                    d.deployment.service.clone(),
+                    d.deployment.environment.clone(),
+                ))
+                .or_default()
+                .push(i);
+        }
+    }
+    let mut chains: Vec<((ServiceName, Environment), Vec<usize>)> = chains.into_iter().collect();
+    chains.sort_by(|a, b| a.0.cmp(&b.0));
+
+    // Incidents grouped by chain key for the sha and time-window rules.
+    let mut incident_attr: Vec<Option<IncidentAttribution>> = vec![None; incidents.len()];
+    let by_id: HashMap<&DeploymentId, usize> = model
+        .deployments
+        .iter()
+        .enumerate()
+        .map(|(i, d)| (&d.deployment.id, i))
+        .collect();
+    for (k, incident) in incidents.iter().enumerate() {
+        if let Some(id) = &incident.deployment_id {
+            incident_attr[k] = Some(match by_id.get(id) {
+                Some(&i)
+                    if model.deployments[i].deployment.status == DeploymentStatus::Success
+                        && model.deployments[i].commit.is_some() =>
+                {
+                    IncidentAttribution::ExplicitDeployment { deployment: i }
+                }
+                Some(_) => IncidentAttribution::Unattributed {
+                    reason: UnattributedReason::DeploymentNotCounted { id: id.clone() },
+                },
+                None => IncidentAttribution::Unattributed {
+                    reason: UnattributedReason::UnknownDeployment { id: id.clone() },
+                },
+            });
+        }
+    }
+    drop(by_id);
+
+    let mut mark = vec![UNMARKED; graph.len()];
+    let mut stack: Vec<CommitIdx> = Vec::new();
+    // Shipped changes are collected per deployment, then laid out in deployment order.
+    let mut shipped_lists: Vec<Vec<CommitIdx>> = vec![Vec::new(); model.deployments.len()];
+
+    for ((service, environment), chain) in &chains {
+        // 1. Newly shipped changes, one walk per deployment.
+        for (position, &d) in chain.iter().enumerate() {
+            model.deployments[d].chain_position = Some(position);
+            let Some(tip) = model.deployments[d].commit else {
+                continue;
+            };
+            let list = &mut shipped_lists[d];
+            if mark[tip as usize] == UNMARKED {
+                mark[tip as usize] = d as u32;
+                stack.push(tip);
+                while let Some(c) = stack.pop() {
+                    list.push(c);
+                    for &p in graph.parents(c) {
+                        if mark[p as usize] == UNMARKED {
+                            mark[p as usize] = d as u32;
+                            stack.push(p);
+                        }
+                    }
+                }
+            }
+        }
+
+        // 2. Rollbacks: the next deployment went back to a strict ancestor.
+        for pair in chain.windows(2) {
+            let (prev, next) = (pair[0], pair[1]);
+            let (Some(prev_commit), Some(next_commit)) = (
+                model.deployments[prev].commit,
+                model.deployments[next].commit,
+            ) else {
+                continue;
+            };
+            if shipped_lists[next].is_empty() && graph.is_strict_ancestor(next_commit, prev_commit)
+            {
+                model.deployments[prev]
+                    .failures
+                    .push(FailureReason::RolledBack { by: next });
+                model.deployments[next]
+                    .unplanned
+                    .push(UnplannedReason::Rollback { of: prev });
+            }
+        }
+
+        // 3. Reverts shipped by a later deployment of the chain.
+        for &m in chain {
+            let m_position = model.deployments[m].chain_position;
+            for &c in &shipped_lists[m] {
+                for reverted in graph.reverts_of(c) {
+                    let Some(target) = graph.find(&reverted) else {
+                        continue;
+                    };
+                    let j = mark[target as usize];
+                    if j == UNMARKED {
+                        continue;
+                    }
+                    let j = j as usize;
+                    if model.deployments[j].chain_position < m_position {
+                        let revert = graph.sha(c);
+                        model.deployments[j].failures.push(FailureReason::Reverted {
+                            change: reverted,
+                            revert,
+                            by: m,
+                        });
+                        model.deployments[m]
+                            .unplanned
+                            .push(UnplannedReason::ShipsRevert {
+                                revert,
+                                change: reverted,
+                                of: j,
+                            });
+                    }
+                }
+            }
+        }
+
+        // 4. Incidents of this service and environment by sha, then by time window.
+        for (k, incident) in incidents.iter().enumerate() {
+            if incident_attr[k].is_some()
+                || &incident.service != service
+                || &incident.environment != environment
+            {
+                continue;
+            }
+            let attribution = if let Some(sha) = incident.sha {
+                match graph.find(&sha) {
+                    None => IncidentAttribution::Unattributed {
+                        reason: UnattributedReason::UnknownSha { sha },
+                    },
+                    Some(t) if mark[t as usize] != UNMARKED => IncidentAttribution::Sha {
+                        deployment: mark[t as usize] as usize,
+                    },
+                    Some(_) => IncidentAttribution::Unattributed {
+                        reason: UnattributedReason::ShaNotShipped { sha },
+                    },
+                }
+            } else {
+                latest_before(&model, chain, incident.opened_at, options.incident_window)
+                    .map(|deployment| IncidentAttribution::TimeWindow { deployment })
+                    .unwrap_or(IncidentAttribution::Unattributed {
+                        reason: UnattributedReason::NoDeploymentInWindow,
+                    })
+            };
+            incident_attr[k] = Some(attribution);
+        }
+
+        // Reset the marks this chain set, so the next chain starts clean.
+        for &d in chain {
+            for &c in &shipped_lists[d] {
+                mark[c as usize] = UNMARKED;
+            }
+        }
+    }
+
+    // Incidents whose service and environment have no chain at all.
+    model.incidents = incidents
+        .into_iter()
+        .zip(incident_attr)
+        .map(|(incident, attribution)| {
+            let attribution = attribution.unwrap_or_else(|| IncidentAttribution::Unattributed {
+                reason: match incident.sha {
+                    Some(sha) if graph.find(&sha).is_none() => {
+                        UnattributedReason::UnknownSha { sha }
+                    }
+                    Some(sha) => UnattributedReason::ShaNotShipped { sha },
+                    None => UnattributedReason::NoDeploymentInWindow,
+                },
+            });
+            AnalyzedIncident {
+                incident,
+                attribution,
+            }
+        })
+        .collect();
+    for (k, analyzed) in model.incidents.iter().enumerate() {
+        if let Some(d) = analyzed.attribution.deployment() {
+            model.deployments[d]
+                .failures
+                .push(FailureReason::Incident { incident: k });
+        }
+    }
+
+    // Lay out shipped changes in deployment order.
+    let total: usize = shipped_lists.iter().map(Vec::len).sum();
+    model.changes.reserve_exact(total);
+    for (d, list) in shipped_lists.into_iter().enumerate() {
+        let start = model.changes.len();
+        model
+            .changes
+            .extend(list.into_iter().map(|commit| ShippedChange {
+                commit,
+                deployment: d as u32,
+            }));
+        model.deployments[d].shipped = start..model.changes.len();
+    }
+
+    for d in 0..model.deployments.len() {
+        model.deployments[d].recovery = recovery_of(&model, d);
+    }
+    Ok(model)
+}
+
+/// The latest deployment of `chain` that finished at or before `opened_at`, within `window`.
+fn latest_before(
+    model: &DeliveryModel,
+    chain: &[usize],
+    opened_at: Timestamp,
+    window: SignedDuration,
+) -> Option<usize> {
+    let after =
+        chain.partition_point(|&d| model.deployments[d].deployment.finished_at <= opened_at);
+    let &d = chain.get(after.checked_sub(1)?)?;
+    let gap = opened_at.duration_since(model.deployments[d].deployment.finished_at);
+    (gap <= window).then_some(d)
+}
+
+/// The earliest recovery of a failed deployment, if it has recovered.
+fn recovery_of(model: &DeliveryModel, d: usize) -> Option<Recovery> {
+    let deployment = &model.deployments[d];
+    if deployment.failures.is_empty() {
+        return None;
+    }
+    let mut candidates: Vec<(Timestamp, RecoveryKind)> = Vec::new();
+    let mut incident_ends = Vec::new();
+    let mut all_resolved = true;
+    for reason in &deployment.failures {
+        match *reason {
+            FailureReason::Incident { incident } => {
+                match model.incidents[incident].incident.resolved_at {
+                    Some(at) => incident_ends.push(at),
+                    None => all_resolved = false,
+                }
+            }
+            FailureReason::RolledBack { by } => candidates.push((
+                model.deployments[by].deployment.finished_at,
+                RecoveryKind::Rollback,
+            )),
+            FailureReason::Reverted { by, .. } => candidates.push((
+                model.deployments[by].deployment.finished_at,
+                RecoveryKind::Revert,
+            )),
+        }
+    }
+    if all_resolved && let Some(&last) = incident_ends.iter().max() {
+        candidates.push((last, RecoveryKind::IncidentsResolved));
+    }
+    let (at, kind) = candidates.into_iter().min_by_key(|&(at, _)| at)?;
+    Some(Recovery {
+        at,
+        kind,
+        duration: at.duration_since(deployment.deployment.finished_at),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::DeploymentSource;
+    use crate::graph::NewCommit;
+
+    pub(crate) fn sha(n: u32) -> Sha {
+        let mut b = [0u8; 20];
+        b[..4].copy_from_slice(&n.to_be_bytes());
+        Sha::from_bytes(b)
+    }
+
+    fn ts(hours: i64) -> Timestamp {
+        Timestamp::from_second(1_700_000_000 + hours * 3600).unwrap()
+    }
+
+    fn graph(parents: &[&[u32]], reverts: &[(u32, u32)]) -> CommitGraph {
+        let mut g = CommitGraph::new();
+        for (i, ps) in parents.iter().enumerate() {
+            let rev: Vec<Sha> = reverts
+                .iter()
+                .filter(|(c, _)| *c as usize == i)
+                .map(|&(_, t)| sha(t))
+                .collect();
+            g.push(NewCommit {
+                sha: sha(i as u32),
+                parents: ps,
+                author_time: 1_700_000_000 + i as i64 * 60,
+                committer_time: 1_700_000_000 + i as i64 * 60,
+                reverts: &rev,
+                shallow: false,
+            })
+            .unwrap();
+        }
+        g.close_run();
+        g
+    }
+
+    fn deploy(id: &str, commit: u32, hours: i64) -> Deployment {
+        Deployment {
+            id: DeploymentId::new(id).unwrap(),
+            service: ServiceName::new("api").unwrap(),
+            environment: Environment::production(),
+            sha: sha(commit),
+            finished_at: ts(hours),
+            started_at: None,
+            status: DeploymentStatus::Success,
+            unplanned: false,
+            source: DeploymentSource::Recorded,
+        }
+    }
+
+    fn incident(id: &str, hours: i64, resolved: Option<i64>) -> Incident {
+        Incident {
+            id: crate::names::IncidentId::new(id).unwrap(),
+            service: ServiceName::new("api").unwrap(),
+            environment: Environment::production(),
+            opened_at: ts(hours),
+            resolved_at: resolved.map(ts),
+            deployment_id: None,
+            sha: None,
+            title: None,
+        }
+    }
+
+    fn shipped(model: &DeliveryModel, id: &str) -> Vec<u32> {
+        let d = model
+            .deployment_index(&DeploymentId::new(id).unwrap())
+            .unwrap();
+        let mut v: Vec<u32> = model.shipped_by(d).iter().map(|c| c.commit).collect();
+        v.sort_unstable();
+        v
+    }
+
+    #[test]
+    fn module_doc_example_rollback() {
+        let g = graph(&[&[], &[0], &[1], &[2]], &[]);
+        let model = attribute(
+            &g,
+            vec![deploy("D1", 1, 0), deploy("D2", 3, 10), deploy("D3", 2, 12)],
+            vec![],
+            AttributionOptions::default(),
+        )
+        .unwrap();
+        assert_eq!(shipped(&model, "D1"), [0, 1]);
+        assert_eq!(shipped(&model, "D2"), [2, 3]);
+        assert!(shipped(&model, "D3").is_empty());
+        assert!(model.deployments[0].is_baseline());
+        assert_eq!(
+            model.deployments[1].failures,
+            [FailureReason::RolledBack { by: 2 }]
+        );
+        assert_eq!(
+            model.deployments[2].unplanned,
+            [UnplannedReason::Rollback { of: 1 }]
+        );
+        let recovery = model.deployments[1].recovery.unwrap();
+        assert_eq!(recovery.kind, RecoveryKind::Rollback);
+        assert_eq!(recovery.duration, SignedDuration::from_hours(2));
+    }
+
+    #[test]
+    fn redeploy_after_rollback_ships_nothing_again() {
+        let g = graph(&[&[], &[0], &[1]], &[]);
+        let model = attribute(
+            &g,
+            vec![
+                deploy("D1", 1, 0),
+                deploy("D2", 2, 1),
+                deploy("D3", 1, 2),
+                deploy("D4", 2, 3),
+            ],
+            vec![],
+            AttributionOptions::default(),
+        )
+        .unwrap();
+        assert_eq!(shipped(&model, "D2"), [2]);
+        assert!(shipped(&model, "D4").is_empty());
+        assert!(model.deployments[1].failed());
+        assert!(!model.deployments[3].failed());
+        assert!(model.deployments[3].unplanned.is_empty());
+    }
+
+    #[test]
+    fn reverts_fail_the_deployment_that_shipped_the_change() {
+        // 0 <- 1 <- 2 (reverts 1)
+        let g = graph(&[&[], &[0], &[1]], &[(2, 1)]);
+        let model = attribute(
+            &g,
+            vec![deploy("D1", 0, 0), deploy("D2", 1, 5), deploy("D3", 2, 8)],
+            vec![],
+            AttributionOptions::default(),
+        )
+        .unwrap();
+        assert_eq!(
+            model.deployments[1].failures,
+            [FailureReason::Reverted {
+                change: sha(1),
+                revert: sha(2),
+                by: 2
+            }]
+        );
+        assert_eq!(
+            model.deployments[2].unplanned,
+            [UnplannedReason::ShipsRevert {
+                revert: sha(2),
+                change: sha(1),
+                of: 1
+            }]
+        );
+        assert_eq!(
+            model.deployments[1].recovery.unwrap().duration,
+            SignedDuration::from_hours(3)
+        );
+    }
+
+    #[test]
+    fn a_revert_shipped_with_its_change_is_no_failure() {
+        let g = graph(&[&[], &[0], &[1]], &[(2, 1)]);
+        let model = attribute(
+            &g,
+            vec![deploy("D1", 0, 0), deploy("D2", 2, 5)],
+            vec![],
+            AttributionOptions::default(),
+        )
+        .unwrap();
+        assert!(model.deployments.iter().all(|d| !d.failed()));
+        assert!(model.deployments.iter().all(|d| d.unplanned.is_empty()));
+    }
+
+    #[test]
+    fn incidents_follow_explicit_sha_and_window_rules() {
+        let g = graph(&[&[], &[0], &[1], &[2]], &[]);
+        let mut explicit = incident("explicit", 30, Some(31));
+        explicit.deployment_id = Some(DeploymentId::new("D1").unwrap());
+        let mut by_sha = incident("by-sha", 30, None);
+        by_sha.sha = Some(sha(2));
+        let mut unknown_sha = incident("unknown-sha", 30, None);
+        unknown_sha.sha = Some(sha(99));
+        let in_window = incident("in-window", 20 + 24, Some(50));
+        let outside = incident("outside", 20 + 25, None);
+        let before_any = incident("before-any", -1, None);
+        let mut unknown_id = incident("unknown-id", 30, None);
+        unknown_id.deployment_id = Some(DeploymentId::new("nope").unwrap());
+        let model = attribute(
+            &g,
+            vec![deploy("D1", 1, 0), deploy("D2", 2, 10), deploy("D3", 3, 20)],
+            vec![
+                explicit,
+                by_sha,
+                unknown_sha,
+                in_window,
+                outside,
+                before_any,
+                unknown_id,
+            ],
+            AttributionOptions::default(),
+        )
+        .unwrap();
+        let rule = |id: &str| {
+            model
+                .incidents
+                .iter()
+                .find(|i| i.incident.id.as_str() == id)
+                .unwrap()
+                .attribution
+                .clone()
+        };
+        assert_eq!(
+            rule("explicit"),
+            IncidentAttribution::ExplicitDeployment { deployment: 0 }
+        );
+        assert_eq!(rule("by-sha"), IncidentAttribution::Sha { deployment: 1 });
+        assert_eq!(
+            rule("unknown-sha"),
+            IncidentAttribution::Unattributed {
+                reason: UnattributedReason::UnknownSha { sha: sha(99) }
+            }
+        );
+        assert_eq!(
+            rule("in-window"),
+            IncidentAttribution::TimeWindow { deployment: 2 }
+        );
+        for id in ["outside", "before-any"] {
+            assert_eq!(
+                rule(id),
+                IncidentAttribution::Unattributed {
+                    reason: UnattributedReason::NoDeploymentInWindow
+                }
+            );
+        }
+        assert!(matches!(
+            rule("unknown-id"),
+            IncidentAttribution::Unattributed {
+                reason: UnattributedReason::UnknownDeployment { .. }
+            }
+        ));
+        // D1 recovered when its incident resolved, one hour after opening at +30h.
+        assert_eq!(
+            model.deployments[0].recovery.unwrap().duration,
+            SignedDuration::from_hours(31)
+        );
+        // D2's incident is unresolved: failed, not recovered.
+        assert!(model.deployments[1].failed());
+        assert!(model.deployments[1].recovery.is_none());
+        assert_eq!(
+            model.deployments[2].recovery.unwrap().duration,
+            SignedDuration::from_hours(30)
+        );
+    }
+
+    #[test]
+    fn unknown_commits_are_errors_unless_skipped() {
+        let g = graph(&[&[]], &[]);
+        let deployments = vec![deploy("D1", 0, 0), deploy("D2", 7, 1)];
+        let err = attribute(
+            &g,
+            deployments.clone(),
+            vec![],
+            AttributionOptions::default(),
+        )
+        .unwrap_err();
+        assert_eq!(err.0, vec![(DeploymentId::new("D2").unwrap(), sha(7))]);
+        assert!(err.to_string().contains("D2 (000000070000)"));
+        let model = attribute(
+            &g,
+            deployments,
+            vec![],
+            AttributionOptions {
+                skip_unknown: true,
+                ..AttributionOptions::default()
+            },
+        )
+        .unwrap();
+        assert_eq!(model.skipped_unknown.len(), 1);
+        assert!(!model.deployments[1].counts());
+    }
+
+    #[test]
+    fn chains_are_separate_per_service_and_environment() {
+        let g = graph(&[&[], &[0], &[1]], &[]);
+        let mut staging = deploy("S1", 2, 0);
+        staging.environment = Environment::new("staging").unwrap();
+        let model = attribute(
+            &g,
+            vec![staging, deploy("P1", 1, 1), deploy("P2", 2, 2)],
+            vec![],
+            AttributionOptions::default(),
+        )
+        .unwrap();
+        assert_eq!(shipped(&model, "S1"), [0, 1, 2]);
+        assert_eq!(shipped(&model, "P1"), [0, 1]);
+        assert_eq!(shipped(&model, "P2"), [2]);
+        assert!(model.deployments[0].is_baseline());
+        assert!(model.deployments[1].is_baseline());
+    }
+}

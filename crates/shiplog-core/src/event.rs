@@ -1,0 +1,136 @@
+//! The delivery events shiplog measures: deployments and incidents.
+//!
+//! These are validated values. Parsers (import files, the command line, git tags) build them; the
+//! attribution engine and the metrics only read them.
+
+use std::fmt;
+use std::str::FromStr;
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+
+use crate::names::{DeploymentId, Environment, IncidentId, ServiceName, Sha};
+
+/// Whether a deployment reached its environment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DeploymentStatus {
+    /// The deployment finished and the new version is running.
+    Success,
+    /// The deployment itself failed (the pipeline broke); nothing new reached the environment.
+    /// Such deployments are listed but do not count in any metric.
+    Failure,
+}
+
+impl DeploymentStatus {
+    /// The lowercase name used in files and on the command line.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Success => "success",
+            Self::Failure => "failure",
+        }
+    }
+}
+
+impl FromStr for DeploymentStatus {
+    type Err = String;
+    fn from_str(text: &str) -> Result<Self, String> {
+        match text.trim() {
+            "success" => Ok(Self::Success),
+            "failure" => Ok(Self::Failure),
+            other => Err(format!(
+                "expected \"success\" or \"failure\", got {other:?}"
+            )),
+        }
+    }
+}
+
+impl fmt::Display for DeploymentStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Where a deployment record came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DeploymentSource {
+    /// `shiplog record deployment`.
+    Recorded,
+    /// `shiplog import`.
+    Imported,
+    /// A git tag (`--deploys tags`).
+    GitTag,
+    /// A first-parent commit of a branch (`--deploys merges`).
+    GitMerge,
+}
+
+impl DeploymentSource {
+    /// The kebab-case name used in storage and output.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Recorded => "recorded",
+            Self::Imported => "imported",
+            Self::GitTag => "git-tag",
+            Self::GitMerge => "git-merge",
+        }
+    }
+}
+
+impl FromStr for DeploymentSource {
+    type Err = String;
+    fn from_str(text: &str) -> Result<Self, String> {
+        match text {
+            "recorded" => Ok(Self::Recorded),
+            "imported" => Ok(Self::Imported),
+            "git-tag" => Ok(Self::GitTag),
+            "git-merge" => Ok(Self::GitMerge),
+            other => Err(format!("unknown deployment source {other:?}")),
+        }
+    }
+}
+
+/// One deployment of a service to an environment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Deployment {
+    /// Unique in a store; recording the same id again updates the record.
+    pub id: DeploymentId,
+    /// The service deployed.
+    pub service: ServiceName,
+    /// Where it was deployed.
+    pub environment: Environment,
+    /// The commit deployed.
+    pub sha: Sha,
+    /// When the deployment finished; this places it in time windows.
+    pub finished_at: Timestamp,
+    /// When the deployment started, if known (shown, not used by the metrics).
+    pub started_at: Option<Timestamp>,
+    /// Whether it reached the environment.
+    pub status: DeploymentStatus,
+    /// Declared unplanned (a hotfix, an emergency change): counts toward the rework rate.
+    pub unplanned: bool,
+    /// Where the record came from.
+    pub source: DeploymentSource,
+}
+
+/// An incident: a degradation of service in an environment that needed remediation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Incident {
+    /// Unique in a store; recording the same id again updates the record (e.g. to resolve it).
+    pub id: IncidentId,
+    /// The service affected.
+    pub service: ServiceName,
+    /// The environment affected (`production` unless given).
+    pub environment: Environment,
+    /// When the incident was opened; this places it in time windows.
+    pub opened_at: Timestamp,
+    /// When it was resolved; `None` while still open.
+    pub resolved_at: Option<Timestamp>,
+    /// The deployment known to have caused it (wins over every other rule).
+    pub deployment_id: Option<DeploymentId>,
+    /// The commit known to have caused it: the incident is attributed to the first deployment of the
+    /// same service and environment that shipped this commit.
+    pub sha: Option<Sha>,
+    /// A short description.
+    pub title: Option<String>,
+}

@@ -1,0 +1,399 @@
+//! The items behind the numbers: every change, deployment, failure and incident a metric counted,
+//! with ids instead of internal indices, ready to render or to serialize.
+//!
+//! `shiplog explain` prints these lists so any aggregate can be traced back to the records that made
+//! it.
+
+use std::fmt;
+
+use jiff::{SignedDuration, Timestamp};
+use serde::Serialize;
+
+use crate::attribution::{
+    DeliveryModel, FailureReason, IncidentAttribution, RecoveryKind, UnattributedReason,
+    UnplannedReason,
+};
+use crate::event::{DeploymentSource, DeploymentStatus};
+use crate::graph::CommitGraph;
+use crate::metrics::{LeadTimeStart, Scope, lead_time_seconds};
+use crate::names::{DeploymentId, Environment, IncidentId, ServiceName, Sha};
+
+/// One change and its lead time.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ChangeItem {
+    /// The commit.
+    pub sha: Sha,
+    /// When the lead time starts (author or committer time).
+    pub started_at: Option<Timestamp>,
+    /// The deployment that first shipped it.
+    pub deployment: DeploymentId,
+    /// The service deployed.
+    pub service: ServiceName,
+    /// The environment.
+    pub environment: Environment,
+    /// When that deployment finished.
+    pub deployed_at: Timestamp,
+    /// Lead time in seconds; `None` when excluded.
+    pub lead_time_seconds: Option<f64>,
+    /// Why it does not count, if it does not.
+    pub excluded: Option<&'static str>,
+}
+
+/// All changes in scope, and how many baseline changes were left out of the list.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ChangeList {
+    /// Changes newly shipped by non-baseline deployments in scope, by deployment then commit order.
+    pub changes: Vec<ChangeItem>,
+    /// Changes shipped by baseline deployments in scope (not listed).
+    pub baseline_excluded: u64,
+}
+
+/// Changes in scope, with lead times.
+pub fn changes(
+    model: &DeliveryModel,
+    graph: &CommitGraph,
+    scope: &Scope,
+    start: LeadTimeStart,
+) -> ChangeList {
+    let mut list = ChangeList {
+        changes: Vec::new(),
+        baseline_excluded: 0,
+    };
+    for (index, d) in scope.deployments(model) {
+        if d.is_baseline() {
+            list.baseline_excluded += d.shipped.len() as u64;
+            continue;
+        }
+        for change in model.shipped_by(index) {
+            let start_seconds = start.seconds(graph, change.commit);
+            let lead = lead_time_seconds(d.deployment.finished_at, start_seconds);
+            let (lead_time_seconds, excluded) = match lead {
+                Some(s) if s >= 0.0 => (Some(s), None),
+                Some(_) => (None, Some("negative lead time (clock skew)")),
+                None => (None, Some("commit time out of range")),
+            };
+            list.changes.push(ChangeItem {
+                sha: graph.sha(change.commit),
+                started_at: Timestamp::from_second(start_seconds).ok(),
+                deployment: d.deployment.id.clone(),
+                service: d.deployment.service.clone(),
+                environment: d.deployment.environment.clone(),
+                deployed_at: d.deployment.finished_at,
+                lead_time_seconds,
+                excluded,
+            });
+        }
+    }
+    list
+}
+
+/// Why a deployment failed, with ids.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum FailureDetail {
+    /// An incident was attributed to it.
+    Incident {
+        /// The incident.
+        incident: IncidentId,
+    },
+    /// The next deployment rolled it back.
+    RolledBack {
+        /// The rollback deployment.
+        by: DeploymentId,
+    },
+    /// A later deployment shipped a revert of one of its changes.
+    Reverted {
+        /// The change.
+        change: Sha,
+        /// The revert commit.
+        revert: Sha,
+        /// The deployment that shipped the revert.
+        by: DeploymentId,
+    },
+}
+
+impl fmt::Display for FailureDetail {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Incident { incident } => write!(f, "incident {incident}"),
+            Self::RolledBack { by } => write!(f, "rolled back by {by}"),
+            Self::Reverted { change, revert, by } => write!(
+                f,
+                "change {} reverted by {} (shipped in {by})",
+                change.short(10),
+                revert.short(10)
+            ),
+        }
+    }
+}
+
+/// Why a deployment is rework, with ids.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum UnplannedDetail {
+    /// Recorded as unplanned.
+    Declared,
+    /// It rolled back the previous deployment.
+    Rollback {
+        /// The deployment rolled back.
+        of: DeploymentId,
+    },
+    /// It shipped a revert of an earlier deployment's change.
+    ShipsRevert {
+        /// The revert commit.
+        revert: Sha,
+        /// The change reverted.
+        change: Sha,
+        /// The deployment that shipped the change.
+        of: DeploymentId,
+    },
+}
+
+impl fmt::Display for UnplannedDetail {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Declared => f.write_str("recorded as unplanned"),
+            Self::Rollback { of } => write!(f, "rollback of {of}"),
+            Self::ShipsRevert { revert, of, .. } => {
+                write!(f, "ships revert {} of a change from {of}", revert.short(10))
+            }
+        }
+    }
+}
+
+/// One deployment and what attribution found.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DeploymentItem {
+    /// Its id.
+    pub id: DeploymentId,
+    /// The service.
+    pub service: ServiceName,
+    /// The environment.
+    pub environment: Environment,
+    /// The commit deployed.
+    pub sha: Sha,
+    /// When it started, if known.
+    pub started_at: Option<Timestamp>,
+    /// When it finished.
+    pub finished_at: Timestamp,
+    /// Whether it succeeded.
+    pub status: DeploymentStatus,
+    /// Where the record came from.
+    pub source: DeploymentSource,
+    /// Whether it is the first deployment of its chain.
+    pub baseline: bool,
+    /// Changes it newly shipped.
+    pub shipped_changes: usize,
+    /// Why it failed.
+    pub failures: Vec<FailureDetail>,
+    /// Why it is rework.
+    pub unplanned: Vec<UnplannedDetail>,
+}
+
+/// A failed deployment and its recovery.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FailureItem {
+    /// The deployment.
+    pub deployment: DeploymentId,
+    /// The service.
+    pub service: ServiceName,
+    /// The environment.
+    pub environment: Environment,
+    /// The commit deployed.
+    pub sha: Sha,
+    /// When it finished.
+    pub finished_at: Timestamp,
+    /// Why it failed.
+    pub reasons: Vec<FailureDetail>,
+    /// When it recovered.
+    pub recovered_at: Option<Timestamp>,
+    /// How it recovered.
+    pub recovered_by: Option<RecoveryKind>,
+    /// Recovery time in seconds.
+    pub recovery_seconds: Option<f64>,
+}
+
+fn failure_detail(model: &DeliveryModel, reason: &FailureReason) -> FailureDetail {
+    let id = |d: usize| model.deployments[d].deployment.id.clone();
+    match reason {
+        FailureReason::Incident { incident } => FailureDetail::Incident {
+            incident: model.incidents[*incident].incident.id.clone(),
+        },
+        FailureReason::RolledBack { by } => FailureDetail::RolledBack { by: id(*by) },
+        FailureReason::Reverted { change, revert, by } => FailureDetail::Reverted {
+            change: *change,
+            revert: *revert,
+            by: id(*by),
+        },
+    }
+}
+
+fn unplanned_detail(model: &DeliveryModel, reason: &UnplannedReason) -> UnplannedDetail {
+    let id = |d: usize| model.deployments[d].deployment.id.clone();
+    match reason {
+        UnplannedReason::Declared => UnplannedDetail::Declared,
+        UnplannedReason::Rollback { of } => UnplannedDetail::Rollback { of: id(*of) },
+        UnplannedReason::ShipsRevert { revert, change, of } => UnplannedDetail::ShipsRevert {
+            revert: *revert,
+            change: *change,
+            of: id(*of),
+        },
+    }
+}
+
+/// Every deployment of the scope's service(s) and environment that finished in the window,
+/// including failed ones and ones skipped as unknown (which do not count in the metrics).
+pub fn deployments(model: &DeliveryModel, scope: &Scope) -> Vec<DeploymentItem> {
+    model
+        .deployments
+        .iter()
+        .filter(|d| {
+            scope.includes(&d.deployment.service, &d.deployment.environment)
+                && scope.window.contains(d.deployment.finished_at)
+        })
+        .map(|d| DeploymentItem {
+            id: d.deployment.id.clone(),
+            service: d.deployment.service.clone(),
+            environment: d.deployment.environment.clone(),
+            sha: d.deployment.sha,
+            started_at: d.deployment.started_at,
+            finished_at: d.deployment.finished_at,
+            status: d.deployment.status,
+            source: d.deployment.source,
+            baseline: d.is_baseline(),
+            shipped_changes: d.shipped.len(),
+            failures: d
+                .failures
+                .iter()
+                .map(|r| failure_detail(model, r))
+                .collect(),
+            unplanned: d
+                .unplanned
+                .iter()
+                .map(|r| unplanned_detail(model, r))
+                .collect(),
+        })
+        .collect()
+}
+
+/// Every failed deployment in scope, with its reasons and recovery.
+pub fn failures(model: &DeliveryModel, scope: &Scope) -> Vec<FailureItem> {
+    scope
+        .deployments(model)
+        .filter(|(_, d)| d.failed())
+        .map(|(_, d)| FailureItem {
+            deployment: d.deployment.id.clone(),
+            service: d.deployment.service.clone(),
+            environment: d.deployment.environment.clone(),
+            sha: d.deployment.sha,
+            finished_at: d.deployment.finished_at,
+            reasons: d
+                .failures
+                .iter()
+                .map(|r| failure_detail(model, r))
+                .collect(),
+            recovered_at: d.recovery.map(|r| r.at),
+            recovered_by: d.recovery.map(|r| r.kind),
+            recovery_seconds: d
+                .recovery
+                .map(|r| r.duration)
+                .filter(|d| *d >= SignedDuration::ZERO)
+                .map(|d| d.as_secs_f64()),
+        })
+        .collect()
+}
+
+/// How an incident was attributed, with ids.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum AttributionRule {
+    /// The record named the deployment.
+    ExplicitDeployment,
+    /// The record named a commit.
+    Sha,
+    /// Latest deployment within the attribution window.
+    TimeWindow,
+    /// Nothing matched.
+    Unattributed,
+}
+
+/// One incident and its attribution.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct IncidentItem {
+    /// Its id.
+    pub id: IncidentId,
+    /// The service.
+    pub service: ServiceName,
+    /// The environment.
+    pub environment: Environment,
+    /// When it opened.
+    pub opened_at: Timestamp,
+    /// When it was resolved.
+    pub resolved_at: Option<Timestamp>,
+    /// Its title.
+    pub title: Option<String>,
+    /// The rule that attributed it.
+    pub rule: AttributionRule,
+    /// The deployment it is attributed to.
+    pub deployment: Option<DeploymentId>,
+    /// Why it is unattributed.
+    pub unattributed_reason: Option<String>,
+}
+
+fn describe_unattributed(reason: &UnattributedReason) -> String {
+    match reason {
+        UnattributedReason::UnknownDeployment { id } => format!("no deployment has id {id}"),
+        UnattributedReason::DeploymentNotCounted { id } => {
+            format!("deployment {id} did not succeed or was skipped")
+        }
+        UnattributedReason::UnknownSha { sha } => {
+            format!("commit {} is not in the history", sha.short(12))
+        }
+        UnattributedReason::ShaNotShipped { sha } => format!(
+            "no deployment of this service and environment shipped {}",
+            sha.short(12)
+        ),
+        UnattributedReason::NoDeploymentInWindow => {
+            "no deployment of this service and environment finished within the attribution window before it opened".to_owned()
+        }
+    }
+}
+
+/// Every incident of the scope opened in the window, with its attribution.
+pub fn incidents(model: &DeliveryModel, scope: &Scope) -> Vec<IncidentItem> {
+    model
+        .incidents
+        .iter()
+        .filter(|i| {
+            scope.includes(&i.incident.service, &i.incident.environment)
+                && scope.window.contains(i.incident.opened_at)
+        })
+        .map(|i| {
+            let (rule, reason) = match &i.attribution {
+                IncidentAttribution::ExplicitDeployment { .. } => {
+                    (AttributionRule::ExplicitDeployment, None)
+                }
+                IncidentAttribution::Sha { .. } => (AttributionRule::Sha, None),
+                IncidentAttribution::TimeWindow { .. } => (AttributionRule::TimeWindow, None),
+                IncidentAttribution::Unattributed { reason } => (
+                    AttributionRule::Unattributed,
+                    Some(describe_unattributed(reason)),
+                ),
+            };
+            IncidentItem {
+                id: i.incident.id.clone(),
+                service: i.incident.service.clone(),
+                environment: i.incident.environment.clone(),
+                opened_at: i.incident.opened_at,
+                resolved_at: i.incident.resolved_at,
+                title: i.incident.title.clone(),
+                rule,
+                deployment: i
+                    .attribution
+                    .deployment()
+                    .map(|d| model.deployments[d].deployment.id.clone()),
+                unattributed_reason: reason,
+            }
+        })
+        .collect()
+}

@@ -1,0 +1,23 @@
+//! shiplog's pure core: validated domain types, the commit graph, attribution of changes, failures
+//! and incidents to deployments, and DORA's five delivery metrics.
+//!
+//! This crate does no I/O and depends on no other shiplog crate. Readers (git, import files, webhooks)
+//! turn raw input into the validated types of [`names`] and [`event`]; storage persists them; this
+//! crate computes. Keeping the computation pure is what lets every number be tested against a hand
+//! computation and traced back to the records that produced it (see [`explain`]).
+
+pub mod attribution;
+pub mod event;
+pub mod explain;
+pub mod graph;
+pub mod metrics;
+pub mod names;
+pub mod stats;
+pub mod window;
+
+pub use attribution::{AttributionOptions, DeliveryModel, attribute};
+pub use event::{Deployment, DeploymentSource, DeploymentStatus, Incident};
+pub use graph::{CommitGraph, CommitIdx, NewCommit};
+pub use metrics::{DoraMetrics, LeadTimeStart, Scope, compute};
+pub use names::{DeploymentId, Environment, IncidentId, NameError, ServiceName, Sha, ShaPrefix};
+pub use window::{Period, TimeWindow};

@@ -1,0 +1,559 @@
+//! DORA's five delivery metrics, computed over a scope (service, environment, time window) of an
+//! attributed [`DeliveryModel`].
+//!
+//! The definitions follow dora.dev; `docs/metrics.md` has each one with a worked example. In brief,
+//! over the successful deployments of the scope that finished inside the window:
+//!
+//! - **Deployment frequency**: how many, per week and per day, on how many distinct UTC days, and the
+//!   median time between consecutive ones. Four deployments finishing at 0h, 6h, 30h and 78h of a
+//!   7-day window give 4 deployments, 4/week, 3 deployment days (day 0 has two), intervals 6h, 24h and
+//!   48h, median interval 24h = 86400 s: band "daily-to-weekly".
+//! - **Change lead time**: per newly shipped change, its deployment's finish minus the commit's author
+//!   time. A commit authored at 09:00 and first shipped at 15:00 the next day has a lead time of 30h.
+//!   The baseline deployment's changes are counted in `baseline_excluded`, changes with a negative lead
+//!   time in `excluded_negative`, and neither enters the statistics.
+//! - **Change fail rate**: failed deployments ÷ deployments. 1 failed of 4 gives 0.25.
+//! - **Failed deployment recovery time**: per failed deployment that recovered, from its finish to its
+//!   recovery. Failures not yet recovered are counted in `unrecovered`.
+//! - **Deployment rework rate**: unplanned deployments ÷ deployments. A rollback among 4 gives 0.25.
+//!
+//! Values that do not exist (a median of no lead times, a rate over no deployments) are `None` and
+//! serialize as `null`, never as a 0 pretending to be a measurement.
+
+use std::collections::BTreeSet;
+
+use jiff::{SignedDuration, Timestamp};
+use serde::Serialize;
+
+use crate::attribution::{AnalyzedDeployment, DeliveryModel};
+use crate::graph::CommitGraph;
+use crate::names::{Environment, ServiceName};
+use crate::stats::summarize;
+use crate::window::{TimeWindow, utc_day};
+
+/// What the metrics are computed over.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Scope {
+    /// One service, or every service when `None`.
+    pub service: Option<ServiceName>,
+    /// The environment (DORA's metrics are about production).
+    pub environment: Environment,
+    /// The time window.
+    pub window: TimeWindow,
+}
+
+impl Scope {
+    /// Whether a deployment of `service` to `environment` is in scope (ignoring time).
+    pub fn includes(&self, service: &ServiceName, environment: &Environment) -> bool {
+        &self.environment == environment && self.service.as_ref().is_none_or(|s| s == service)
+    }
+
+    /// Indices of the counted deployments of `model` in scope, in finish order.
+    pub fn deployments<'m>(
+        &'m self,
+        model: &'m DeliveryModel,
+    ) -> impl Iterator<Item = (usize, &'m AnalyzedDeployment)> + 'm {
+        let from = model
+            .deployments
+            .partition_point(|d| d.deployment.finished_at < self.window.since);
+        let to = model
+            .deployments
+            .partition_point(|d| d.deployment.finished_at < self.window.until);
+        model.deployments[from..to]
+            .iter()
+            .enumerate()
+            .map(move |(k, d)| (from + k, d))
+            .filter(move |(_, d)| {
+                d.counts() && self.includes(&d.deployment.service, &d.deployment.environment)
+            })
+    }
+}
+
+/// Which commit time starts a change's lead time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LeadTimeStart {
+    /// When the change was written (dora.dev's "commit" time, surviving rebases).
+    #[default]
+    Author,
+    /// When the commit was last rewritten (rebase, amend, cherry-pick).
+    Committer,
+}
+
+impl LeadTimeStart {
+    /// The start time of commit `idx`, seconds since the epoch.
+    pub fn seconds(self, graph: &CommitGraph, idx: u32) -> i64 {
+        match self {
+            Self::Author => graph.author_time(idx),
+            Self::Committer => graph.committer_time(idx),
+        }
+    }
+}
+
+/// DORA's deployment-frequency buckets, chosen from the median interval between deployments.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FrequencyBand {
+    /// Median interval under a day: on demand, multiple deploys per day.
+    MultiplePerDay,
+    /// Median interval from 1 to 7 days.
+    DailyToWeekly,
+    /// Median interval over 7 and up to 30 days.
+    WeeklyToMonthly,
+    /// Median interval over 30 and up to 183 days.
+    MonthlyToSixMonths,
+    /// Median interval over 183 days.
+    FewerThanSixMonths,
+}
+
+const DAY: f64 = 86_400.0;
+const HOUR: f64 = 3_600.0;
+
+impl FrequencyBand {
+    /// The band of a median interval in seconds.
+    pub fn from_median_interval(seconds: f64) -> Self {
+        if seconds < DAY {
+            Self::MultiplePerDay
+        } else if seconds <= 7.0 * DAY {
+            Self::DailyToWeekly
+        } else if seconds <= 30.0 * DAY {
+            Self::WeeklyToMonthly
+        } else if seconds <= 183.0 * DAY {
+            Self::MonthlyToSixMonths
+        } else {
+            Self::FewerThanSixMonths
+        }
+    }
+
+    /// How DORA's survey words it.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Self::MultiplePerDay => "on demand (multiple per day)",
+            Self::DailyToWeekly => "once per day to once per week",
+            Self::WeeklyToMonthly => "once per week to once per month",
+            Self::MonthlyToSixMonths => "once per month to once every six months",
+            Self::FewerThanSixMonths => "fewer than once every six months",
+        }
+    }
+}
+
+/// DORA's duration buckets, used for lead time and recovery time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DurationBand {
+    /// Under an hour.
+    LessThanOneHour,
+    /// Under a day.
+    LessThanOneDay,
+    /// Under a week.
+    LessThanOneWeek,
+    /// Under 30 days.
+    LessThanOneMonth,
+    /// Under 183 days.
+    LessThanSixMonths,
+    /// 183 days or more.
+    MoreThanSixMonths,
+}
+
+impl DurationBand {
+    /// The band of a median duration in seconds.
+    pub fn from_seconds(seconds: f64) -> Self {
+        if seconds < HOUR {
+            Self::LessThanOneHour
+        } else if seconds < DAY {
+            Self::LessThanOneDay
+        } else if seconds < 7.0 * DAY {
+            Self::LessThanOneWeek
+        } else if seconds < 30.0 * DAY {
+            Self::LessThanOneMonth
+        } else if seconds < 183.0 * DAY {
+            Self::LessThanSixMonths
+        } else {
+            Self::MoreThanSixMonths
+        }
+    }
+
+    /// In words.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Self::LessThanOneHour => "less than one hour",
+            Self::LessThanOneDay => "less than one day",
+            Self::LessThanOneWeek => "less than one week",
+            Self::LessThanOneMonth => "less than one month",
+            Self::LessThanSixMonths => "less than six months",
+            Self::MoreThanSixMonths => "six months or more",
+        }
+    }
+}
+
+/// The window of a report, as written in JSON.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct WindowBounds {
+    /// First instant inside.
+    pub since: Timestamp,
+    /// First instant after.
+    pub until: Timestamp,
+}
+
+/// Deployment frequency.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DeploymentFrequency {
+    /// Successful deployments in the window.
+    pub deployments: u64,
+    /// Distinct UTC days with at least one deployment.
+    pub deployment_days: u64,
+    /// Deployments per 7 days of the window.
+    pub per_week: f64,
+    /// Deployments per day of the window.
+    pub per_day: f64,
+    /// Median time between consecutive deployments, seconds; `None` with fewer than two.
+    pub median_interval_seconds: Option<f64>,
+    /// DORA bucket of the median interval.
+    pub band: Option<FrequencyBand>,
+}
+
+/// Change lead time.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ChangeLeadTime {
+    /// Changes measured.
+    pub changes: u64,
+    /// Changes left out because their lead time was negative (clock skew).
+    pub excluded_negative: u64,
+    /// Changes left out because they were shipped by the first (baseline) deployment of their chain.
+    pub baseline_excluded: u64,
+    /// Median lead time, seconds.
+    pub median_seconds: Option<f64>,
+    /// 75th percentile, seconds.
+    pub p75_seconds: Option<f64>,
+    /// 90th percentile, seconds.
+    pub p90_seconds: Option<f64>,
+    /// Mean, seconds.
+    pub mean_seconds: Option<f64>,
+    /// DORA bucket of the median.
+    pub band: Option<DurationBand>,
+    /// Which commit time started each lead time.
+    pub start: LeadTimeStart,
+}
+
+/// Change fail rate.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ChangeFailRate {
+    /// Successful deployments in the window.
+    pub deployments: u64,
+    /// Of those, how many failed (incident, rollback or revert).
+    pub failed: u64,
+    /// `failed / deployments`; `None` without deployments.
+    pub rate: Option<f64>,
+}
+
+/// Failed deployment recovery time.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RecoveryTime {
+    /// Failed deployments in the window that recovered.
+    pub recoveries: u64,
+    /// Failed deployments in the window not recovered (yet).
+    pub unrecovered: u64,
+    /// Recoveries left out because the records put the recovery before the deployment.
+    pub excluded_negative: u64,
+    /// Median, seconds.
+    pub median_seconds: Option<f64>,
+    /// 90th percentile, seconds.
+    pub p90_seconds: Option<f64>,
+    /// DORA bucket of the median.
+    pub band: Option<DurationBand>,
+}
+
+/// Deployment rework rate.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ReworkRate {
+    /// Successful deployments in the window.
+    pub deployments: u64,
+    /// Of those, how many were unplanned.
+    pub unplanned: u64,
+    /// `unplanned / deployments`; `None` without deployments.
+    pub rate: Option<f64>,
+}
+
+/// Incident counts.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct IncidentCounts {
+    /// Incidents opened in the window.
+    pub total: u64,
+    /// Of those, how many no deployment could be blamed for.
+    pub unattributed: u64,
+}
+
+/// The five metrics for one scope. Its JSON form is a documented contract.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DoraMetrics {
+    /// A label for the period, when the window is one row of a trend (`2026-03`, `2026-W10`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub period: Option<String>,
+    /// The window.
+    pub window: WindowBounds,
+    /// The service, or `None` for all services.
+    pub service: Option<ServiceName>,
+    /// The environment.
+    pub environment: Environment,
+    /// Deployment frequency.
+    pub deployment_frequency: DeploymentFrequency,
+    /// Change lead time.
+    pub change_lead_time: ChangeLeadTime,
+    /// Change fail rate.
+    pub change_fail_rate: ChangeFailRate,
+    /// Failed deployment recovery time.
+    pub failed_deployment_recovery_time: RecoveryTime,
+    /// Deployment rework rate.
+    pub rework_rate: ReworkRate,
+    /// Incidents.
+    pub incidents: IncidentCounts,
+}
+
+fn ratio(part: u64, whole: u64) -> Option<f64> {
+    (whole > 0).then(|| part as f64 / whole as f64)
+}
+
+/// Lead time of one change in seconds, or `None` when its time cannot be represented.
+pub fn lead_time_seconds(deployed_at: Timestamp, start_seconds: i64) -> Option<f64> {
+    let start = Timestamp::from_second(start_seconds).ok()?;
+    Some(deployed_at.duration_since(start).as_secs_f64())
+}
+
+/// Computes the five metrics over `scope`.
+pub fn compute(
+    model: &DeliveryModel,
+    graph: &CommitGraph,
+    scope: &Scope,
+    start: LeadTimeStart,
+) -> DoraMetrics {
+    let mut finish_times: Vec<Timestamp> = Vec::new();
+    let mut days = BTreeSet::new();
+    let mut lead_times: Vec<f64> = Vec::new();
+    let mut excluded_negative = 0u64;
+    let mut baseline_excluded = 0u64;
+    let mut failed = 0u64;
+    let mut unplanned = 0u64;
+    let mut recoveries: Vec<f64> = Vec::new();
+    let mut unrecovered = 0u64;
+    let mut recovery_negative = 0u64;
+
+    for (index, d) in scope.deployments(model) {
+        let finished_at = d.deployment.finished_at;
+        finish_times.push(finished_at);
+        days.insert(utc_day(finished_at));
+        if d.is_baseline() {
+            baseline_excluded += d.shipped.len() as u64;
+        } else {
+            for change in model.shipped_by(index) {
+                match lead_time_seconds(finished_at, start.seconds(graph, change.commit)) {
+                    Some(seconds) if seconds >= 0.0 => lead_times.push(seconds),
+                    _ => excluded_negative += 1,
+                }
+            }
+        }
+        if d.failed() {
+            failed += 1;
+            match d.recovery {
+                Some(r) if r.duration >= SignedDuration::ZERO => {
+                    recoveries.push(r.duration.as_secs_f64());
+                }
+                Some(_) => recovery_negative += 1,
+                None => unrecovered += 1,
+            }
+        }
+        if !d.unplanned.is_empty() {
+            unplanned += 1;
+        }
+    }
+
+    let deployments = finish_times.len() as u64;
+    let mut intervals: Vec<f64> = finish_times
+        .windows(2)
+        .map(|w| w[1].duration_since(w[0]).as_secs_f64())
+        .collect();
+    let median_interval = summarize(&mut intervals).map(|s| s.median);
+    let days_in_window = scope.window.days();
+    let lead = summarize(&mut lead_times);
+    let recovery = summarize(&mut recoveries);
+
+    let (mut total, mut unattributed) = (0u64, 0u64);
+    for i in &model.incidents {
+        if scope.includes(&i.incident.service, &i.incident.environment)
+            && scope.window.contains(i.incident.opened_at)
+        {
+            total += 1;
+            if i.attribution.deployment().is_none() {
+                unattributed += 1;
+            }
+        }
+    }
+
+    DoraMetrics {
+        period: None,
+        window: WindowBounds {
+            since: scope.window.since,
+            until: scope.window.until,
+        },
+        service: scope.service.clone(),
+        environment: scope.environment.clone(),
+        deployment_frequency: DeploymentFrequency {
+            deployments,
+            deployment_days: days.len() as u64,
+            per_week: deployments as f64 / days_in_window * 7.0,
+            per_day: deployments as f64 / days_in_window,
+            median_interval_seconds: median_interval,
+            band: median_interval.map(FrequencyBand::from_median_interval),
+        },
+        change_lead_time: ChangeLeadTime {
+            changes: lead.map_or(0, |s| s.count as u64),
+            excluded_negative,
+            baseline_excluded,
+            median_seconds: lead.map(|s| s.median),
+            p75_seconds: lead.map(|s| s.p75),
+            p90_seconds: lead.map(|s| s.p90),
+            mean_seconds: lead.map(|s| s.mean),
+            band: lead.map(|s| DurationBand::from_seconds(s.median)),
+            start,
+        },
+        change_fail_rate: ChangeFailRate {
+            deployments,
+            failed,
+            rate: ratio(failed, deployments),
+        },
+        failed_deployment_recovery_time: RecoveryTime {
+            recoveries: recovery.map_or(0, |s| s.count as u64),
+            unrecovered,
+            excluded_negative: recovery_negative,
+            median_seconds: recovery.map(|s| s.median),
+            p90_seconds: recovery.map(|s| s.p90),
+            band: recovery.map(|s| DurationBand::from_seconds(s.median)),
+        },
+        rework_rate: ReworkRate {
+            deployments,
+            unplanned,
+            rate: ratio(unplanned, deployments),
+        },
+        incidents: IncidentCounts {
+            total,
+            unattributed,
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::attribution::{AttributionOptions, attribute};
+    use crate::event::{Deployment, DeploymentSource, DeploymentStatus};
+    use crate::graph::NewCommit;
+    use crate::names::{DeploymentId, Sha};
+
+    const T0: i64 = 1_767_225_600; // 2026-01-01T00:00:00Z, a Thursday
+
+    fn at(hours: i64) -> Timestamp {
+        Timestamp::from_second(T0 + hours * 3600).unwrap()
+    }
+
+    #[test]
+    fn module_doc_frequency_example() {
+        // A linear history; each deployment ships one new commit authored an hour before.
+        let mut g = CommitGraph::new();
+        let hours = [0i64, 6, 30, 78];
+        let mut deployments = Vec::new();
+        for (i, h) in hours.iter().enumerate() {
+            let parents: Vec<u32> = if i == 0 { vec![] } else { vec![i as u32 - 1] };
+            let mut bytes = [0u8; 20];
+            bytes[0] = i as u8 + 1;
+            g.push(NewCommit {
+                sha: Sha::from_bytes(bytes),
+                parents: &parents,
+                author_time: T0 + (h - 1) * 3600,
+                committer_time: T0 + (h - 1) * 3600,
+                reverts: &[],
+                shallow: false,
+            })
+            .unwrap();
+            deployments.push(Deployment {
+                id: DeploymentId::new(&format!("d{i}")).unwrap(),
+                service: ServiceName::new("api").unwrap(),
+                environment: Environment::production(),
+                sha: Sha::from_bytes(bytes),
+                finished_at: at(*h),
+                started_at: None,
+                status: DeploymentStatus::Success,
+                unplanned: i == 3,
+                source: DeploymentSource::Recorded,
+            });
+        }
+        g.close_run();
+        let model = attribute(&g, deployments, vec![], AttributionOptions::default()).unwrap();
+        let scope = Scope {
+            service: None,
+            environment: Environment::production(),
+            window: TimeWindow::new(at(0), at(7 * 24)).unwrap(),
+        };
+        let m = compute(&model, &g, &scope, LeadTimeStart::Author);
+        let f = &m.deployment_frequency;
+        assert_eq!((f.deployments, f.deployment_days), (4, 3));
+        assert_eq!(f.per_week, 4.0);
+        assert_eq!(f.median_interval_seconds, Some(86_400.0));
+        assert_eq!(f.band, Some(FrequencyBand::DailyToWeekly));
+        let l = &m.change_lead_time;
+        assert_eq!(
+            (l.changes, l.baseline_excluded, l.excluded_negative),
+            (3, 1, 0)
+        );
+        assert_eq!(l.median_seconds, Some(3600.0));
+        assert_eq!(l.band, Some(DurationBand::LessThanOneDay));
+        assert_eq!(m.rework_rate.rate, Some(0.25));
+        assert_eq!(m.change_fail_rate.rate, Some(0.0));
+        assert_eq!(m.failed_deployment_recovery_time.median_seconds, None);
+
+        let json = serde_json::to_value(&m).unwrap();
+        assert_eq!(json["window"]["since"], "2026-01-01T00:00:00Z");
+        assert_eq!(json["service"], serde_json::Value::Null);
+        assert_eq!(json["deployment_frequency"]["band"], "daily-to-weekly");
+        assert_eq!(json["change_lead_time"]["band"], "less-than-one-day");
+        assert_eq!(
+            json["failed_deployment_recovery_time"]["median_seconds"],
+            serde_json::Value::Null
+        );
+        assert!(json.get("period").is_none());
+    }
+
+    #[test]
+    fn bands_have_inclusive_and_exclusive_edges() {
+        assert_eq!(
+            FrequencyBand::from_median_interval(DAY - 1.0),
+            FrequencyBand::MultiplePerDay
+        );
+        assert_eq!(
+            FrequencyBand::from_median_interval(DAY),
+            FrequencyBand::DailyToWeekly
+        );
+        assert_eq!(
+            FrequencyBand::from_median_interval(7.0 * DAY),
+            FrequencyBand::DailyToWeekly
+        );
+        assert_eq!(
+            FrequencyBand::from_median_interval(31.0 * DAY),
+            FrequencyBand::MonthlyToSixMonths
+        );
+        assert_eq!(
+            FrequencyBand::from_median_interval(200.0 * DAY),
+            FrequencyBand::FewerThanSixMonths
+        );
+        assert_eq!(
+            DurationBand::from_seconds(3599.0),
+            DurationBand::LessThanOneHour
+        );
+        assert_eq!(
+            DurationBand::from_seconds(3600.0),
+            DurationBand::LessThanOneDay
+        );
+        assert_eq!(
+            DurationBand::from_seconds(183.0 * DAY),
+            DurationBand::MoreThanSixMonths
+        );
+    }
+}

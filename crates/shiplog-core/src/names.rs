@@ -1,0 +1,346 @@
+//! Validated names and identifiers.
+//!
+//! Raw text from the command line, import files or (later) webhooks becomes one of these types exactly
+//! once, at the edge. Everything inside shiplog accepts only these types, so a service name with a
+//! space in it or a sha with a `g` in it can never reach the metrics.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+/// Why a piece of text is not a valid name or identifier. The message says what was expected.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum NameError {
+    /// The text was empty (or only whitespace).
+    #[error("expected a non-empty {what}")]
+    Empty {
+        /// What kind of value was expected, e.g. "service name".
+        what: &'static str,
+    },
+    /// The text is longer than allowed.
+    #[error("expected a {what} of at most {max} characters, got {len}")]
+    TooLong {
+        /// What kind of value was expected.
+        what: &'static str,
+        /// The largest length allowed.
+        max: usize,
+        /// The length given.
+        len: usize,
+    },
+    /// The text holds a character that is not allowed.
+    #[error("expected a {what} made of {allowed}, got {found:?} in {text:?}")]
+    BadCharacter {
+        /// What kind of value was expected.
+        what: &'static str,
+        /// A description of the allowed characters.
+        allowed: &'static str,
+        /// The first offending character.
+        found: char,
+        /// The whole text.
+        text: String,
+    },
+    /// A sha was not hexadecimal of an acceptable length.
+    #[error("expected {expected}, got {text:?}")]
+    BadSha {
+        /// What was expected, e.g. "a 40-character hexadecimal commit sha".
+        expected: &'static str,
+        /// The text given.
+        text: String,
+    },
+}
+
+const NAME_CHARS: &str = "letters, digits, '-', '_', '.', '/' and ':'";
+
+fn validate_name(text: &str, what: &'static str, max: usize) -> Result<String, NameError> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Err(NameError::Empty { what });
+    }
+    let len = text.chars().count();
+    if len > max {
+        return Err(NameError::TooLong { what, max, len });
+    }
+    if let Some(found) = text
+        .chars()
+        .find(|c| !(c.is_alphanumeric() || matches!(c, '-' | '_' | '.' | '/' | ':')))
+    {
+        return Err(NameError::BadCharacter {
+            what,
+            allowed: NAME_CHARS,
+            found,
+            text: text.to_owned(),
+        });
+    }
+    Ok(text.to_owned())
+}
+
+macro_rules! name_type {
+    ($(#[$doc:meta])* $name:ident, $what:literal, $max:literal) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+        #[serde(try_from = "String", into = "String")]
+        pub struct $name(String);
+
+        impl $name {
+            /// Validates `text` (surrounding whitespace is trimmed).
+            pub fn new(text: &str) -> Result<Self, NameError> {
+                validate_name(text, $what, $max).map(Self)
+            }
+
+            /// The validated text.
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = NameError;
+            fn from_str(text: &str) -> Result<Self, NameError> {
+                Self::new(text)
+            }
+        }
+
+        impl TryFrom<String> for $name {
+            type Error = NameError;
+            fn try_from(text: String) -> Result<Self, NameError> {
+                Self::new(&text)
+            }
+        }
+
+        impl From<$name> for String {
+            fn from(value: $name) -> String {
+                value.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+
+        impl AsRef<str> for $name {
+            fn as_ref(&self) -> &str {
+                &self.0
+            }
+        }
+    };
+}
+
+name_type!(
+    /// A service: the unit that is deployed (e.g. `api`, `payments/worker`).
+    ServiceName,
+    "service name",
+    100
+);
+name_type!(
+    /// A deployment environment (e.g. `production`, `staging`).
+    Environment,
+    "environment name",
+    100
+);
+name_type!(
+    /// The identifier of a deployment, unique in a store (e.g. `d-17`, or `tag/v1.2.0` for a
+    /// deployment derived from a git tag).
+    DeploymentId,
+    "deployment id",
+    255
+);
+name_type!(
+    /// The identifier of an incident, unique in a store (e.g. `inc-4`).
+    IncidentId,
+    "incident id",
+    255
+);
+
+impl Environment {
+    /// The environment DORA's metrics are about unless told otherwise.
+    pub fn production() -> Self {
+        Self("production".to_owned())
+    }
+}
+
+/// A full SHA-1 commit id (20 bytes). Displays as 40 lowercase hex characters.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Sha([u8; 20]);
+
+impl Sha {
+    /// Wraps raw bytes.
+    pub const fn from_bytes(bytes: [u8; 20]) -> Self {
+        Self(bytes)
+    }
+
+    /// The raw bytes.
+    pub const fn as_bytes(&self) -> &[u8; 20] {
+        &self.0
+    }
+
+    /// Parses exactly 40 hexadecimal characters (either case).
+    pub fn from_hex(text: &str) -> Result<Self, NameError> {
+        let bad = || NameError::BadSha {
+            expected: "a 40-character hexadecimal commit sha",
+            text: text.to_owned(),
+        };
+        let bytes = text.trim().as_bytes();
+        if bytes.len() != 40 {
+            return Err(bad());
+        }
+        let mut out = [0u8; 20];
+        for (i, pair) in bytes.chunks_exact(2).enumerate() {
+            let hi = hex_value(pair[0]).ok_or_else(bad)?;
+            let lo = hex_value(pair[1]).ok_or_else(bad)?;
+            out[i] = (hi << 4) | lo;
+        }
+        Ok(Self(out))
+    }
+
+    /// The first `len` hex characters (at most 40), e.g. for display.
+    pub fn short(&self, len: usize) -> String {
+        let mut text = self.to_string();
+        text.truncate(len.min(40));
+        text
+    }
+
+    /// Whether the hex form of this sha starts with `prefix`.
+    pub fn has_prefix(&self, prefix: &ShaPrefix) -> bool {
+        self.to_string().starts_with(prefix.as_str())
+    }
+}
+
+fn hex_value(b: u8) -> Option<u8> {
+    match b {
+        b'0'..=b'9' => Some(b - b'0'),
+        b'a'..=b'f' => Some(b - b'a' + 10),
+        b'A'..=b'F' => Some(b - b'A' + 10),
+        _ => None,
+    }
+}
+
+impl fmt::Display for Sha {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for b in self.0 {
+            write!(f, "{b:02x}")?;
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Debug for Sha {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Sha({self})")
+    }
+}
+
+impl FromStr for Sha {
+    type Err = NameError;
+    fn from_str(text: &str) -> Result<Self, NameError> {
+        Self::from_hex(text)
+    }
+}
+
+impl Serialize for Sha {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for Sha {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        Sha::from_hex(&text).map_err(serde::de::Error::custom)
+    }
+}
+
+/// A commit named by hex: a full sha or an abbreviation of at least 4 characters, lowercased.
+/// It becomes a [`Sha`] once a repository resolves it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ShaPrefix(String);
+
+impl ShaPrefix {
+    /// Validates 4 to 40 hexadecimal characters.
+    pub fn new(text: &str) -> Result<Self, NameError> {
+        let text = text.trim();
+        let ok = (4..=40).contains(&text.len()) && text.bytes().all(|b| hex_value(b).is_some());
+        if !ok {
+            return Err(NameError::BadSha {
+                expected: "a commit sha: 4 to 40 hexadecimal characters",
+                text: text.to_owned(),
+            });
+        }
+        Ok(Self(text.to_ascii_lowercase()))
+    }
+
+    /// The lowercased hex text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The full sha, when all 40 characters were given.
+    pub fn as_full(&self) -> Option<Sha> {
+        (self.0.len() == 40)
+            .then(|| Sha::from_hex(&self.0).ok())
+            .flatten()
+    }
+}
+
+impl FromStr for ShaPrefix {
+    type Err = NameError;
+    fn from_str(text: &str) -> Result<Self, NameError> {
+        Self::new(text)
+    }
+}
+
+impl fmt::Display for ShaPrefix {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn service_names_are_trimmed_and_validated() {
+        assert_eq!(ServiceName::new("  api ").unwrap().as_str(), "api");
+        assert_eq!(
+            ServiceName::new("payments/worker-2").unwrap().as_str(),
+            "payments/worker-2"
+        );
+        assert!(matches!(ServiceName::new(""), Err(NameError::Empty { .. })));
+        let err = ServiceName::new("my api").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "expected a service name made of letters, digits, '-', '_', '.', '/' and ':', got ' ' in \"my api\""
+        );
+        assert!(matches!(
+            Environment::new(&"x".repeat(101)),
+            Err(NameError::TooLong { len: 101, .. })
+        ));
+    }
+
+    #[test]
+    fn sha_round_trips_through_hex() {
+        let hex = "0123456789abcdef0123456789ABCDEF01234567";
+        let sha = Sha::from_hex(hex).unwrap();
+        assert_eq!(sha.to_string(), hex.to_ascii_lowercase());
+        assert_eq!(sha.short(7), "0123456");
+        assert!(Sha::from_hex("0123").is_err());
+        assert!(Sha::from_hex(&"g".repeat(40)).is_err());
+        let json = serde_json::to_string(&sha).unwrap();
+        assert_eq!(serde_json::from_str::<Sha>(&json).unwrap(), sha);
+    }
+
+    #[test]
+    fn prefixes_are_lowercased_and_bounded() {
+        let prefix = ShaPrefix::new("ABCDEF1").unwrap();
+        assert_eq!(prefix.as_str(), "abcdef1");
+        assert!(prefix.as_full().is_none());
+        assert!(ShaPrefix::new("abc").is_err());
+        assert!(ShaPrefix::new("xyz1234").is_err());
+        let full = ShaPrefix::new(&"a".repeat(40)).unwrap();
+        assert_eq!(full.as_full(), Some(Sha::from_bytes([0xaa; 20])));
+        assert!(Sha::from_bytes([0xab; 20]).has_prefix(&ShaPrefix::new("abab").unwrap()));
+    }
+}

@@ -1,0 +1,130 @@
+//! The storage trait every shiplog backend implements, and the test suite each must pass.
+//!
+//! shiplog keeps its records (deployments, incidents, the cached commit history) behind one trait so
+//! that the zero-setup CLI (embedded SQLite) and the team server (PostgreSQL) share every line above
+//! storage. Backends live in their own crates; this one holds only the contract, so depending on it
+//! costs nothing. The [`testsuite`] module (feature `testsuite`) is the contract's executable form:
+//! every backend runs the same tests against a real database.
+
+use async_trait::async_trait;
+use shiplog_core::{Deployment, Incident};
+
+#[cfg(feature = "testsuite")]
+pub mod testsuite;
+
+/// A failure of the store, with what was being done.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The database could not be opened or created.
+    #[error("cannot open the store at {location}: {source}")]
+    Open {
+        /// Where the store is (a path or a redacted URL).
+        location: String,
+        /// The backend's error.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    /// The schema could not be brought up to date.
+    #[error("cannot update the store's schema: {0}")]
+    Migrate(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// A read or write failed.
+    #[error("store {operation} failed: {source}")]
+    Query {
+        /// What was being done, e.g. "write deployments".
+        operation: &'static str,
+        /// The backend's error.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    /// A stored row does not hold a valid value (the database was edited by hand or is damaged).
+    #[error("the store holds an invalid {what} in {table} row {key}: {detail}")]
+    Corrupt {
+        /// The table.
+        table: &'static str,
+        /// The row's key.
+        key: String,
+        /// The column or value.
+        what: &'static str,
+        /// What is wrong.
+        detail: String,
+    },
+}
+
+/// Records written together: all of them or none.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct EventBatch {
+    /// Deployments to insert, or update when their id exists.
+    pub deployments: Vec<Deployment>,
+    /// Incidents to insert, or update when their id exists.
+    pub incidents: Vec<Incident>,
+}
+
+impl EventBatch {
+    /// Whether the batch holds nothing.
+    pub fn is_empty(&self) -> bool {
+        self.deployments.is_empty() && self.incidents.is_empty()
+    }
+}
+
+/// What applying a batch changed, per kind of record.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct WriteCounts {
+    /// New records.
+    pub inserted: u64,
+    /// Existing records whose values changed.
+    pub updated: u64,
+    /// Records already stored exactly so.
+    pub unchanged: u64,
+}
+
+/// What applying a batch changed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ApplySummary {
+    /// Deployments.
+    pub deployments: WriteCounts,
+    /// Incidents.
+    pub incidents: WriteCounts,
+}
+
+/// One appended piece of a repository's cached commit history: an opaque blob written by the git
+/// reader. Segments are read back in `seq` order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HistorySegment {
+    /// Position in the repository's sequence of segments, from 0.
+    pub seq: i64,
+    /// Commits the segment holds (for reporting without decoding it).
+    pub commits: i64,
+    /// The encoded commits.
+    pub data: Vec<u8>,
+}
+
+/// The storage contract. Every method is atomic: it fully happens or leaves the store as it was.
+#[async_trait]
+pub trait Store: Send + Sync {
+    /// Inserts or updates every record of `batch` in one transaction.
+    async fn apply(&self, batch: &EventBatch) -> Result<ApplySummary, StoreError>;
+
+    /// Every stored deployment, ordered by finish time then id.
+    async fn deployments(&self) -> Result<Vec<Deployment>, StoreError>;
+
+    /// Every stored incident, ordered by opening time then id.
+    async fn incidents(&self) -> Result<Vec<Incident>, StoreError>;
+
+    /// The cached history segments of `repository`, in `seq` order.
+    async fn history(&self, repository: &str) -> Result<Vec<HistorySegment>, StoreError>;
+
+    /// Appends a segment to `repository`'s history. Its `seq` must be one past the last.
+    async fn append_history(
+        &self,
+        repository: &str,
+        segment: &HistorySegment,
+    ) -> Result<(), StoreError>;
+
+    /// Replaces all of `repository`'s history with `segments` (compaction, or a rebuild after the
+    /// repository changed under the cache).
+    async fn replace_history(
+        &self,
+        repository: &str,
+        segments: &[HistorySegment],
+    ) -> Result<(), StoreError>;
+}
