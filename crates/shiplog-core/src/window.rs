@@ -20,6 +20,9 @@ pub enum WindowError {
         "expected a relative duration like 90d, 12w or 36h, a date like 2026-03-03, or an RFC 3339 timestamp with an offset like 2026-03-03T14:00:00Z; got {0:?}"
     )]
     BadBound(String),
+    /// The text is not a duration.
+    #[error("expected a duration like 90m, 24h, 2d or 1w; got {0:?}")]
+    BadDuration(String),
     /// The window's start is not before its end.
     #[error("the window is empty: since ({since}) must be before until ({until})")]
     Empty {
@@ -165,6 +168,34 @@ pub fn parse_bound(text: &str, now: Timestamp) -> Result<Timestamp, WindowError>
             .map_err(|_| WindowError::OutOfRange(text.to_owned()));
     }
     parse_timestamp(text).ok_or_else(bad)
+}
+
+/// Parses a duration like `90s`, `30m`, `24h`, `2d` or `1w`.
+///
+/// ```
+/// use shiplog_core::window::parse_duration;
+/// assert_eq!(parse_duration("36h").unwrap().as_secs(), 36 * 3600);
+/// assert!(parse_duration("soon").is_err());
+/// ```
+pub fn parse_duration(text: &str) -> Result<SignedDuration, WindowError> {
+    let text = text.trim();
+    let bad = || WindowError::BadDuration(text.to_owned());
+    let unit = text.chars().last().ok_or_else(bad)?;
+    let number = &text[..text.len() - unit.len_utf8()];
+    if number.is_empty() || !number.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(bad());
+    }
+    let n: i64 = number.parse().map_err(|_| bad())?;
+    let seconds = match unit {
+        's' => Some(n),
+        'm' => n.checked_mul(60),
+        'h' => n.checked_mul(3600),
+        'd' => n.checked_mul(86_400),
+        'w' => n.checked_mul(7 * 86_400),
+        _ => None,
+    }
+    .ok_or_else(bad)?;
+    Ok(SignedDuration::from_secs(seconds))
 }
 
 /// Parses an RFC 3339 timestamp that carries an offset (`Z` or `+hh:mm`). Naive timestamps without an

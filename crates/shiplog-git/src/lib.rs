@@ -1,1 +1,373 @@
+//! Reads git repositories for shiplog: deployments derived from tags or from a branch's first-parent
+//! history, commit lookups, and the commit history itself (incrementally, see [`history`]).
+//!
+//! Built on gitoxide (`gix`) with narrow features: no network, no worktree, no diffs. Decoding is
+//! spread across cores with gix's `parallel` feature.
 
+pub mod cache;
+pub mod history;
+
+use std::path::{Path, PathBuf};
+
+use gix::ObjectId;
+use gix::bstr::ByteSlice;
+use gix::prelude::Find;
+use shiplog_core::{CommitGraph, CommitIdx, Sha, ShaPrefix};
+
+pub use history::{NoProgress, Progress, SyncError, SyncReport, sync};
+
+/// A repository could not be opened.
+#[derive(Debug, thiserror::Error)]
+#[error("{} is not inside a git repository: {source}", path.display())]
+pub struct OpenError {
+    /// The path given.
+    pub path: PathBuf,
+    /// gix's explanation.
+    #[source]
+    pub source: gix::Error,
+}
+
+/// A query against an open repository failed.
+#[derive(Debug, thiserror::Error)]
+pub enum RepoError {
+    /// A lower-level read failed.
+    #[error("cannot {operation}: {source}")]
+    Query {
+        /// What was being done.
+        operation: &'static str,
+        /// gix's explanation.
+        #[source]
+        source: gix::Error,
+    },
+    /// The branch named does not exist.
+    #[error("no branch named {0:?} (looked for refs/heads/{0} and refs/remotes/{0})")]
+    NoSuchBranch(String),
+    /// HEAD is detached and there is no `origin/HEAD`, so there is no default branch.
+    #[error(
+        "cannot tell the default branch: HEAD is detached and there is no origin/HEAD; name the branch with --deploys merges=BRANCH"
+    )]
+    NoDefaultBranch,
+    /// A reference points to something that is not a commit.
+    #[error("{name} does not point to a commit")]
+    NotACommit {
+        /// The reference.
+        name: String,
+    },
+}
+
+impl RepoError {
+    pub(crate) fn query(operation: &'static str, source: gix::Error) -> Self {
+        Self::Query { operation, source }
+    }
+}
+
+/// A commit named by a sha prefix could not be resolved.
+#[derive(Debug, thiserror::Error)]
+pub enum ResolveError {
+    /// No object starts with the prefix.
+    #[error("no commit {0} in the repository")]
+    NotFound(ShaPrefix),
+    /// Several objects start with the prefix.
+    #[error("the sha prefix {0} is ambiguous in the repository; give more characters")]
+    Ambiguous(ShaPrefix),
+    /// The object is not a commit.
+    #[error("{0} names a {1}, not a commit")]
+    NotACommit(ShaPrefix, &'static str),
+    /// The lookup failed.
+    #[error(transparent)]
+    Repo(#[from] RepoError),
+}
+
+/// A tag that names a commit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TagTarget {
+    /// The tag's short name, e.g. `v1.2.0`.
+    pub name: String,
+    /// The commit it names (annotated tags peeled).
+    pub commit: Sha,
+    /// The tagger time of an annotated tag, seconds since the epoch; `None` for lightweight tags
+    /// and annotated tags without a tagger (then the commit's committer time applies).
+    pub tagger_time: Option<i64>,
+}
+
+/// The tags matching a pattern.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TagScan {
+    /// Tags naming a commit.
+    pub tags: Vec<TagTarget>,
+    /// Matching tags skipped, with the reason (they name a tree or a blob, or a missing object).
+    pub skipped: Vec<(String, String)>,
+}
+
+/// An open repository.
+pub struct GitRepo {
+    pub(crate) repo: gix::Repository,
+    root: PathBuf,
+}
+
+pub(crate) fn to_sha(id: &gix::oid) -> Sha {
+    let mut bytes = [0u8; 20];
+    let src = id.as_bytes();
+    let len = src.len().min(20);
+    bytes[..len].copy_from_slice(&src[..len]);
+    Sha::from_bytes(bytes)
+}
+
+fn to_oid(sha: &Sha) -> ObjectId {
+    ObjectId::from_bytes_or_panic(sha.as_bytes())
+}
+
+fn kind_name(kind: gix::objs::Kind) -> &'static str {
+    match kind {
+        gix::objs::Kind::Tree => "tree",
+        gix::objs::Kind::Blob => "blob",
+        gix::objs::Kind::Commit => "commit",
+        gix::objs::Kind::Tag => "tag",
+    }
+}
+
+impl GitRepo {
+    /// Opens the repository that contains `path`.
+    pub fn discover(path: &Path) -> Result<Self, OpenError> {
+        let mut repo = gix::discover(path).map_err(|source| OpenError {
+            path: path.to_owned(),
+            source,
+        })?;
+        repo.object_cache_size_if_unset(0);
+        let root = repo
+            .workdir()
+            .map(Path::to_owned)
+            .unwrap_or_else(|| repo.git_dir().to_owned());
+        let root = root.canonicalize().unwrap_or(root);
+        Ok(Self { repo, root })
+    }
+
+    /// The working tree's root, or the git directory of a bare repository.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// A stable key for this repository's cached history: its common git directory, canonical.
+    pub fn cache_key(&self) -> String {
+        let dir = self.repo.common_dir();
+        dir.canonicalize()
+            .unwrap_or_else(|_| dir.to_owned())
+            .to_string_lossy()
+            .into_owned()
+    }
+
+    /// A default service name: the root directory's name without a `.git` suffix.
+    pub fn name(&self) -> String {
+        let name = self
+            .root
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "repository".to_owned());
+        name.strip_suffix(".git").unwrap_or(&name).to_owned()
+    }
+
+    /// Whether a commit-graph file is present (walks are about ten times faster with one).
+    pub fn has_commit_graph(&self) -> bool {
+        self.repo.commit_graph_if_enabled().ok().flatten().is_some()
+    }
+
+    /// Whether this is a shallow clone.
+    pub fn is_shallow(&self) -> bool {
+        self.repo.is_shallow().unwrap_or(false)
+    }
+
+    /// The tags whose short name matches the glob `pattern` (`*`, `?`, `[...]`; `*` matches `/`).
+    pub fn tags(&self, pattern: &str) -> Result<TagScan, RepoError> {
+        let mut scan = TagScan::default();
+        let platform = self
+            .repo
+            .references()
+            .map_err(|e| RepoError::query("list references", e))?;
+        let iter = platform
+            .tags()
+            .map_err(|e| RepoError::query("list tags", e))?;
+        let mut buf = Vec::new();
+        for reference in iter {
+            let mut reference = match reference {
+                Ok(r) => r,
+                Err(e) => return Err(RepoError::query("read a tag reference", e)),
+            };
+            let name = reference.name().shorten().to_str_lossy().into_owned();
+            if !gix::glob::wildmatch(
+                pattern.as_bytes().as_bstr(),
+                name.as_bytes().as_bstr(),
+                gix::glob::wildmatch::Mode::empty(),
+            ) {
+                continue;
+            }
+            let mut id = match reference.target().try_id() {
+                Some(id) => id.to_owned(),
+                None => match reference.peel_to_id() {
+                    Ok(id) => id.detach(),
+                    Err(e) => {
+                        scan.skipped.push((name, format!("cannot follow it: {e}")));
+                        continue;
+                    }
+                },
+            };
+            let mut tagger_time = None;
+            let mut first_tag = true;
+            let outcome = loop {
+                let data = match self.repo.objects.try_find(&id, &mut buf) {
+                    Ok(Some(data)) => data,
+                    Ok(None) => break Err(format!("its object {id} is missing")),
+                    Err(e) => break Err(format!("cannot read {id}: {e}")),
+                };
+                match data.kind {
+                    gix::objs::Kind::Commit => break Ok(id),
+                    gix::objs::Kind::Tag => {
+                        let tag =
+                            gix::objs::TagRefIter::from_bytes(data.data, gix::hash::Kind::Sha1);
+                        let mut target = None;
+                        for token in tag {
+                            match token {
+                                Ok(gix::objs::tag::ref_iter::Token::Target { id }) => {
+                                    target = Some(id)
+                                }
+                                Ok(gix::objs::tag::ref_iter::Token::Tagger(Some(sig)))
+                                    if first_tag =>
+                                {
+                                    tagger_time = sig
+                                        .time
+                                        .split_ascii_whitespace()
+                                        .next()
+                                        .and_then(|s| s.parse().ok());
+                                }
+                                Ok(_) => {}
+                                Err(_) => break,
+                            }
+                        }
+                        first_tag = false;
+                        match target {
+                            Some(next) => id = next,
+                            None => break Err("its tag object is malformed".to_owned()),
+                        }
+                    }
+                    other => break Err(format!("it names a {}, not a commit", kind_name(other))),
+                }
+            };
+            match outcome {
+                Ok(commit) => scan.tags.push(TagTarget {
+                    name,
+                    commit: to_sha(&commit),
+                    tagger_time,
+                }),
+                Err(reason) => scan.skipped.push((name, reason)),
+            }
+        }
+        scan.tags.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(scan)
+    }
+
+    /// The default branch: HEAD's branch, else what `origin/HEAD` points to.
+    pub fn default_branch(&self) -> Result<String, RepoError> {
+        if let Ok(Some(name)) = self.repo.head_name() {
+            return Ok(name.shorten().to_str_lossy().into_owned());
+        }
+        if let Ok(reference) = self.repo.find_reference("refs/remotes/origin/HEAD")
+            && let gix::refs::TargetRef::Symbolic(target) = reference.target()
+        {
+            return Ok(target.shorten().to_str_lossy().into_owned());
+        }
+        Err(RepoError::NoDefaultBranch)
+    }
+
+    /// The commit at the tip of `branch` (`main`, `origin/main`, or a full ref name).
+    pub fn branch_tip(&self, branch: &str) -> Result<Sha, RepoError> {
+        let candidates = [
+            branch.to_owned(),
+            format!("refs/heads/{branch}"),
+            format!("refs/remotes/{branch}"),
+        ];
+        for name in candidates.iter().filter(|n| n.starts_with("refs/")) {
+            if let Ok(mut reference) = self.repo.find_reference(name.as_str()) {
+                let id = reference
+                    .peel_to_id()
+                    .map_err(|e| RepoError::query("follow the branch", e))?;
+                let header = self
+                    .repo
+                    .find_header(id.detach())
+                    .map_err(|e| RepoError::query("read the branch tip", e))?;
+                if header.kind() != gix::objs::Kind::Commit {
+                    return Err(RepoError::NotACommit { name: name.clone() });
+                }
+                return Ok(to_sha(&id));
+            }
+        }
+        Err(RepoError::NoSuchBranch(branch.to_owned()))
+    }
+
+    /// Resolves a full or abbreviated sha to the one commit it names.
+    pub fn resolve(&self, prefix: &ShaPrefix) -> Result<Sha, ResolveError> {
+        let id = if let Some(full) = prefix.as_full() {
+            to_oid(&full)
+        } else {
+            let gix_prefix = gix::hash::Prefix::from_hex(prefix.as_str())
+                .map_err(|_| ResolveError::NotFound(prefix.clone()))?;
+            match self.repo.objects.lookup_prefix(gix_prefix, None) {
+                Ok(Some(Ok(id))) => id,
+                Ok(Some(Err(()))) => return Err(ResolveError::Ambiguous(prefix.clone())),
+                Ok(None) => return Err(ResolveError::NotFound(prefix.clone())),
+                Err(e) => return Err(RepoError::query("look up a sha prefix", e).into()),
+            }
+        };
+        match self.repo.find_header(id) {
+            Ok(header) if header.kind() == gix::objs::Kind::Commit => Ok(to_sha(&id)),
+            Ok(header) => Err(ResolveError::NotACommit(
+                prefix.clone(),
+                kind_name(header.kind()),
+            )),
+            Err(_) => Err(ResolveError::NotFound(prefix.clone())),
+        }
+    }
+
+    /// The first line of a commit's message, for listings. Latin-1 messages (declared with an
+    /// `encoding` header) are decoded; anything else that is not UTF-8 is decoded lossily.
+    pub fn summary(&self, sha: &Sha) -> Option<String> {
+        use gix::objs::commit::ref_iter::Token;
+        let mut buf = Vec::new();
+        let data = self.repo.objects.try_find(&to_oid(sha), &mut buf).ok()??;
+        let mut latin1 = false;
+        let mut message = None;
+        for token in gix::objs::CommitRefIter::from_bytes(data.data, gix::hash::Kind::Sha1) {
+            match token.ok()? {
+                Token::Encoding(name) => {
+                    let name = name.to_ascii_lowercase();
+                    latin1 = matches!(
+                        name.as_slice(),
+                        b"iso-8859-1" | b"iso8859-1" | b"latin1" | b"latin-1"
+                    );
+                }
+                Token::Message(text) => {
+                    message = Some(text);
+                    break;
+                }
+                _ => {}
+            }
+        }
+        let line = message?.lines().next().unwrap_or_default();
+        let text = if latin1 && std::str::from_utf8(line).is_err() {
+            line.iter().map(|&b| char::from(b)).collect()
+        } else {
+            line.to_str_lossy().into_owned()
+        };
+        Some(text.trim().to_owned())
+    }
+}
+
+/// The first-parent chain ending at `tip`, oldest first.
+pub fn first_parent_chain(graph: &CommitGraph, tip: CommitIdx) -> Vec<CommitIdx> {
+    let mut chain = vec![tip];
+    let mut at = tip;
+    while let Some(&parent) = graph.parents(at).first() {
+        chain.push(parent);
+        at = parent;
+    }
+    chain.reverse();
+    chain
+}

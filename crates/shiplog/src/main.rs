@@ -1,1 +1,58 @@
-fn main() {}
+//! The `shiplog` command: a thin layer that parses arguments, opens the repository and the store,
+//! and hands the work to the library crates.
+//!
+//! Exit codes: 0 success, 1 an error (one-line cause on stderr, with hints), 2 bad usage.
+
+mod analysis;
+mod cli;
+mod commands;
+mod demo;
+mod ui;
+
+use clap::Parser;
+
+use crate::cli::{Cli, Command, RecordCommand};
+use crate::ui::Ui;
+
+fn main() {
+    let cli = Cli::parse();
+    let ui = Ui::new(cli.quiet);
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            ui.error(&format!("cannot start the async runtime: {e}"));
+            std::process::exit(1);
+        }
+    };
+    let result = runtime.block_on(run(cli, ui));
+    if let Err(error) = result {
+        // The first line is the cause; the chain adds context; lines starting "hint:" are hints.
+        let mut text = format!("{error}");
+        for cause in error.chain().skip(1) {
+            let cause = cause.to_string();
+            if !text.contains(&cause) {
+                text = format!("{text}: {cause}");
+            }
+        }
+        ui.error(&text);
+        std::process::exit(1);
+    }
+}
+
+async fn run(cli: Cli, ui: Ui) -> anyhow::Result<()> {
+    match &cli.command {
+        Command::Metrics(args) => commands::metrics(&cli, args, &ui).await,
+        Command::Explain(args) => commands::explain(&cli, args, &ui).await,
+        Command::Record(RecordCommand::Deployment(args)) => {
+            commands::record_deployment(&cli, args, &ui).await
+        }
+        Command::Record(RecordCommand::Incident(args)) => {
+            commands::record_incident(&cli, args, &ui).await
+        }
+        Command::Import(args) => commands::import(&cli, args, &ui).await,
+        Command::Demo(args) => demo::run(args, &ui).await,
+    }
+}

@@ -1,0 +1,352 @@
+//! The on-store encoding of cached commit history.
+//!
+//! Reading author times means inflating every commit object, which is most of the cost of reading
+//! history. shiplog does it once: each history read appends one *segment* holding the commits it found,
+//! and later runs decode segments instead of the repository. A segment is a few flat little-endian
+//! arrays (ids, author and committer times, parent lists as indices, a sha-sorted lookup order,
+//! reverts, shallow markers): about 60 bytes a commit, decoded at memory speed. Storing one database
+//! row per commit would cost more than reading git itself.
+//!
+//! Layout (all integers little-endian):
+//! ```text
+//! magic "SHIPLOGH" | version u32 | base u32 | n u32
+//! n × 20-byte sha | n × i64 author time | n × i64 committer time
+//! (n + 1) × u32 parent-list offsets | m × u32 parent indices (global)
+//! n × u32 sorted lookup order (global indices)
+//! r u32 | r × (u32 commit, 20-byte reverted sha)
+//! s u32 | s × u32 shallow commit
+//! ```
+
+use shiplog_core::{CommitGraph, CommitIdx, NewCommit, Sha};
+
+const MAGIC: &[u8; 8] = b"SHIPLOGH";
+const VERSION: u32 = 1;
+
+/// Why a cached segment cannot be used. The cure is always the same: rebuild the cache.
+#[derive(Debug, thiserror::Error)]
+pub enum CacheError {
+    /// The bytes are not a segment of this version.
+    #[error("history cache segment {seq}: {problem}")]
+    Malformed {
+        /// The segment's position.
+        seq: i64,
+        /// What is wrong.
+        problem: String,
+    },
+    /// The segment does not continue the graph where the previous one ended.
+    #[error("history cache segment {seq} starts at commit {base}, expected {expected}")]
+    OutOfOrder {
+        /// The segment's position.
+        seq: i64,
+        /// Where it starts.
+        base: u32,
+        /// Where it should start.
+        expected: usize,
+    },
+    /// The commits in the segment do not form a valid graph.
+    #[error("history cache segment {seq}: {source}")]
+    Graph {
+        /// The segment's position.
+        seq: i64,
+        /// The graph's complaint.
+        #[source]
+        source: shiplog_core::graph::GraphError,
+    },
+}
+
+/// Encodes commits `range` of `graph` as one segment. `sorted` is their lookup order (indices sorted
+/// by sha); pass the graph's own run when the range is exactly one run.
+pub fn encode(graph: &CommitGraph, range: std::ops::Range<usize>, sorted: &[CommitIdx]) -> Vec<u8> {
+    let n = range.len();
+    let parents: usize = range.clone().map(|i| graph.parents(i as u32).len()).sum();
+    let reverts: Vec<(CommitIdx, Sha)> = graph
+        .all_reverts()
+        .iter()
+        .filter(|(c, _)| range.contains(&(*c as usize)))
+        .copied()
+        .collect();
+    let shallow: Vec<CommitIdx> = graph
+        .shallow_commits()
+        .iter()
+        .filter(|c| range.contains(&(**c as usize)))
+        .copied()
+        .collect();
+    let mut out =
+        Vec::with_capacity(20 + n * 56 + parents * 4 + 8 + reverts.len() * 24 + shallow.len() * 4);
+    out.extend_from_slice(MAGIC);
+    out.extend_from_slice(&VERSION.to_le_bytes());
+    out.extend_from_slice(&(range.start as u32).to_le_bytes());
+    out.extend_from_slice(&(n as u32).to_le_bytes());
+    for i in range.clone() {
+        out.extend_from_slice(graph.sha(i as u32).as_bytes());
+    }
+    for i in range.clone() {
+        out.extend_from_slice(&graph.author_time(i as u32).to_le_bytes());
+    }
+    for i in range.clone() {
+        out.extend_from_slice(&graph.committer_time(i as u32).to_le_bytes());
+    }
+    let mut offset = 0u32;
+    out.extend_from_slice(&offset.to_le_bytes());
+    for i in range.clone() {
+        offset += graph.parents(i as u32).len() as u32;
+        out.extend_from_slice(&offset.to_le_bytes());
+    }
+    for i in range.clone() {
+        for p in graph.parents(i as u32) {
+            out.extend_from_slice(&p.to_le_bytes());
+        }
+    }
+    for i in sorted {
+        out.extend_from_slice(&i.to_le_bytes());
+    }
+    out.extend_from_slice(&(reverts.len() as u32).to_le_bytes());
+    for (c, sha) in &reverts {
+        out.extend_from_slice(&c.to_le_bytes());
+        out.extend_from_slice(sha.as_bytes());
+    }
+    out.extend_from_slice(&(shallow.len() as u32).to_le_bytes());
+    for c in &shallow {
+        out.extend_from_slice(&c.to_le_bytes());
+    }
+    out
+}
+
+struct Reader<'a> {
+    data: &'a [u8],
+    seq: i64,
+}
+
+impl<'a> Reader<'a> {
+    fn take(&mut self, len: usize, what: &str) -> Result<&'a [u8], CacheError> {
+        if self.data.len() < len {
+            return Err(CacheError::Malformed {
+                seq: self.seq,
+                problem: format!("truncated while reading {what}"),
+            });
+        }
+        let (head, rest) = self.data.split_at(len);
+        self.data = rest;
+        Ok(head)
+    }
+
+    fn u32(&mut self, what: &str) -> Result<u32, CacheError> {
+        let bytes = self.take(4, what)?;
+        Ok(u32::from_le_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]))
+    }
+
+    fn array(&mut self, count: usize, width: usize, what: &str) -> Result<&'a [u8], CacheError> {
+        let len = count
+            .checked_mul(width)
+            .ok_or_else(|| CacheError::Malformed {
+                seq: self.seq,
+                problem: format!("{what}: count {count} overflows"),
+            })?;
+        self.take(len, what)
+    }
+}
+
+fn u32_at(bytes: &[u8], i: usize) -> u32 {
+    let b = &bytes[i * 4..i * 4 + 4];
+    u32::from_le_bytes([b[0], b[1], b[2], b[3]])
+}
+
+fn i64_at(bytes: &[u8], i: usize) -> i64 {
+    let mut b = [0u8; 8];
+    b.copy_from_slice(&bytes[i * 8..i * 8 + 8]);
+    i64::from_le_bytes(b)
+}
+
+fn sha_at(bytes: &[u8], i: usize) -> Sha {
+    let mut b = [0u8; 20];
+    b.copy_from_slice(&bytes[i * 20..i * 20 + 20]);
+    Sha::from_bytes(b)
+}
+
+/// Appends the commits of segment `seq` to `graph`, which must hold exactly the commits of the
+/// segments before it.
+pub fn decode_into(graph: &mut CommitGraph, seq: i64, data: &[u8]) -> Result<(), CacheError> {
+    let mut r = Reader { data, seq };
+    if r.take(8, "magic")? != MAGIC {
+        return Err(CacheError::Malformed {
+            seq,
+            problem: "not a shiplog history segment".to_owned(),
+        });
+    }
+    let version = r.u32("version")?;
+    if version != VERSION {
+        return Err(CacheError::Malformed {
+            seq,
+            problem: format!("version {version}, this shiplog reads version {VERSION}"),
+        });
+    }
+    let base = r.u32("base")?;
+    if base as usize != graph.len() {
+        return Err(CacheError::OutOfOrder {
+            seq,
+            base,
+            expected: graph.len(),
+        });
+    }
+    let n = r.u32("count")? as usize;
+    let shas = r.array(n, 20, "shas")?;
+    let authors = r.array(n, 8, "author times")?;
+    let committers = r.array(n, 8, "committer times")?;
+    let offsets = r.array(n + 1, 4, "parent offsets")?;
+    let total_parents = u32_at(offsets, n) as usize;
+    let parents = r.array(total_parents, 4, "parents")?;
+    let sorted = r.array(n, 4, "lookup order")?;
+    let revert_count = r.u32("revert count")? as usize;
+    let reverts_raw = r.array(revert_count, 24, "reverts")?;
+    let shallow_count = r.u32("shallow count")? as usize;
+    let shallow_raw = r.array(shallow_count, 4, "shallow commits")?;
+    if !r.data.is_empty() {
+        return Err(CacheError::Malformed {
+            seq,
+            problem: format!("{} unexpected trailing bytes", r.data.len()),
+        });
+    }
+
+    let reverts: Vec<(u32, Sha)> = (0..revert_count)
+        .map(|k| {
+            let entry = &reverts_raw[k * 24..k * 24 + 24];
+            (u32_at(entry, 0), sha_at(&entry[4..], 0))
+        })
+        .collect();
+    let shallow: Vec<u32> = (0..shallow_count).map(|k| u32_at(shallow_raw, k)).collect();
+    let mut parent_buf: Vec<u32> = Vec::with_capacity(8);
+    let mut revert_cursor = 0usize;
+    let mut revert_buf: Vec<Sha> = Vec::new();
+    for i in 0..n {
+        let global = base + i as u32;
+        let (from, to) = (u32_at(offsets, i) as usize, u32_at(offsets, i + 1) as usize);
+        if from > to || to > total_parents {
+            return Err(CacheError::Malformed {
+                seq,
+                problem: format!("bad parent offsets at commit {global}"),
+            });
+        }
+        parent_buf.clear();
+        parent_buf.extend((from..to).map(|k| u32_at(parents, k)));
+        revert_buf.clear();
+        while revert_cursor < reverts.len() && reverts[revert_cursor].0 == global {
+            revert_buf.push(reverts[revert_cursor].1);
+            revert_cursor += 1;
+        }
+        graph
+            .push(NewCommit {
+                sha: sha_at(shas, i),
+                parents: &parent_buf,
+                author_time: i64_at(authors, i),
+                committer_time: i64_at(committers, i),
+                reverts: &revert_buf,
+                shallow: shallow.binary_search(&global).is_ok(),
+            })
+            .map_err(|source| CacheError::Graph { seq, source })?;
+    }
+    if revert_cursor != reverts.len() {
+        return Err(CacheError::Malformed {
+            seq,
+            problem: "reverts are not ordered by commit".to_owned(),
+        });
+    }
+    let sorted: Vec<u32> = (0..n).map(|k| u32_at(sorted, k)).collect();
+    graph
+        .close_run_with(&sorted)
+        .map_err(|source| CacheError::Graph { seq, source })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sha(n: u8) -> Sha {
+        Sha::from_bytes([n; 20])
+    }
+
+    fn sample() -> CommitGraph {
+        let mut g = CommitGraph::new();
+        g.push(NewCommit {
+            sha: sha(9),
+            parents: &[],
+            author_time: -5,
+            committer_time: 10,
+            reverts: &[],
+            shallow: true,
+        })
+        .unwrap();
+        g.push(NewCommit {
+            sha: sha(3),
+            parents: &[0],
+            author_time: 20,
+            committer_time: 21,
+            reverts: &[sha(9), sha(7)],
+            shallow: false,
+        })
+        .unwrap();
+        g.close_run();
+        g.push(NewCommit {
+            sha: sha(5),
+            parents: &[1, 0],
+            author_time: i64::MAX,
+            committer_time: 30,
+            reverts: &[],
+            shallow: false,
+        })
+        .unwrap();
+        g.close_run();
+        g
+    }
+
+    #[test]
+    fn segments_round_trip() {
+        let g = sample();
+        let first = encode(&g, 0..2, g.sorted_run(0).unwrap());
+        let second = encode(&g, 2..3, g.sorted_run(1).unwrap());
+        let mut back = CommitGraph::new();
+        decode_into(&mut back, 0, &first).unwrap();
+        decode_into(&mut back, 1, &second).unwrap();
+        assert_eq!(back.shas(), g.shas());
+        for i in 0..3 {
+            assert_eq!(back.parents(i), g.parents(i));
+            assert_eq!(back.author_time(i), g.author_time(i));
+            assert_eq!(back.committer_time(i), g.committer_time(i));
+            assert_eq!(back.is_shallow(i), g.is_shallow(i));
+        }
+        assert_eq!(back.all_reverts(), g.all_reverts());
+        assert_eq!(back.find(&sha(5)), Some(2));
+    }
+
+    #[test]
+    fn damaged_segments_are_rejected_not_trusted() {
+        let g = sample();
+        let first = encode(&g, 0..2, g.sorted_run(0).unwrap());
+        let second = encode(&g, 2..3, g.sorted_run(1).unwrap());
+        let mut empty = CommitGraph::new();
+        assert!(matches!(
+            decode_into(&mut empty, 1, &second),
+            Err(CacheError::OutOfOrder {
+                base: 2,
+                expected: 0,
+                ..
+            })
+        ));
+        for cut in [0, 7, 12, first.len() - 1] {
+            let mut g2 = CommitGraph::new();
+            assert!(
+                decode_into(&mut g2, 0, &first[..cut]).is_err(),
+                "cut at {cut}"
+            );
+        }
+        let mut bad_version = first.clone();
+        bad_version[8] = 9;
+        let err = decode_into(&mut CommitGraph::new(), 0, &bad_version).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "history cache segment 0: version 9, this shiplog reads version 1"
+        );
+        let mut trailing = first;
+        trailing.push(0);
+        assert!(decode_into(&mut CommitGraph::new(), 0, &trailing).is_err());
+    }
+}

@@ -1,0 +1,303 @@
+//! From a repository and a store to an attributed delivery model: load the cached history, read the
+//! commits the cache lacks, derive or load deployments, and run attribution.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{Context, Result, bail};
+use jiff::Timestamp;
+use shiplog_core::{
+    AttributionOptions, CommitGraph, DeliveryModel, Deployment, DeploymentId, DeploymentSource,
+    DeploymentStatus, Environment, ServiceName, Sha, attribute,
+};
+use shiplog_git::{GitRepo, SyncError, cache};
+use shiplog_store::{HistorySegment, Store};
+use shiplog_store_sqlite::SqliteStore;
+
+use crate::cli::DeploySource;
+use crate::ui::Ui;
+
+/// Segments beyond this many are compacted into one.
+const MAX_SEGMENTS: usize = 16;
+
+/// The store location: `--db`/`SHIPLOG_DB`, else `.shiplog/shiplog.db` under the repository root.
+pub fn db_path(explicit: Option<&Path>, repo: Option<&GitRepo>) -> Result<PathBuf> {
+    if let Some(path) = explicit {
+        return Ok(path.to_owned());
+    }
+    match repo {
+        Some(repo) => Ok(repo.root().join(".shiplog").join("shiplog.db")),
+        None => bail!(
+            "no store given and not inside a git repository\nhint: pass --repo PATH, or --db PATH (or set SHIPLOG_DB)"
+        ),
+    }
+}
+
+/// Opens the SQLite store at `path`.
+pub async fn open_store(path: &Path) -> Result<SqliteStore> {
+    SqliteStore::open(path)
+        .await
+        .with_context(|| format!("cannot open the store {}", path.display()))
+}
+
+/// Opens the repository containing `path`.
+pub fn open_repo(path: &Path) -> Result<GitRepo> {
+    GitRepo::discover(path)
+        .map_err(|e| anyhow::anyhow!("{e}\nhint: run inside a git repository or pass --repo PATH"))
+}
+
+/// Loads `repo`'s cached history from the store. A damaged cache is reported and rebuilt.
+async fn load_history(store: &dyn Store, key: &str, ui: &Ui) -> Result<(CommitGraph, usize)> {
+    let segments = store.history(key).await?;
+    let total: i64 = segments.iter().map(|s| s.commits).sum();
+    let mut graph = CommitGraph::with_capacity(usize::try_from(total).unwrap_or(0));
+    for segment in &segments {
+        if let Err(e) = cache::decode_into(&mut graph, segment.seq, &segment.data) {
+            ui.warn(&format!("{e}; the history cache will be rebuilt"));
+            store.replace_history(key, &[]).await?;
+            return Ok((CommitGraph::new(), 0));
+        }
+    }
+    Ok((graph, segments.len()))
+}
+
+/// Everything the commands need: the commit graph and the attributed model.
+pub struct Analysis {
+    /// The repository.
+    pub repo: GitRepo,
+    /// The commit history.
+    pub graph: CommitGraph,
+    /// Attribution over every deployment and incident.
+    pub model: DeliveryModel,
+}
+
+/// Options of an analysis.
+pub struct AnalysisOptions<'a> {
+    pub deploys: Option<&'a DeploySource>,
+    pub service: Option<&'a ServiceName>,
+    pub attribution: AttributionOptions,
+}
+
+/// Loads, syncs and attributes.
+pub async fn analyze(
+    repo: GitRepo,
+    store: &dyn Store,
+    options: &AnalysisOptions<'_>,
+    ui: &Ui,
+) -> Result<Analysis> {
+    let key = repo.cache_key();
+    let (mut graph, mut segments) = load_history(store, &key, ui).await?;
+
+    let stored = store.deployments().await?;
+    let source = match options.deploys {
+        Some(source) => source.clone(),
+        None if !stored.is_empty() => DeploySource::Recorded,
+        None => bail!(
+            "the store holds no deployments, so there is nothing to measure yet\nhint: derive deployments from git with --deploys tags (v* tags) or --deploys merges (first-parent commits of the default branch), or record them with `shiplog record deployment`"
+        ),
+    };
+
+    // The commits that must be in the graph.
+    let git_service = || -> Result<ServiceName> {
+        match options.service {
+            Some(s) => Ok(s.clone()),
+            None => ServiceName::new(&repo.name()).with_context(|| {
+                format!(
+                    "the repository's directory name {:?} is not a valid service name\nhint: name the service with --service NAME",
+                    repo.name()
+                )
+            }),
+        }
+    };
+    let mut tag_scan = None;
+    let mut branch_tip = None;
+    let tips: Vec<Sha> = match &source {
+        DeploySource::Tags(glob) => {
+            let scan = repo.tags(glob)?;
+            for (name, why) in &scan.skipped {
+                ui.warn(&format!("tag {name} skipped: {why}"));
+            }
+            if scan.tags.is_empty() {
+                bail!(
+                    "no tag matches {glob:?} in {}\nhint: choose the pattern with --deploys 'tags=GLOB', or use --deploys merges",
+                    repo.root().display()
+                );
+            }
+            let tips = scan.tags.iter().map(|t| t.commit).collect();
+            tag_scan = Some(scan);
+            tips
+        }
+        DeploySource::Merges(branch) => {
+            let branch = match branch {
+                Some(b) => b.clone(),
+                None => repo.default_branch()?,
+            };
+            let tip = repo.branch_tip(&branch)?;
+            branch_tip = Some((branch, tip));
+            vec![tip]
+        }
+        DeploySource::Recorded => stored.iter().map(|d| d.sha).collect(),
+    };
+
+    let started = Instant::now();
+    let progress = ui.history_progress();
+    let report = match shiplog_git::sync(&repo, &mut graph, &tips, &progress) {
+        Err(SyncError::Deepened) => {
+            ui.note(
+                "the repository was deepened since its history was cached; rebuilding the cache",
+            );
+            graph = CommitGraph::new();
+            segments = 0;
+            store.replace_history(&key, &[]).await?;
+            shiplog_git::sync(&repo, &mut graph, &tips, &progress)?
+        }
+        other => other?,
+    };
+    progress.finish();
+    if report.new > 0 {
+        let seconds = started.elapsed().as_secs_f64();
+        ui.note(&format!(
+            "history: read {} new commits in {seconds:.2} s ({} cached)",
+            report.new, report.cached
+        ));
+        if !report.used_commit_graph && report.new > 50_000 {
+            ui.note("hint: this repository has no commit-graph file; `git commit-graph write --reachable` makes reading history about ten times faster");
+        }
+        persist_history(store, &key, &graph, segments).await?;
+    } else {
+        ui.note(&format!("history: {} commits, all cached", report.cached));
+    }
+    let shallow = graph.shallow_commits().len();
+    if shallow > 0 {
+        ui.warn(&format!(
+            "this is a shallow clone: history stops at {shallow} boundary commit(s); changes beyond the boundary are not seen and lead times near it may be short"
+        ));
+    }
+
+    // Deployments.
+    let deployments: Vec<Deployment> = match &source {
+        DeploySource::Recorded => stored,
+        DeploySource::Tags(_) => {
+            let service = git_service()?;
+            let mut out = Vec::new();
+            for tag in tag_scan.map(|s| s.tags).unwrap_or_default() {
+                let Some(idx) = graph.find(&tag.commit) else {
+                    continue;
+                };
+                let seconds = tag.tagger_time.unwrap_or_else(|| graph.committer_time(idx));
+                let Ok(finished_at) = Timestamp::from_second(seconds) else {
+                    ui.warn(&format!(
+                        "tag {} skipped: its time is out of range",
+                        tag.name
+                    ));
+                    continue;
+                };
+                let Ok(id) = DeploymentId::new(&format!("tag:{}", tag.name)) else {
+                    ui.warn(&format!(
+                        "tag {} skipped: its name is not a valid deployment id",
+                        tag.name
+                    ));
+                    continue;
+                };
+                out.push(git_deployment(
+                    id,
+                    &service,
+                    tag.commit,
+                    finished_at,
+                    DeploymentSource::GitTag,
+                ));
+            }
+            out
+        }
+        DeploySource::Merges(_) => {
+            let service = git_service()?;
+            let mut out = Vec::new();
+            if let Some((_, tip)) = branch_tip
+                && let Some(tip) = graph.find(&tip)
+            {
+                for idx in shiplog_git::first_parent_chain(&graph, tip) {
+                    let sha = graph.sha(idx);
+                    let Ok(finished_at) = Timestamp::from_second(graph.committer_time(idx)) else {
+                        continue;
+                    };
+                    let id = DeploymentId::new(&format!("merge:{}", sha.short(12)))?;
+                    out.push(git_deployment(
+                        id,
+                        &service,
+                        sha,
+                        finished_at,
+                        DeploymentSource::GitMerge,
+                    ));
+                }
+            }
+            out
+        }
+    };
+
+    let incidents = store.incidents().await?;
+    let model = match attribute(&graph, deployments, incidents, options.attribution) {
+        Ok(model) => model,
+        Err(unknown) => bail!(
+            "{unknown}\nhint: fetch the missing history (git fetch), or leave these deployments out with --skip-unknown"
+        ),
+    };
+    for (id, sha) in &model.skipped_unknown {
+        ui.warn(&format!(
+            "deployment {id} skipped: commit {sha} is not in the repository"
+        ));
+    }
+    Ok(Analysis { repo, graph, model })
+}
+
+fn git_deployment(
+    id: DeploymentId,
+    service: &ServiceName,
+    sha: Sha,
+    finished_at: Timestamp,
+    source: DeploymentSource,
+) -> Deployment {
+    Deployment {
+        id,
+        service: service.clone(),
+        environment: Environment::production(),
+        sha,
+        finished_at,
+        started_at: None,
+        status: DeploymentStatus::Success,
+        unplanned: false,
+        source,
+    }
+}
+
+/// Appends the run just read as a segment, or compacts all segments into one when there are many.
+async fn persist_history(
+    store: &dyn Store,
+    key: &str,
+    graph: &CommitGraph,
+    segments: usize,
+) -> Result<()> {
+    let runs: Vec<std::ops::Range<usize>> = graph.runs().collect();
+    if segments + 1 > MAX_SEGMENTS {
+        let mut sorted: Vec<u32> = (0..graph.len() as u32).collect();
+        sorted.sort_unstable_by_key(|&i| graph.sha(i));
+        let data = cache::encode(graph, 0..graph.len(), &sorted);
+        let segment = HistorySegment {
+            seq: 0,
+            commits: graph.len() as i64,
+            data,
+        };
+        store.replace_history(key, &[segment]).await?;
+        return Ok(());
+    }
+    let (Some(range), Some(sorted)) = (runs.last(), graph.sorted_run(runs.len().saturating_sub(1)))
+    else {
+        return Ok(());
+    };
+    let segment = HistorySegment {
+        seq: segments as i64,
+        commits: range.len() as i64,
+        data: cache::encode(graph, range.clone(), sorted),
+    };
+    store.append_history(key, &segment).await?;
+    Ok(())
+}

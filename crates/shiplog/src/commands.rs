@@ -1,0 +1,417 @@
+//! One function per subcommand: validate arguments, call the libraries, print.
+
+use std::io::{Read, Write};
+
+use anyhow::{Context, Result, bail};
+use jiff::Timestamp;
+use shiplog_core::explain;
+use shiplog_core::metrics::{DoraMetrics, LeadTimeStart, Scope, compute};
+use shiplog_core::window::{parse_bound, parse_duration, parse_timestamp};
+use shiplog_core::{
+    AttributionOptions, Deployment, DeploymentId, DeploymentSource, DeploymentStatus, Environment,
+    Incident, IncidentId, Period, ServiceName, Sha, ShaPrefix, TimeWindow,
+};
+use shiplog_git::GitRepo;
+use shiplog_ingest::{ImportError, ImportErrors, Record};
+use shiplog_report::Format;
+use shiplog_store::{ApplySummary, EventBatch, Store, WriteCounts};
+
+use crate::analysis::{Analysis, AnalysisOptions, analyze, db_path, open_repo, open_store};
+use crate::cli::{
+    ByPeriod, Cli, ExplainArgs, ExplainWhat, ImportArgs, InputFormat, LeadTimeStartArg,
+    MetricsArgs, OutputFormat, RecordDeploymentArgs, RecordIncidentArgs, ScopeArgs,
+};
+use crate::ui::Ui;
+
+pub fn output_format(format: OutputFormat) -> Format {
+    match format {
+        OutputFormat::Table => Format::Table,
+        OutputFormat::Json => Format::Json,
+        OutputFormat::Csv => Format::Csv,
+    }
+}
+
+/// Prints to stdout; a closed pipe (`| head`) ends quietly.
+pub fn print(text: &str) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => other.context("cannot write to standard output"),
+    }
+}
+
+/// Validated scope arguments.
+pub struct ResolvedScope {
+    pub scope: Scope,
+    pub start: LeadTimeStart,
+    pub attribution: AttributionOptions,
+}
+
+fn service_arg(text: &str) -> Result<ServiceName> {
+    ServiceName::new(text).with_context(|| format!("--service {text:?}"))
+}
+
+fn environment_arg(text: &str) -> Result<Environment> {
+    Environment::new(text).with_context(|| format!("--env {text:?}"))
+}
+
+pub fn resolve_scope(args: &ScopeArgs, now: Timestamp) -> Result<ResolvedScope> {
+    let since = parse_bound(&args.since, now).context("--since")?;
+    let until = match &args.until {
+        Some(text) => parse_bound(text, now).context("--until")?,
+        None => now,
+    };
+    let window = TimeWindow::new(since, until)?;
+    let incident_window =
+        parse_duration(&args.attribution_window).context("--attribution-window")?;
+    Ok(ResolvedScope {
+        scope: Scope {
+            service: args.service.as_deref().map(service_arg).transpose()?,
+            environment: environment_arg(&args.environment)?,
+            window,
+        },
+        start: match args.lead_time_start {
+            LeadTimeStartArg::Author => LeadTimeStart::Author,
+            LeadTimeStartArg::Committer => LeadTimeStart::Committer,
+        },
+        attribution: AttributionOptions {
+            incident_window,
+            skip_unknown: args.skip_unknown,
+        },
+    })
+}
+
+async fn analyze_scope(
+    cli: &Cli,
+    args: &ScopeArgs,
+    resolved: &ResolvedScope,
+    ui: &Ui,
+) -> Result<Analysis> {
+    let repo = open_repo(&cli.repo)?;
+    let path = db_path(cli.db.as_deref(), Some(&repo))?;
+    let store = open_store(&path).await?;
+    analyze(
+        repo,
+        &store,
+        &AnalysisOptions {
+            deploys: args.deploys.as_ref(),
+            service: resolved.scope.service.as_ref(),
+            attribution: resolved.attribution,
+        },
+        ui,
+    )
+    .await
+}
+
+/// Computes the metrics of `scope`, split by `by` when given.
+pub fn metric_rows(
+    analysis: &Analysis,
+    scope: &Scope,
+    start: LeadTimeStart,
+    by: Option<ByPeriod>,
+) -> Result<Vec<DoraMetrics>> {
+    Ok(match by {
+        None => vec![compute(&analysis.model, &analysis.graph, scope, start)],
+        Some(by) => {
+            let period = match by {
+                ByPeriod::Week => Period::Week,
+                ByPeriod::Month => Period::Month,
+            };
+            scope
+                .window
+                .split(period)?
+                .into_iter()
+                .map(|window| {
+                    let sub = Scope {
+                        window,
+                        ..scope.clone()
+                    };
+                    let mut m = compute(&analysis.model, &analysis.graph, &sub, start);
+                    m.period = Some(period.label(window.since));
+                    m
+                })
+                .collect()
+        }
+    })
+}
+
+pub async fn metrics(cli: &Cli, args: &MetricsArgs, ui: &Ui) -> Result<()> {
+    let resolved = resolve_scope(&args.scope, Timestamp::now())?;
+    let analysis = analyze_scope(cli, &args.scope, &resolved, ui).await?;
+    let rows = metric_rows(&analysis, &resolved.scope, resolved.start, args.by)?;
+    let text = shiplog_report::metrics(&rows, args.by.is_some(), output_format(args.scope.format))?;
+    print(&text)
+}
+
+pub async fn explain(cli: &Cli, args: &ExplainArgs, ui: &Ui) -> Result<()> {
+    let resolved = resolve_scope(&args.scope, Timestamp::now())?;
+    let analysis = analyze_scope(cli, &args.scope, &resolved, ui).await?;
+    let format = output_format(args.scope.format);
+    let limit = (args.limit > 0).then_some(args.limit);
+    let scope = &resolved.scope;
+    let text = match args.what {
+        ExplainWhat::LeadTime => {
+            let list = explain::changes(&analysis.model, &analysis.graph, scope, resolved.start);
+            // Summaries for the rows that will be shown.
+            let wanted = match format {
+                Format::Table => limit.unwrap_or(usize::MAX).min(list.changes.len()),
+                _ => list.changes.len(),
+            };
+            let summaries: Vec<Option<String>> = list.changes[..wanted]
+                .iter()
+                .map(|c| analysis.repo.summary(&c.sha))
+                .collect();
+            shiplog_report::changes(
+                &list.changes,
+                &summaries,
+                list.baseline_excluded,
+                format,
+                limit,
+            )?
+        }
+        ExplainWhat::Deployments => shiplog_report::deployments(
+            &explain::deployments(&analysis.model, scope),
+            format,
+            limit,
+        )?,
+        ExplainWhat::Failures => {
+            shiplog_report::failures(&explain::failures(&analysis.model, scope), format, limit)?
+        }
+        ExplainWhat::Incidents => {
+            shiplog_report::incidents(&explain::incidents(&analysis.model, scope), format, limit)?
+        }
+    };
+    print(&text)
+}
+
+/// Opens the repository if there is one; record and import work without it for full shas.
+fn optional_repo(cli: &Cli) -> Option<GitRepo> {
+    GitRepo::discover(&cli.repo).ok()
+}
+
+/// Resolves a sha given on the command line or in a file.
+fn resolve_sha(repo: Option<&GitRepo>, prefix: &ShaPrefix) -> std::result::Result<Sha, String> {
+    match repo {
+        Some(repo) => match repo.resolve(prefix) {
+            Ok(sha) => Ok(sha),
+            // A full sha the repository lacks may arrive with a later fetch: keep it.
+            Err(shiplog_git::ResolveError::NotFound(_)) if prefix.as_full().is_some() => {
+                prefix.as_full().ok_or_else(|| "unreachable".to_owned())
+            }
+            Err(e) => Err(e.to_string()),
+        },
+        None => prefix.as_full().ok_or_else(|| {
+            format!(
+                "{prefix} is abbreviated, and there is no repository to resolve it in; give all 40 characters or run inside the repository (--repo)"
+            )
+        }),
+    }
+}
+
+fn describe(counts: WriteCounts, what: &str) -> String {
+    format!(
+        "{what}: {} new, {} updated, {} unchanged",
+        counts.inserted, counts.updated, counts.unchanged
+    )
+}
+
+fn summary_line(summary: &ApplySummary) -> String {
+    format!(
+        "{}; {}",
+        describe(summary.deployments, "deployments"),
+        describe(summary.incidents, "incidents")
+    )
+}
+
+async fn store_for_writing(
+    cli: &Cli,
+    repo: Option<&GitRepo>,
+) -> Result<shiplog_store_sqlite::SqliteStore> {
+    let path = db_path(cli.db.as_deref(), repo)?;
+    open_store(&path).await
+}
+
+fn timestamp_arg(flag: &str, text: &str) -> Result<Timestamp> {
+    parse_timestamp(text).with_context(|| {
+        format!("{flag}: expected an RFC 3339 timestamp with an offset (e.g. 2026-03-03T14:00:00Z), got {text:?}")
+    })
+}
+
+pub async fn record_deployment(cli: &Cli, args: &RecordDeploymentArgs, ui: &Ui) -> Result<()> {
+    let repo = optional_repo(cli);
+    let service = service_arg(&args.service)?;
+    let environment = environment_arg(&args.environment)?;
+    let prefix = ShaPrefix::new(&args.sha).with_context(|| format!("--sha {:?}", args.sha))?;
+    let sha = resolve_sha(repo.as_ref(), &prefix).map_err(|e| anyhow::anyhow!("--sha: {e}"))?;
+    let finished_at = match &args.at {
+        Some(text) => timestamp_arg("--at", text)?,
+        None => Timestamp::now(),
+    };
+    let started_at = args
+        .started_at
+        .as_deref()
+        .map(|t| timestamp_arg("--started-at", t))
+        .transpose()?;
+    if started_at.is_some_and(|s| s > finished_at) {
+        bail!("--started-at is after the finish time (--at)");
+    }
+    let id = match &args.id {
+        Some(id) => DeploymentId::new(id).with_context(|| format!("--id {id:?}"))?,
+        None => DeploymentId::new(&format!(
+            "{service}:{environment}:{}:{}",
+            sha.short(12),
+            finished_at.as_second()
+        ))?,
+    };
+    let status: DeploymentStatus = args.status.parse().map_err(anyhow::Error::msg)?;
+    let deployment = Deployment {
+        id: id.clone(),
+        service,
+        environment,
+        sha,
+        finished_at,
+        started_at,
+        status,
+        unplanned: args.unplanned,
+        source: DeploymentSource::Recorded,
+    };
+    let store = store_for_writing(cli, repo.as_ref()).await?;
+    let summary = store
+        .apply(&EventBatch {
+            deployments: vec![deployment],
+            incidents: vec![],
+        })
+        .await?;
+    let verb = if summary.deployments.inserted > 0 {
+        "recorded"
+    } else if summary.deployments.updated > 0 {
+        "updated"
+    } else {
+        "unchanged"
+    };
+    ui.note(&format!("deployment {id} {verb}"));
+    Ok(())
+}
+
+pub async fn record_incident(cli: &Cli, args: &RecordIncidentArgs, ui: &Ui) -> Result<()> {
+    let repo = optional_repo(cli);
+    let opened_at = timestamp_arg("--opened-at", &args.opened_at)?;
+    let resolved_at = args
+        .resolved_at
+        .as_deref()
+        .map(|t| timestamp_arg("--resolved-at", t))
+        .transpose()?;
+    if resolved_at.is_some_and(|r| r < opened_at) {
+        bail!("--resolved-at is before --opened-at");
+    }
+    let sha = match &args.sha {
+        Some(text) => {
+            let prefix = ShaPrefix::new(text).with_context(|| format!("--sha {text:?}"))?;
+            Some(resolve_sha(repo.as_ref(), &prefix).map_err(|e| anyhow::anyhow!("--sha: {e}"))?)
+        }
+        None => None,
+    };
+    let incident = Incident {
+        id: IncidentId::new(&args.id).with_context(|| format!("--id {:?}", args.id))?,
+        service: service_arg(&args.service)?,
+        environment: environment_arg(&args.environment)?,
+        opened_at,
+        resolved_at,
+        deployment_id: args
+            .deployment_id
+            .as_deref()
+            .map(|d| DeploymentId::new(d).with_context(|| format!("--deployment-id {d:?}")))
+            .transpose()?,
+        sha,
+        title: args.title.clone(),
+    };
+    let id = incident.id.clone();
+    let store = store_for_writing(cli, repo.as_ref()).await?;
+    let summary = store
+        .apply(&EventBatch {
+            deployments: vec![],
+            incidents: vec![incident],
+        })
+        .await?;
+    let verb = if summary.incidents.inserted > 0 {
+        "recorded"
+    } else if summary.incidents.updated > 0 {
+        "updated"
+    } else {
+        "unchanged"
+    };
+    ui.note(&format!("incident {id} {verb}"));
+    Ok(())
+}
+
+pub async fn import(cli: &Cli, args: &ImportArgs, ui: &Ui) -> Result<()> {
+    let repo = optional_repo(cli);
+    let mut errors: Vec<ImportError> = Vec::new();
+    let mut batch = EventBatch::default();
+    for path in &args.files {
+        let (label, bytes) = if path.as_os_str() == "-" {
+            let mut bytes = Vec::new();
+            std::io::stdin()
+                .read_to_end(&mut bytes)
+                .context("cannot read standard input")?;
+            ("<stdin>".to_owned(), bytes)
+        } else {
+            let bytes =
+                std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+            (path.display().to_string(), bytes)
+        };
+        let format = match args.input_format {
+            InputFormat::Jsonl => shiplog_ingest::Format::JsonLines,
+            InputFormat::Csv => shiplog_ingest::Format::Csv,
+            InputFormat::Auto => shiplog_ingest::Format::from_path(path)
+                .unwrap_or_else(|| shiplog_ingest::Format::sniff(&bytes)),
+        };
+        let records = match shiplog_ingest::parse(&label, &bytes, format) {
+            Ok(records) => records,
+            Err(ImportErrors(more)) => {
+                errors.extend(more);
+                continue;
+            }
+        };
+        for located in records {
+            let line = located.line;
+            let field_error = |field: &str, problem: String| ImportError {
+                file: label.clone(),
+                line,
+                field: Some(field.to_owned()),
+                problem,
+            };
+            match located.value {
+                Record::Deployment(d) => match resolve_sha(repo.as_ref(), &d.sha) {
+                    Ok(sha) => batch
+                        .deployments
+                        .push(d.into_deployment(sha, DeploymentSource::Imported)),
+                    Err(problem) => errors.push(field_error("sha", problem)),
+                },
+                Record::Incident(i) => {
+                    let sha = match &i.sha {
+                        Some(prefix) => match resolve_sha(repo.as_ref(), prefix) {
+                            Ok(sha) => Some(sha),
+                            Err(problem) => {
+                                errors.push(field_error("sha", problem));
+                                continue;
+                            }
+                        },
+                        None => None,
+                    };
+                    batch.incidents.push(i.into_incident(sha));
+                }
+            }
+        }
+    }
+    if !errors.is_empty() {
+        bail!(
+            "import failed; nothing was stored\n{}",
+            ImportErrors(errors)
+        );
+    }
+    let store = store_for_writing(cli, repo.as_ref()).await?;
+    let summary = store.apply(&batch).await?;
+    ui.note(&format!("imported {}", summary_line(&summary)));
+    Ok(())
+}

@@ -1,0 +1,103 @@
+//! Messages and progress on stderr. Standard output is reserved for results, so `--format json`
+//! output can always be piped.
+
+use std::io::IsTerminal;
+use std::time::Duration;
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+/// How to talk to the person at the terminal.
+#[derive(Debug, Clone, Copy)]
+pub struct Ui {
+    quiet: bool,
+    color: bool,
+    interactive: bool,
+}
+
+impl Ui {
+    /// Reads the terminal and `NO_COLOR`.
+    pub fn new(quiet: bool) -> Self {
+        let stderr = std::io::stderr();
+        let interactive = stderr.is_terminal();
+        let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+        Self {
+            quiet,
+            color: interactive && !no_color,
+            interactive,
+        }
+    }
+
+    fn paint(&self, code: &str, text: &str) -> String {
+        if self.color {
+            format!("\x1b[{code}m{text}\x1b[0m")
+        } else {
+            text.to_owned()
+        }
+    }
+
+    /// An informational note (hidden with --quiet).
+    pub fn note(&self, text: &str) {
+        if !self.quiet {
+            eprintln!("{} {text}", self.paint("2", "note:"));
+        }
+    }
+
+    /// A warning: something was left out or looks wrong.
+    pub fn warn(&self, text: &str) {
+        eprintln!("{} {text}", self.paint("33;1", "warning:"));
+    }
+
+    /// An error's one-line cause and hints.
+    pub fn error(&self, text: &str) {
+        let mut lines = text.lines();
+        if let Some(first) = lines.next() {
+            eprintln!("{} {first}", self.paint("31;1", "error:"));
+        }
+        for line in lines {
+            match line.strip_prefix("hint: ") {
+                Some(hint) => eprintln!("{} {hint}", self.paint("36", "hint:")),
+                None => eprintln!("  {line}"),
+            }
+        }
+    }
+
+    /// A progress bar for reading history; drawn only on a terminal and not with --quiet.
+    pub fn history_progress(&self) -> HistoryProgress {
+        let bar = ProgressBar::hidden();
+        if self.interactive && !self.quiet {
+            bar.set_draw_target(ProgressDrawTarget::stderr());
+        }
+        let template = if self.color {
+            "{spinner:.cyan} reading history {bar:30.cyan/blue} {human_pos}/{human_len} commits ({per_sec}, {eta} left)"
+        } else {
+            "reading history {bar:30} {human_pos}/{human_len} commits ({per_sec}, {eta} left)"
+        };
+        if let Ok(style) = ProgressStyle::with_template(template) {
+            bar.set_style(style.progress_chars("=> "));
+        }
+        HistoryProgress { bar }
+    }
+}
+
+/// Progress of a history read, as an indicatif bar.
+pub struct HistoryProgress {
+    bar: ProgressBar,
+}
+
+impl HistoryProgress {
+    /// Removes the bar.
+    pub fn finish(&self) {
+        self.bar.finish_and_clear();
+    }
+}
+
+impl shiplog_git::Progress for HistoryProgress {
+    fn start_decoding(&self, total: u64) {
+        self.bar.set_length(total);
+        self.bar.enable_steady_tick(Duration::from_millis(120));
+    }
+
+    fn advance(&self, n: u64) {
+        self.bar.inc(n);
+    }
+}
