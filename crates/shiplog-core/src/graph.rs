@@ -69,6 +69,27 @@ pub struct NewCommit<'a> {
     pub shallow: bool,
 }
 
+/// A run of commits column by column; see [`CommitGraph::append_run`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Columns {
+    /// Ids, in index order.
+    pub shas: Vec<Sha>,
+    /// Author times.
+    pub author_time: Vec<i64>,
+    /// Committer times.
+    pub committer_time: Vec<i64>,
+    /// `shas.len() + 1` offsets into `parents`, from 0.
+    pub parent_offsets: Vec<u32>,
+    /// Parent indices (global), commit after commit.
+    pub parents: Vec<CommitIdx>,
+    /// (commit, reverted sha), ordered by commit.
+    pub reverts: Vec<(CommitIdx, Sha)>,
+    /// Shallow boundary commits, ascending.
+    pub shallow: Vec<CommitIdx>,
+    /// The run's indices sorted by sha.
+    pub sorted: Vec<CommitIdx>,
+}
+
 /// An arena of commits in topological order. See the module docs.
 #[derive(Debug, Clone, Default)]
 pub struct CommitGraph {
@@ -171,21 +192,87 @@ impl CommitGraph {
         if sorted.len() != end - start {
             return Err(bad);
         }
-        let mut seen = vec![false; sorted.len()];
-        for (k, &i) in sorted.iter().enumerate() {
+        // Strictly increasing shas at in-range indices: distinct indices, so a permutation.
+        let mut previous: Option<&Sha> = None;
+        for &i in sorted {
             let i = i as usize;
-            if i < start || i >= end || std::mem::replace(&mut seen[i - start], true) {
+            if i < start || i >= end {
                 return Err(bad);
             }
-            if k > 0 && self.shas[sorted[k - 1] as usize] >= self.shas[i] {
+            let sha = &self.shas[i];
+            if previous.is_some_and(|p| p >= sha) {
                 return Err(bad);
             }
+            previous = Some(sha);
         }
         if start != end {
             self.sorted.extend_from_slice(sorted);
             self.run_ends.push(end);
         }
         Ok(())
+    }
+
+    /// Appends a whole run of commits given column by column (as a cache stores them) and closes
+    /// it. Equivalent to [`CommitGraph::push`] for each commit and [`CommitGraph::close_run_with`],
+    /// at memory speed. Everything is checked: parents must be earlier commits, `parent_offsets`
+    /// must be `shas.len() + 1` non-decreasing offsets into `parents` starting at 0, `reverts` and
+    /// `shallow` must be ordered and name commits of the run.
+    pub fn append_run(&mut self, run: Columns) -> Result<(), GraphError> {
+        let start = self.shas.len();
+        let n = run.shas.len();
+        let end = start + n;
+        let bad = || GraphError::BadLookupRun { start, end };
+        u32::try_from(end).map_err(|_| GraphError::TooLarge)?;
+        if self.open_run_start() != start
+            || run.author_time.len() != n
+            || run.committer_time.len() != n
+            || run.parent_offsets.len() != n + 1
+            || run.parent_offsets.first() != Some(&0)
+            || run.parent_offsets.last().map(|&l| l as usize) != Some(run.parents.len())
+        {
+            return Err(bad());
+        }
+        for (i, pair) in run.parent_offsets.windows(2).enumerate() {
+            let idx = (start + i) as u32;
+            let range = pair[0] as usize..pair[1] as usize;
+            let parents = run.parents.get(range).ok_or_else(bad)?;
+            if let Some(&parent) = parents.iter().find(|&&p| p >= idx) {
+                return Err(GraphError::ParentNotEarlier {
+                    sha: run.shas[i],
+                    parent,
+                    len: start + i,
+                });
+            }
+        }
+        let in_run = |c: u32| (start..end).contains(&(c as usize));
+        if !run.reverts.windows(2).all(|w| w[0].0 <= w[1].0)
+            || !run.reverts.iter().all(|&(c, _)| in_run(c))
+            || !run.shallow.windows(2).all(|w| w[0] < w[1])
+            || !run.shallow.iter().all(|&c| in_run(c))
+        {
+            return Err(bad());
+        }
+        let base = self.parents.len() as u32;
+        self.shas.extend_from_slice(&run.shas);
+        self.author_time.extend_from_slice(&run.author_time);
+        self.committer_time.extend_from_slice(&run.committer_time);
+        self.parents.extend_from_slice(&run.parents);
+        self.parent_start
+            .extend(run.parent_offsets[1..].iter().map(|&o| base + o));
+        self.reverts.extend_from_slice(&run.reverts);
+        self.shallow.extend_from_slice(&run.shallow);
+        let checked = self.close_run_with(&run.sorted);
+        if checked.is_err() {
+            // Leave the graph as it was.
+            self.shas.truncate(start);
+            self.author_time.truncate(start);
+            self.committer_time.truncate(start);
+            self.parents.truncate(base as usize);
+            self.parent_start.truncate(start + 1);
+            self.reverts.retain(|&(c, _)| (c as usize) < start);
+            self.shallow.retain(|&c| (c as usize) < start);
+        }
+        checked
     }
 
     /// The sorted lookup order of the run that ends at commit `end` (for writing caches).
@@ -469,6 +556,39 @@ mod tests {
         assert!(!g.is_strict_ancestor(d, d));
         assert!(!g.is_strict_ancestor(b, c));
         assert!(!g.is_strict_ancestor(a, e));
+    }
+
+    #[test]
+    fn runs_append_column_by_column() {
+        let mut g = CommitGraph::new();
+        add(&mut g, 5, &[]);
+        g.close_run();
+        let run = Columns {
+            shas: vec![sha(9), sha(3)],
+            author_time: vec![1, 2],
+            committer_time: vec![3, 4],
+            parent_offsets: vec![0, 1, 3],
+            parents: vec![0, 0, 1],
+            reverts: vec![(2, sha(5))],
+            shallow: vec![],
+            sorted: vec![2, 1],
+        };
+        let mut bad = run.clone();
+        bad.parents = vec![0, 0, 2];
+        assert!(matches!(
+            g.append_run(bad),
+            Err(GraphError::ParentNotEarlier { parent: 2, .. })
+        ));
+        let mut unsorted = run.clone();
+        unsorted.sorted = vec![1, 2];
+        assert!(g.append_run(unsorted).is_err());
+        assert_eq!(g.len(), 1, "a rejected run leaves the graph as it was");
+        g.append_run(run).unwrap();
+        assert_eq!(g.find(&sha(3)), Some(2));
+        assert_eq!(g.parents(2), &[0, 1]);
+        assert_eq!(g.parents(1), &[0]);
+        assert_eq!(g.committer_time(2), 4);
+        assert_eq!(g.reverts_of(2).collect::<Vec<_>>(), [sha(5)]);
     }
 
     #[test]

@@ -17,7 +17,7 @@ pub mod window;
 
 pub use attribution::{AttributionOptions, DeliveryModel, attribute};
 pub use event::{Deployment, DeploymentSource, DeploymentStatus, Incident};
-pub use graph::{CommitGraph, CommitIdx, NewCommit};
+pub use graph::{Columns, CommitGraph, CommitIdx, NewCommit};
 pub use metrics::{DoraMetrics, LeadTimeStart, Scope, compute};
 pub use names::{DeploymentId, Environment, IncidentId, NameError, ServiceName, Sha, ShaPrefix};
 pub use window::{Period, TimeWindow};

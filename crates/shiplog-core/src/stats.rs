@@ -19,19 +19,44 @@ pub struct Summary {
     pub mean: f64,
 }
 
-/// Sorts `values` and summarises them; `None` when there are none.
+const QUANTILES: [f64; 3] = [0.5, 0.75, 0.9];
+
+/// Summarises `values` (reordering them); `None` when there are none.
+///
+/// Only the ranks the quantiles need are put in place (selection, not a full sort), so a million
+/// lead times summarise in a few milliseconds.
 pub fn summarize(values: &mut [f64]) -> Option<Summary> {
     if values.is_empty() {
         return None;
     }
-    values.sort_unstable_by(f64::total_cmp);
+    let n = values.len();
+    let mut ranks: Vec<usize> = QUANTILES
+        .iter()
+        .flat_map(|&q| {
+            let h = (n - 1) as f64 * q;
+            [h.floor() as usize, h.ceil() as usize]
+        })
+        .collect();
+    ranks.sort_unstable();
+    ranks.dedup();
+    // Selecting the largest rank first leaves the smaller ranks inside the prefix before it.
+    let mut limit = n;
+    for &rank in ranks.iter().rev() {
+        values[..limit].select_nth_unstable_by(rank, f64::total_cmp);
+        limit = rank;
+    }
     let sum: f64 = values.iter().sum();
+    let at = |q: f64| {
+        let h = (n - 1) as f64 * q;
+        let (lo, hi) = (h.floor() as usize, h.ceil() as usize);
+        values[lo] + (h - lo as f64) * (values[hi] - values[lo])
+    };
     Some(Summary {
-        count: values.len(),
-        median: quantile_sorted(values, 0.5),
-        p75: quantile_sorted(values, 0.75),
-        p90: quantile_sorted(values, 0.9),
-        mean: sum / values.len() as f64,
+        count: n,
+        median: at(0.5),
+        p75: at(0.75),
+        p90: at(0.9),
+        mean: sum / n as f64,
     })
 }
 
@@ -56,6 +81,27 @@ mod tests {
         assert!((s.p75 - 4.75).abs() < 1e-9);
         assert!((s.p90 - 7.9).abs() < 1e-9);
         assert_eq!(s.mean, 4.0);
+    }
+
+    #[test]
+    fn selection_agrees_with_sorting() {
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        for n in [1usize, 2, 3, 10, 101, 1000] {
+            let values: Vec<f64> = (0..n)
+                .map(|_| {
+                    state ^= state << 13;
+                    state ^= state >> 7;
+                    state ^= state << 17;
+                    (state % 10_000) as f64
+                })
+                .collect();
+            let mut sorted = values.clone();
+            sorted.sort_unstable_by(f64::total_cmp);
+            let s = summarize(&mut values.clone()).unwrap();
+            assert_eq!(s.median, quantile_sorted(&sorted, 0.5), "n={n}");
+            assert_eq!(s.p75, quantile_sorted(&sorted, 0.75), "n={n}");
+            assert_eq!(s.p90, quantile_sorted(&sorted, 0.9), "n={n}");
+        }
     }
 
     #[test]

@@ -15,9 +15,15 @@
 //! n × u32 sorted lookup order (global indices)
 //! r u32 | r × (u32 commit, 20-byte reverted sha)
 //! s u32 | s × u32 shallow commit
+//! t u32 | t × (20-byte tag object id, 20-byte commit sha, i64 tagger time or i64::MIN)
 //! ```
+//!
+//! The last section caches annotated tags: a tag object never changes, so its target commit and
+//! tagger time are read once instead of inflating thousands of tag objects on every run.
 
-use shiplog_core::{CommitGraph, CommitIdx, NewCommit, Sha};
+use shiplog_core::{Columns, CommitGraph, CommitIdx, Sha};
+
+use crate::CachedTag;
 
 const MAGIC: &[u8; 8] = b"SHIPLOGH";
 const VERSION: u32 = 1;
@@ -54,9 +60,14 @@ pub enum CacheError {
     },
 }
 
-/// Encodes commits `range` of `graph` as one segment. `sorted` is their lookup order (indices sorted
-/// by sha); pass the graph's own run when the range is exactly one run.
-pub fn encode(graph: &CommitGraph, range: std::ops::Range<usize>, sorted: &[CommitIdx]) -> Vec<u8> {
+/// Encodes commits `range` of `graph`, and `tags`, as one segment. `sorted` is the commits' lookup
+/// order (indices sorted by sha); pass the graph's own run when the range is exactly one run.
+pub fn encode(
+    graph: &CommitGraph,
+    range: std::ops::Range<usize>,
+    sorted: &[CommitIdx],
+    tags: &[CachedTag],
+) -> Vec<u8> {
     let n = range.len();
     let parents: usize = range.clone().map(|i| graph.parents(i as u32).len()).sum();
     let reverts: Vec<(CommitIdx, Sha)> = graph
@@ -108,6 +119,12 @@ pub fn encode(graph: &CommitGraph, range: std::ops::Range<usize>, sorted: &[Comm
     out.extend_from_slice(&(shallow.len() as u32).to_le_bytes());
     for c in &shallow {
         out.extend_from_slice(&c.to_le_bytes());
+    }
+    out.extend_from_slice(&(tags.len() as u32).to_le_bytes());
+    for tag in tags {
+        out.extend_from_slice(tag.tag.as_bytes());
+        out.extend_from_slice(tag.commit.as_bytes());
+        out.extend_from_slice(&tag.tagger_time.unwrap_or(i64::MIN).to_le_bytes());
     }
     out
 }
@@ -164,8 +181,12 @@ fn sha_at(bytes: &[u8], i: usize) -> Sha {
 }
 
 /// Appends the commits of segment `seq` to `graph`, which must hold exactly the commits of the
-/// segments before it.
-pub fn decode_into(graph: &mut CommitGraph, seq: i64, data: &[u8]) -> Result<(), CacheError> {
+/// segments before it, and returns the segment's cached tags.
+pub fn decode_into(
+    graph: &mut CommitGraph,
+    seq: i64,
+    data: &[u8],
+) -> Result<Vec<CachedTag>, CacheError> {
     let mut r = Reader { data, seq };
     if r.take(8, "magic")? != MAGIC {
         return Err(CacheError::Malformed {
@@ -197,9 +218,11 @@ pub fn decode_into(graph: &mut CommitGraph, seq: i64, data: &[u8]) -> Result<(),
     let parents = r.array(total_parents, 4, "parents")?;
     let sorted = r.array(n, 4, "lookup order")?;
     let revert_count = r.u32("revert count")? as usize;
-    let reverts_raw = r.array(revert_count, 24, "reverts")?;
+    let reverts = r.array(revert_count, 24, "reverts")?;
     let shallow_count = r.u32("shallow count")? as usize;
-    let shallow_raw = r.array(shallow_count, 4, "shallow commits")?;
+    let shallow = r.array(shallow_count, 4, "shallow commits")?;
+    let tag_count = r.u32("tag count")? as usize;
+    let tags = r.array(tag_count, 48, "tags")?;
     if !r.data.is_empty() {
         return Err(CacheError::Malformed {
             seq,
@@ -207,58 +230,47 @@ pub fn decode_into(graph: &mut CommitGraph, seq: i64, data: &[u8]) -> Result<(),
         });
     }
 
-    let reverts: Vec<(u32, Sha)> = (0..revert_count)
-        .map(|k| {
-            let entry = &reverts_raw[k * 24..k * 24 + 24];
-            (u32_at(entry, 0), sha_at(&entry[4..], 0))
-        })
-        .collect();
-    let shallow: Vec<u32> = (0..shallow_count).map(|k| u32_at(shallow_raw, k)).collect();
-    let mut parent_buf: Vec<u32> = Vec::with_capacity(8);
-    let mut revert_cursor = 0usize;
-    let mut revert_buf: Vec<Sha> = Vec::new();
-    for i in 0..n {
-        let global = base + i as u32;
-        let (from, to) = (u32_at(offsets, i) as usize, u32_at(offsets, i + 1) as usize);
-        if from > to || to > total_parents {
-            return Err(CacheError::Malformed {
-                seq,
-                problem: format!("bad parent offsets at commit {global}"),
-            });
-        }
-        parent_buf.clear();
-        parent_buf.extend((from..to).map(|k| u32_at(parents, k)));
-        revert_buf.clear();
-        while revert_cursor < reverts.len() && reverts[revert_cursor].0 == global {
-            revert_buf.push(reverts[revert_cursor].1);
-            revert_cursor += 1;
-        }
-        graph
-            .push(NewCommit {
-                sha: sha_at(shas, i),
-                parents: &parent_buf,
-                author_time: i64_at(authors, i),
-                committer_time: i64_at(committers, i),
-                reverts: &revert_buf,
-                shallow: shallow.binary_search(&global).is_ok(),
-            })
-            .map_err(|source| CacheError::Graph { seq, source })?;
-    }
-    if revert_cursor != reverts.len() {
-        return Err(CacheError::Malformed {
-            seq,
-            problem: "reverts are not ordered by commit".to_owned(),
-        });
-    }
-    let sorted: Vec<u32> = (0..n).map(|k| u32_at(sorted, k)).collect();
+    let u32s = |bytes: &[u8]| -> Vec<u32> {
+        bytes
+            .chunks_exact(4)
+            .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+            .collect()
+    };
+    let i64s =
+        |bytes: &[u8]| -> Vec<i64> { (0..bytes.len() / 8).map(|i| i64_at(bytes, i)).collect() };
+    let run = Columns {
+        shas: (0..n).map(|i| sha_at(shas, i)).collect(),
+        author_time: i64s(authors),
+        committer_time: i64s(committers),
+        parent_offsets: u32s(offsets),
+        parents: u32s(parents),
+        reverts: reverts
+            .chunks_exact(24)
+            .map(|entry| (u32_at(entry, 0), sha_at(&entry[4..], 0)))
+            .collect(),
+        shallow: u32s(shallow),
+        sorted: u32s(sorted),
+    };
     graph
-        .close_run_with(&sorted)
-        .map_err(|source| CacheError::Graph { seq, source })
+        .append_run(run)
+        .map_err(|source| CacheError::Graph { seq, source })?;
+    Ok(tags
+        .chunks_exact(48)
+        .map(|entry| {
+            let time = i64_at(&entry[40..], 0);
+            CachedTag {
+                tag: sha_at(entry, 0),
+                commit: sha_at(&entry[20..], 0),
+                tagger_time: (time != i64::MIN).then_some(time),
+            }
+        })
+        .collect())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use shiplog_core::NewCommit;
 
     fn sha(n: u8) -> Sha {
         Sha::from_bytes([n; 20])
@@ -301,11 +313,26 @@ mod tests {
     #[test]
     fn segments_round_trip() {
         let g = sample();
-        let first = encode(&g, 0..2, g.sorted_run(0).unwrap());
-        let second = encode(&g, 2..3, g.sorted_run(1).unwrap());
+        let tag = CachedTag {
+            tag: sha(1),
+            commit: sha(5),
+            tagger_time: Some(-7),
+        };
+        let lightweight = CachedTag {
+            tag: sha(2),
+            commit: sha(3),
+            tagger_time: None,
+        };
+        let first = encode(&g, 0..2, g.sorted_run(0).unwrap(), &[]);
+        let second = encode(&g, 2..3, g.sorted_run(1).unwrap(), &[tag, lightweight]);
+        let empty = encode(&g, 3..3, &[], &[]);
         let mut back = CommitGraph::new();
-        decode_into(&mut back, 0, &first).unwrap();
-        decode_into(&mut back, 1, &second).unwrap();
+        assert!(decode_into(&mut back, 0, &first).unwrap().is_empty());
+        assert_eq!(
+            decode_into(&mut back, 1, &second).unwrap(),
+            [tag, lightweight]
+        );
+        assert!(decode_into(&mut back, 2, &empty).unwrap().is_empty());
         assert_eq!(back.shas(), g.shas());
         for i in 0..3 {
             assert_eq!(back.parents(i), g.parents(i));
@@ -320,8 +347,8 @@ mod tests {
     #[test]
     fn damaged_segments_are_rejected_not_trusted() {
         let g = sample();
-        let first = encode(&g, 0..2, g.sorted_run(0).unwrap());
-        let second = encode(&g, 2..3, g.sorted_run(1).unwrap());
+        let first = encode(&g, 0..2, g.sorted_run(0).unwrap(), &[]);
+        let second = encode(&g, 2..3, g.sorted_run(1).unwrap(), &[]);
         let mut empty = CommitGraph::new();
         assert!(matches!(
             decode_into(&mut empty, 1, &second),

@@ -99,12 +99,15 @@ enum ParentRef {
     Pending(ObjectId),
 }
 
+/// Author time and reverted shas of one commit.
+type Decoded = (i64, Vec<Sha>);
+
 struct Discovered {
     id: ObjectId,
     parents_start: u32,
     committer_time: i64,
     /// Author time and reverts, when already decoded during discovery.
-    decoded: Option<(i64, Vec<Sha>)>,
+    decoded: Option<Decoded>,
     shallow: bool,
 }
 
@@ -356,7 +359,7 @@ fn decode_pending(
         .min(ids.len().div_ceil(1000).max(1));
     let chunk = ids.len().div_ceil(threads);
     let shared = repo.repo.clone().into_sync();
-    let results: Vec<Result<Vec<(i64, Vec<Sha>)>, SyncError>> = std::thread::scope(|scope| {
+    let results: Vec<Result<Vec<Decoded>, SyncError>> = std::thread::scope(|scope| {
         let handles: Vec<_> = ids
             .chunks(chunk)
             .map(|part| {

@@ -97,7 +97,23 @@ pub struct TagScan {
     pub tags: Vec<TagTarget>,
     /// Matching tags skipped, with the reason (they name a tree or a blob, or a missing object).
     pub skipped: Vec<(String, String)>,
+    /// Annotated tag objects read during the scan, to add to the cache.
+    pub newly_read: Vec<CachedTag>,
 }
+
+/// What an annotated tag object says, cached because tag objects never change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CachedTag {
+    /// The tag object's id.
+    pub tag: Sha,
+    /// The commit it finally names.
+    pub commit: Sha,
+    /// Its tagger time, if it has a tagger.
+    pub tagger_time: Option<i64>,
+}
+
+/// Annotated tags already read, by tag object id.
+pub type TagCache = std::collections::HashMap<Sha, CachedTag>;
 
 /// An open repository.
 pub struct GitRepo {
@@ -177,7 +193,15 @@ impl GitRepo {
     }
 
     /// The tags whose short name matches the glob `pattern` (`*`, `?`, `[...]`; `*` matches `/`).
-    pub fn tags(&self, pattern: &str) -> Result<TagScan, RepoError> {
+    ///
+    /// Objects are read only for tags neither `cache` nor `graph` explains: a tag object in `cache`
+    /// is known, and a lightweight tag naming a commit of `graph` is a commit.
+    pub fn tags(
+        &self,
+        pattern: &str,
+        cache: &TagCache,
+        graph: &CommitGraph,
+    ) -> Result<TagScan, RepoError> {
         let mut scan = TagScan::default();
         let platform = self
             .repo
@@ -210,6 +234,23 @@ impl GitRepo {
                     }
                 },
             };
+            let target = to_sha(&id);
+            if let Some(known) = cache.get(&target) {
+                scan.tags.push(TagTarget {
+                    name,
+                    commit: known.commit,
+                    tagger_time: known.tagger_time,
+                });
+                continue;
+            }
+            if graph.find(&target).is_some() {
+                scan.tags.push(TagTarget {
+                    name,
+                    commit: target,
+                    tagger_time: None,
+                });
+                continue;
+            }
             let mut tagger_time = None;
             let mut first_tag = true;
             let outcome = loop {
@@ -252,11 +293,20 @@ impl GitRepo {
                 }
             };
             match outcome {
-                Ok(commit) => scan.tags.push(TagTarget {
-                    name,
-                    commit: to_sha(&commit),
-                    tagger_time,
-                }),
+                Ok(commit) => {
+                    if !first_tag {
+                        scan.newly_read.push(CachedTag {
+                            tag: target,
+                            commit: to_sha(&commit),
+                            tagger_time,
+                        });
+                    }
+                    scan.tags.push(TagTarget {
+                        name,
+                        commit: to_sha(&commit),
+                        tagger_time,
+                    });
+                }
                 Err(reason) => scan.skipped.push((name, reason)),
             }
         }

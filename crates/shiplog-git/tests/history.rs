@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use shiplog_core::{CommitGraph, Sha, ShaPrefix};
-use shiplog_git::{GitRepo, NoProgress, ResolveError, SyncError, cache, sync};
+use shiplog_git::{GitRepo, NoProgress, ResolveError, SyncError, TagCache, cache, sync};
 
 fn build(name: &str, into: &Path) -> PathBuf {
     let script = Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -43,7 +43,7 @@ fn sha(dir: &Path, spec: &str) -> Sha {
 }
 
 fn all_tips(repo: &GitRepo) -> Vec<Sha> {
-    repo.tags("*")
+    repo.tags("*", &TagCache::new(), &CommitGraph::new())
         .expect("tags")
         .tags
         .iter()
@@ -76,7 +76,9 @@ fn messy_histories_read_without_errors() {
     let dir = build("messy", tmp.path());
     let repo = GitRepo::discover(&dir).expect("open");
 
-    let scan = repo.tags("v*").expect("tags");
+    let scan = repo
+        .tags("v*", &TagCache::new(), &CommitGraph::new())
+        .expect("tags");
     let names: Vec<&str> = scan.tags.iter().map(|t| t.name.as_str()).collect();
     assert_eq!(
         names,
@@ -113,10 +115,17 @@ fn messy_histories_read_without_errors() {
         .find(|t| t.name == "v2.2.0")
         .expect("v2.2.0");
     assert_eq!(nested.commit, sha(&dir, "v2.2.0^{commit}"));
+    // Annotated tags were read and can be cached; a second scan with the cache and the graph reads
+    // no object and finds the same tags.
+    assert_eq!(scan.newly_read.len(), 4);
+    let cache: TagCache = scan.newly_read.iter().map(|t| (t.tag, *t)).collect();
 
     let mut graph = CommitGraph::new();
     let report = sync(&repo, &mut graph, &all_tips(&repo), &NoProgress).expect("sync");
     assert_eq!(report.new, 8);
+    let again = repo.tags("v*", &cache, &graph).expect("tags");
+    assert!(again.newly_read.is_empty());
+    assert_eq!(again.tags, scan.tags);
     assert!(report.unknown_tips.is_empty());
     let octopus = graph.find(&sha(&dir, "v2.1.0^{commit}")).expect("octopus");
     assert_eq!(graph.parents(octopus).len(), 3);
@@ -174,7 +183,7 @@ fn incremental_reads_add_only_what_is_new_and_survive_the_cache() {
     assert_eq!((first.cached, first.new), (0, 6));
     // Through the cache format, as the next run would see it.
     let run0 = graph.sorted_run(0).expect("run").to_vec();
-    let segment = cache::encode(&graph, 0..graph.len(), &run0);
+    let segment = cache::encode(&graph, 0..graph.len(), &run0, &[]);
     let mut reloaded = CommitGraph::new();
     cache::decode_into(&mut reloaded, 0, &segment).expect("decode");
 
@@ -189,7 +198,7 @@ fn incremental_reads_add_only_what_is_new_and_survive_the_cache() {
 
     // Both runs encode and decode to the same graph.
     let run1 = reloaded.sorted_run(1).expect("run").to_vec();
-    let segment1 = cache::encode(&reloaded, 6..10, &run1);
+    let segment1 = cache::encode(&reloaded, 6..10, &run1, &[]);
     let mut again = CommitGraph::new();
     cache::decode_into(&mut again, 0, &segment).expect("decode 0");
     cache::decode_into(&mut again, 1, &segment1).expect("decode 1");

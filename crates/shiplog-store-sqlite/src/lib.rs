@@ -1,1 +1,698 @@
+//! shiplog's embedded store: one SQLite file, SQLite bundled into the binary, schema migrated on
+//! open.
+//!
+//! This is what makes the CLI zero-setup: it implements [`shiplog_store::Store`] without a database
+//! server. The team server's PostgreSQL backend implements the same trait with the same tables, and
+//! both pass the shared test suite (`shiplog_store::testsuite`).
 
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use jiff::Timestamp;
+use shiplog_core::{
+    Deployment, DeploymentId, DeploymentSource, DeploymentStatus, Environment, Incident,
+    IncidentId, ServiceName, Sha,
+};
+use shiplog_store::{
+    ApplySummary, EventBatch, HistorySegment, HistorySeqError, Store, StoreError, WriteCounts,
+};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
+    SqliteRow,
+};
+use sqlx::{QueryBuilder, Row, Sqlite};
+
+/// The schema, embedded from `migrations/` at build time.
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+/// How long a write waits for another connection (or process) to release the database.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Connections kept open: enough for readers to run beside the one writer WAL allows.
+const MAX_CONNECTIONS: u32 = 4;
+
+/// Rows per multi-row statement, well under SQLite's (and PostgreSQL's) limit on bound parameters.
+const CHUNK_ROWS: usize = 1_000;
+
+/// A shiplog store in a SQLite file. Cheap to share: it holds a connection pool.
+#[derive(Debug, Clone)]
+pub struct SqliteStore {
+    pool: SqlitePool,
+    path: PathBuf,
+}
+
+/// A directory on the way to the database file could not be created.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot create the directory {}: {source}", dir.display())]
+struct CreateDirError {
+    dir: PathBuf,
+    #[source]
+    source: std::io::Error,
+}
+
+/// A migration failed; says which database.
+#[derive(Debug, thiserror::Error)]
+#[error("{location}: {source}")]
+struct MigrateAtError {
+    location: String,
+    #[source]
+    source: sqlx::migrate::MigrateError,
+}
+
+/// Page size for new databases (existing ones keep theirs).
+const PAGE_SIZE: u32 = 65_536;
+/// How much of the database file SQLite may read through a memory map.
+const MMAP_SIZE: &str = "1073741824";
+
+impl SqliteStore {
+    /// Opens the store at `path`, creating the file and its parent directories if missing, and
+    /// brings the schema up to date. The database uses WAL journaling, enforces foreign keys, and
+    /// waits up to 5 seconds for a lock held by another connection or process.
+    ///
+    /// Fails with [`StoreError::Open`] (naming `path`) when the file cannot be created or is not a
+    /// SQLite database, and [`StoreError::Migrate`] (naming `path`) when the schema cannot be
+    /// updated, e.g. because a newer shiplog has migrated it further than this one knows.
+    pub async fn open(path: &Path) -> Result<SqliteStore, StoreError> {
+        let location = path.display().to_string();
+        let open_error = |source: Box<dyn std::error::Error + Send + Sync>| StoreError::Open {
+            location: location.clone(),
+            source,
+        };
+        if let Some(dir) = path.parent()
+            && !dir.as_os_str().is_empty()
+        {
+            std::fs::create_dir_all(dir).map_err(|source| {
+                open_error(Box::new(CreateDirError {
+                    dir: dir.to_owned(),
+                    source,
+                }))
+            })?;
+        }
+        let options = SqliteConnectOptions::new()
+            .filename(path)
+            .create_if_missing(true)
+            // Large pages and memory-mapped reads: the cached commit history is one big blob per
+            // read, and reading it through 4 KiB overflow pages costs more than the decoding.
+            .page_size(PAGE_SIZE)
+            .pragma("mmap_size", MMAP_SIZE)
+            .journal_mode(SqliteJournalMode::Wal)
+            .foreign_keys(true)
+            .busy_timeout(BUSY_TIMEOUT);
+        let pool = SqlitePoolOptions::new()
+            .max_connections(MAX_CONNECTIONS)
+            .connect_with(options)
+            .await
+            .map_err(|e| open_error(Box::new(e)))?;
+        MIGRATOR.run(&pool).await.map_err(|source| {
+            StoreError::Migrate(Box::new(MigrateAtError {
+                location: location.clone(),
+                source,
+            }))
+        })?;
+        Ok(SqliteStore {
+            pool,
+            path: path.to_owned(),
+        })
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Closes every connection, waiting for them to finish (checkpointing the WAL). Dropping the
+    /// store also closes it, without waiting.
+    pub async fn close(self) {
+        self.pool.close().await;
+    }
+}
+
+fn query_error(operation: &'static str) -> impl Fn(sqlx::Error) -> StoreError {
+    move |e| StoreError::Query {
+        operation,
+        source: Box::new(e),
+    }
+}
+
+fn corrupt(table: &'static str, key: &str, what: &'static str, detail: String) -> StoreError {
+    StoreError::Corrupt {
+        table,
+        key: key.to_owned(),
+        what,
+        detail,
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Writing events: records are encoded to column values, compared with the stored ones, and only
+// new or changed rows are written, in multi-row upserts.
+// ---------------------------------------------------------------------------------------------
+
+/// One column's value as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Value {
+    Text(Option<String>),
+    Int(Option<i64>),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Text,
+    Int,
+}
+
+/// A table of events: its key is the first column, `id`.
+struct Table {
+    name: &'static str,
+    columns: &'static [(&'static str, Kind)],
+}
+
+const DEPLOYMENTS: Table = Table {
+    name: "deployments",
+    columns: &[
+        ("id", Kind::Text),
+        ("service", Kind::Text),
+        ("environment", Kind::Text),
+        ("sha", Kind::Text),
+        ("finished_at", Kind::Int),
+        ("started_at", Kind::Int),
+        ("status", Kind::Text),
+        ("unplanned", Kind::Int),
+        ("source", Kind::Text),
+    ],
+};
+
+const INCIDENTS: Table = Table {
+    name: "incidents",
+    columns: &[
+        ("id", Kind::Text),
+        ("service", Kind::Text),
+        ("environment", Kind::Text),
+        ("opened_at", Kind::Int),
+        ("resolved_at", Kind::Int),
+        ("deployment_id", Kind::Text),
+        ("sha", Kind::Text),
+        ("title", Kind::Text),
+    ],
+};
+
+impl Table {
+    fn column_list(&self) -> String {
+        self.columns
+            .iter()
+            .map(|(name, _)| *name)
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+fn text(value: &str) -> Value {
+    Value::Text(Some(value.to_owned()))
+}
+
+fn micros(value: Timestamp) -> Value {
+    Value::Int(Some(value.as_microsecond()))
+}
+
+/// A record encoded as its row: `(id, every column's value in the table's order)`.
+type Encoded = (String, Vec<Value>);
+
+fn encode_deployment(d: &Deployment) -> Encoded {
+    let id = d.id.as_str().to_owned();
+    let row = vec![
+        Value::Text(Some(id.clone())),
+        text(d.service.as_str()),
+        text(d.environment.as_str()),
+        Value::Text(Some(d.sha.to_string())),
+        micros(d.finished_at),
+        Value::Int(d.started_at.map(Timestamp::as_microsecond)),
+        text(d.status.as_str()),
+        Value::Int(Some(i64::from(d.unplanned))),
+        text(d.source.as_str()),
+    ];
+    (id, row)
+}
+
+fn encode_incident(i: &Incident) -> Encoded {
+    let id = i.id.as_str().to_owned();
+    let row = vec![
+        Value::Text(Some(id.clone())),
+        text(i.service.as_str()),
+        text(i.environment.as_str()),
+        micros(i.opened_at),
+        Value::Int(i.resolved_at.map(Timestamp::as_microsecond)),
+        Value::Text(i.deployment_id.as_ref().map(|d| d.as_str().to_owned())),
+        Value::Text(i.sha.map(|s| s.to_string())),
+        Value::Text(i.title.clone()),
+    ];
+    (id, row)
+}
+
+/// A stored row as raw values, or `None` if a value is not even of its column's type (such a row
+/// is overwritten by any record with its id).
+fn raw_row(table: &Table, row: &SqliteRow) -> Option<Vec<Value>> {
+    table
+        .columns
+        .iter()
+        .enumerate()
+        .map(|(i, (_, kind))| match kind {
+            Kind::Text => row.try_get::<Option<String>, _>(i).ok().map(Value::Text),
+            Kind::Int => row.try_get::<Option<i64>, _>(i).ok().map(Value::Int),
+        })
+        .collect()
+}
+
+/// Inserts or updates `records` (in order; a later record with the same id wins) inside the
+/// caller's transaction, and counts what each record did.
+async fn upsert(
+    conn: &mut SqliteConnection,
+    table: &Table,
+    records: &[Encoded],
+) -> Result<WriteCounts, StoreError> {
+    let mut counts = WriteCounts::default();
+    if records.is_empty() {
+        return Ok(counts);
+    }
+    let columns = table.column_list();
+
+    // Every id once, in first-seen order.
+    let mut ids: Vec<&str> = Vec::new();
+    let mut seen: HashMap<&str, ()> = HashMap::with_capacity(records.len());
+    for (id, _) in records {
+        if seen.insert(id.as_str(), ()).is_none() {
+            ids.push(id);
+        }
+    }
+
+    // What the store holds for those ids: `Some(row)`, or `None` for an unreadable row.
+    let mut stored: HashMap<String, Option<Vec<Value>>> = HashMap::new();
+    for chunk in ids.chunks(CHUNK_ROWS) {
+        let mut query = QueryBuilder::<Sqlite>::new(format!(
+            "SELECT {columns} FROM {} WHERE id IN (",
+            table.name
+        ));
+        let mut list = query.separated(", ");
+        for id in chunk {
+            list.push_bind(*id);
+        }
+        query.push(")");
+        let rows = query
+            .build()
+            .fetch_all(&mut *conn)
+            .await
+            .map_err(query_error("read events before writing"))?;
+        for row in &rows {
+            if let Ok(id) = row.try_get::<String, _>(0) {
+                stored.insert(id, raw_row(table, row));
+            }
+        }
+    }
+
+    // Count record by record against the state so far; remember each id's final row.
+    let mut current: HashMap<&str, Option<&[Value]>> = stored
+        .iter()
+        .map(|(id, row)| (id.as_str(), row.as_deref()))
+        .collect();
+    for (id, row) in records {
+        match current.insert(id.as_str(), Some(row.as_slice())) {
+            None => counts.inserted += 1,
+            Some(Some(before)) if before == row.as_slice() => counts.unchanged += 1,
+            Some(_) => counts.updated += 1,
+        }
+    }
+    let changed: Vec<&[Value]> = ids
+        .iter()
+        .filter_map(|id| {
+            let last = current.get(id).copied().flatten()?;
+            let before = stored.get(*id).and_then(|row| row.as_deref());
+            (before != Some(last)).then_some(last)
+        })
+        .collect();
+
+    let updates = table
+        .columns
+        .iter()
+        .skip(1)
+        .map(|(name, _)| format!("{name} = excluded.{name}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    for chunk in changed.chunks(CHUNK_ROWS) {
+        let mut query =
+            QueryBuilder::<Sqlite>::new(format!("INSERT INTO {} ({columns}) ", table.name));
+        query.push_values(chunk, |mut tuple, row| {
+            for value in *row {
+                match value {
+                    Value::Text(v) => tuple.push_bind(v.clone()),
+                    Value::Int(v) => tuple.push_bind(*v),
+                };
+            }
+        });
+        query.push(format!(" ON CONFLICT (id) DO UPDATE SET {updates}"));
+        query
+            .build()
+            .execute(&mut *conn)
+            .await
+            .map_err(query_error("write events"))?;
+    }
+    Ok(counts)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reading events back through the validated constructors.
+// ---------------------------------------------------------------------------------------------
+
+/// Reads column `column` of `row`, or says the row is corrupt.
+fn column<'r, T>(
+    row: &'r SqliteRow,
+    table: &'static str,
+    key: &str,
+    column: &'static str,
+) -> Result<T, StoreError>
+where
+    T: sqlx::Decode<'r, Sqlite> + sqlx::Type<Sqlite>,
+{
+    row.try_get(column)
+        .map_err(|e| corrupt(table, key, column, e.to_string()))
+}
+
+fn row_key(row: &SqliteRow, table: &'static str) -> Result<String, StoreError> {
+    row.try_get::<String, _>("id")
+        .map_err(|e| corrupt(table, "(unreadable id)", "id", e.to_string()))
+}
+
+fn timestamp(
+    value: i64,
+    table: &'static str,
+    key: &str,
+    what: &'static str,
+) -> Result<Timestamp, StoreError> {
+    Timestamp::from_microsecond(value).map_err(|e| {
+        corrupt(
+            table,
+            key,
+            what,
+            format!("{value} microseconds since 1970 is out of range: {e}"),
+        )
+    })
+}
+
+/// Validates a stored value with `parse`, naming table, key and column if it fails.
+fn parse<T, E: std::fmt::Display>(
+    value: &str,
+    parse: impl FnOnce(&str) -> Result<T, E>,
+    table: &'static str,
+    key: &str,
+    what: &'static str,
+) -> Result<T, StoreError> {
+    parse(value).map_err(|e| corrupt(table, key, what, e.to_string()))
+}
+
+fn decode_deployment(row: &SqliteRow) -> Result<Deployment, StoreError> {
+    const T: &str = "deployments";
+    let key = row_key(row, T)?;
+    let k = key.as_str();
+    let unplanned = match column::<i64>(row, T, k, "unplanned")? {
+        0 => false,
+        1 => true,
+        other => {
+            return Err(corrupt(
+                T,
+                k,
+                "unplanned",
+                format!("expected 0 or 1, got {other}"),
+            ));
+        }
+    };
+    let started_at = match column::<Option<i64>>(row, T, k, "started_at")? {
+        Some(v) => Some(timestamp(v, T, k, "started_at")?),
+        None => None,
+    };
+    Ok(Deployment {
+        id: parse(k, DeploymentId::new, T, k, "id")?,
+        service: parse(
+            &column::<String>(row, T, k, "service")?,
+            ServiceName::new,
+            T,
+            k,
+            "service",
+        )?,
+        environment: parse(
+            &column::<String>(row, T, k, "environment")?,
+            Environment::new,
+            T,
+            k,
+            "environment",
+        )?,
+        sha: parse(
+            &column::<String>(row, T, k, "sha")?,
+            Sha::from_hex,
+            T,
+            k,
+            "sha",
+        )?,
+        finished_at: timestamp(column(row, T, k, "finished_at")?, T, k, "finished_at")?,
+        started_at,
+        status: parse(
+            &column::<String>(row, T, k, "status")?,
+            DeploymentStatus::from_str,
+            T,
+            k,
+            "status",
+        )?,
+        unplanned,
+        source: parse(
+            &column::<String>(row, T, k, "source")?,
+            DeploymentSource::from_str,
+            T,
+            k,
+            "source",
+        )?,
+    })
+}
+
+fn decode_incident(row: &SqliteRow) -> Result<Incident, StoreError> {
+    const T: &str = "incidents";
+    let key = row_key(row, T)?;
+    let k = key.as_str();
+    let resolved_at = match column::<Option<i64>>(row, T, k, "resolved_at")? {
+        Some(v) => Some(timestamp(v, T, k, "resolved_at")?),
+        None => None,
+    };
+    let deployment_id = match column::<Option<String>>(row, T, k, "deployment_id")? {
+        Some(v) => Some(parse(&v, DeploymentId::new, T, k, "deployment_id")?),
+        None => None,
+    };
+    let sha = match column::<Option<String>>(row, T, k, "sha")? {
+        Some(v) => Some(parse(&v, Sha::from_hex, T, k, "sha")?),
+        None => None,
+    };
+    Ok(Incident {
+        id: parse(k, IncidentId::new, T, k, "id")?,
+        service: parse(
+            &column::<String>(row, T, k, "service")?,
+            ServiceName::new,
+            T,
+            k,
+            "service",
+        )?,
+        environment: parse(
+            &column::<String>(row, T, k, "environment")?,
+            Environment::new,
+            T,
+            k,
+            "environment",
+        )?,
+        opened_at: timestamp(column(row, T, k, "opened_at")?, T, k, "opened_at")?,
+        resolved_at,
+        deployment_id,
+        sha,
+        title: column(row, T, k, "title")?,
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// History.
+// ---------------------------------------------------------------------------------------------
+
+fn seq_error(repository: &str, expected: i64, found: i64, operation: &'static str) -> StoreError {
+    StoreError::Query {
+        operation,
+        source: Box::new(HistorySeqError {
+            repository: repository.to_owned(),
+            expected,
+            found,
+        }),
+    }
+}
+
+async fn insert_segment(
+    conn: &mut SqliteConnection,
+    repository: &str,
+    segment: &HistorySegment,
+    operation: &'static str,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO history_segments (repository, seq, commits, data) VALUES ($1, $2, $3, $4)",
+    )
+    .bind(repository)
+    .bind(segment.seq)
+    .bind(segment.commits)
+    .bind(segment.data.as_slice())
+    .execute(conn)
+    .await
+    .map_err(query_error(operation))?;
+    Ok(())
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn apply(&self, batch: &EventBatch) -> Result<ApplySummary, StoreError> {
+        if batch.is_empty() {
+            return Ok(ApplySummary::default());
+        }
+        let deployments: Vec<Encoded> = batch.deployments.iter().map(encode_deployment).collect();
+        let incidents: Vec<Encoded> = batch.incidents.iter().map(encode_incident).collect();
+        // IMMEDIATE takes the write lock before reading, so no other writer can change the rows
+        // compared between the read and the write.
+        let mut tx = self
+            .pool
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(query_error("begin writing events"))?;
+        let summary = ApplySummary {
+            deployments: upsert(&mut tx, &DEPLOYMENTS, &deployments).await?,
+            incidents: upsert(&mut tx, &INCIDENTS, &incidents).await?,
+        };
+        tx.commit()
+            .await
+            .map_err(query_error("commit writing events"))?;
+        Ok(summary)
+    }
+
+    async fn deployments(&self) -> Result<Vec<Deployment>, StoreError> {
+        let sql = format!(
+            "SELECT {} FROM deployments ORDER BY finished_at, id",
+            DEPLOYMENTS.column_list()
+        );
+        sqlx::query(sqlx::AssertSqlSafe(sql))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(query_error("read deployments"))?
+            .iter()
+            .map(decode_deployment)
+            .collect()
+    }
+
+    async fn incidents(&self) -> Result<Vec<Incident>, StoreError> {
+        let sql = format!(
+            "SELECT {} FROM incidents ORDER BY opened_at, id",
+            INCIDENTS.column_list()
+        );
+        sqlx::query(sqlx::AssertSqlSafe(sql))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(query_error("read incidents"))?
+            .iter()
+            .map(decode_incident)
+            .collect()
+    }
+
+    async fn history(&self, repository: &str) -> Result<Vec<HistorySegment>, StoreError> {
+        const T: &str = "history_segments";
+        let rows = sqlx::query(
+            "SELECT seq, commits, data FROM history_segments WHERE repository = $1 ORDER BY seq",
+        )
+        .bind(repository)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(query_error("read history"))?;
+        let mut segments = Vec::with_capacity(rows.len());
+        for (index, row) in rows.iter().enumerate() {
+            let key = format!("{repository:?} #{index}");
+            let seq: i64 = column(row, T, &key, "seq")?;
+            let key = format!("{repository:?} seq {seq}");
+            if i64::try_from(index).ok() != Some(seq) {
+                return Err(corrupt(
+                    T,
+                    &key,
+                    "seq",
+                    format!(
+                        "segments must be numbered 0, 1, 2, ...; segment {index} has seq {seq}"
+                    ),
+                ));
+            }
+            segments.push(HistorySegment {
+                seq,
+                commits: column(row, T, &key, "commits")?,
+                data: column(row, T, &key, "data")?,
+            });
+        }
+        Ok(segments)
+    }
+
+    async fn append_history(
+        &self,
+        repository: &str,
+        segment: &HistorySegment,
+    ) -> Result<(), StoreError> {
+        const OPERATION: &str = "append history";
+        let mut tx = self
+            .pool
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(query_error(OPERATION))?;
+        let last: Option<i64> =
+            sqlx::query_scalar("SELECT MAX(seq) FROM history_segments WHERE repository = $1")
+                .bind(repository)
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(query_error(OPERATION))?;
+        let expected = match last {
+            None => 0,
+            Some(last) => last.checked_add(1).ok_or_else(|| {
+                corrupt(
+                    "history_segments",
+                    &format!("{repository:?} seq {last}"),
+                    "seq",
+                    "the largest possible seq is taken".to_owned(),
+                )
+            })?,
+        };
+        if segment.seq != expected {
+            return Err(seq_error(repository, expected, segment.seq, OPERATION));
+        }
+        insert_segment(&mut tx, repository, segment, OPERATION).await?;
+        tx.commit().await.map_err(query_error(OPERATION))
+    }
+
+    async fn replace_history(
+        &self,
+        repository: &str,
+        segments: &[HistorySegment],
+    ) -> Result<(), StoreError> {
+        const OPERATION: &str = "replace history";
+        for (index, segment) in segments.iter().enumerate() {
+            let expected = i64::try_from(index).unwrap_or(i64::MAX);
+            if segment.seq != expected {
+                return Err(seq_error(repository, expected, segment.seq, OPERATION));
+            }
+        }
+        let mut tx = self
+            .pool
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(query_error(OPERATION))?;
+        sqlx::query("DELETE FROM history_segments WHERE repository = $1")
+            .bind(repository)
+            .execute(&mut *tx)
+            .await
+            .map_err(query_error(OPERATION))?;
+        for segment in segments {
+            insert_segment(&mut tx, repository, segment, OPERATION).await?;
+        }
+        tx.commit().await.map_err(query_error(OPERATION))
+    }
+}

@@ -50,6 +50,19 @@ pub enum StoreError {
     },
 }
 
+/// Why a history segment was refused: its `seq` is not where it must go. The `source` of the
+/// [`StoreError::Query`] that [`Store::append_history`] and [`Store::replace_history`] return.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("history segment of {repository:?} out of order: expected seq {expected}, got {found}")]
+pub struct HistorySeqError {
+    /// The repository whose history was being written.
+    pub repository: String,
+    /// The `seq` the segment had to have.
+    pub expected: i64,
+    /// The `seq` it had.
+    pub found: i64,
+}
+
 /// Records written together: all of them or none.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct EventBatch {
@@ -99,9 +112,18 @@ pub struct HistorySegment {
 }
 
 /// The storage contract. Every method is atomic: it fully happens or leaves the store as it was.
+///
+/// Timestamps are kept to the microsecond: a finer part is dropped when stored (and ignored when
+/// deciding whether a record changed).
 #[async_trait]
 pub trait Store: Send + Sync {
     /// Inserts or updates every record of `batch` in one transaction.
+    ///
+    /// Records are taken in order, each compared with what the store holds at that point
+    /// (including earlier records of the same batch): a new id counts as `inserted`, an id whose
+    /// values differ as `updated`, an id stored exactly so as `unchanged`. So for each kind of
+    /// record the three counts add up to the number of records in the batch, and when an id occurs
+    /// twice the later record wins.
     async fn apply(&self, batch: &EventBatch) -> Result<ApplySummary, StoreError>;
 
     /// Every stored deployment, ordered by finish time then id.
@@ -113,7 +135,9 @@ pub trait Store: Send + Sync {
     /// The cached history segments of `repository`, in `seq` order.
     async fn history(&self, repository: &str) -> Result<Vec<HistorySegment>, StoreError>;
 
-    /// Appends a segment to `repository`'s history. Its `seq` must be one past the last.
+    /// Appends a segment to `repository`'s history. Its `seq` must be one past the last (0 for an
+    /// empty history); otherwise this fails with a [`StoreError::Query`] whose source is a
+    /// [`HistorySeqError`], and nothing changes.
     async fn append_history(
         &self,
         repository: &str,
@@ -121,7 +145,9 @@ pub trait Store: Send + Sync {
     ) -> Result<(), StoreError>;
 
     /// Replaces all of `repository`'s history with `segments` (compaction, or a rebuild after the
-    /// repository changed under the cache).
+    /// repository changed under the cache). The segments' `seq`s must be 0, 1, 2, ... in order
+    /// (otherwise: a [`HistorySeqError`] as for [`Store::append_history`], and nothing changes); an
+    /// empty slice clears the history.
     async fn replace_history(
         &self,
         repository: &str,

@@ -10,7 +10,7 @@ use shiplog_core::{
     AttributionOptions, CommitGraph, DeliveryModel, Deployment, DeploymentId, DeploymentSource,
     DeploymentStatus, Environment, ServiceName, Sha, attribute,
 };
-use shiplog_git::{GitRepo, SyncError, cache};
+use shiplog_git::{CachedTag, GitRepo, SyncError, TagCache, cache};
 use shiplog_store::{HistorySegment, Store};
 use shiplog_store_sqlite::SqliteStore;
 
@@ -46,19 +46,38 @@ pub fn open_repo(path: &Path) -> Result<GitRepo> {
         .map_err(|e| anyhow::anyhow!("{e}\nhint: run inside a git repository or pass --repo PATH"))
 }
 
+/// A repository's cached history: the commit graph and the annotated tags already read.
+struct CachedHistory {
+    graph: CommitGraph,
+    tags: TagCache,
+    segments: usize,
+}
+
 /// Loads `repo`'s cached history from the store. A damaged cache is reported and rebuilt.
-async fn load_history(store: &dyn Store, key: &str, ui: &Ui) -> Result<(CommitGraph, usize)> {
+async fn load_history(store: &dyn Store, key: &str, ui: &Ui) -> Result<CachedHistory> {
     let segments = store.history(key).await?;
+    ui.phase("history cache read");
     let total: i64 = segments.iter().map(|s| s.commits).sum();
-    let mut graph = CommitGraph::with_capacity(usize::try_from(total).unwrap_or(0));
+    let mut history = CachedHistory {
+        graph: CommitGraph::with_capacity(usize::try_from(total).unwrap_or(0)),
+        tags: TagCache::new(),
+        segments: segments.len(),
+    };
     for segment in &segments {
-        if let Err(e) = cache::decode_into(&mut graph, segment.seq, &segment.data) {
-            ui.warn(&format!("{e}; the history cache will be rebuilt"));
-            store.replace_history(key, &[]).await?;
-            return Ok((CommitGraph::new(), 0));
+        match cache::decode_into(&mut history.graph, segment.seq, &segment.data) {
+            Ok(tags) => history.tags.extend(tags.into_iter().map(|t| (t.tag, t))),
+            Err(e) => {
+                ui.warn(&format!("{e}; the history cache will be rebuilt"));
+                store.replace_history(key, &[]).await?;
+                return Ok(CachedHistory {
+                    graph: CommitGraph::new(),
+                    tags: TagCache::new(),
+                    segments: 0,
+                });
+            }
         }
     }
-    Ok((graph, segments.len()))
+    Ok(history)
 }
 
 /// Everything the commands need: the commit graph and the attributed model.
@@ -86,9 +105,16 @@ pub async fn analyze(
     ui: &Ui,
 ) -> Result<Analysis> {
     let key = repo.cache_key();
-    let (mut graph, mut segments) = load_history(store, &key, ui).await?;
+    let CachedHistory {
+        mut graph,
+        tags: mut tag_cache,
+        mut segments,
+    } = load_history(store, &key, ui).await?;
+    let cached_commits = graph.len();
+    ui.phase("history cache loaded");
 
     let stored = store.deployments().await?;
+    ui.phase("deployments loaded");
     let source = match options.deploys {
         Some(source) => source.clone(),
         None if !stored.is_empty() => DeploySource::Recorded,
@@ -113,7 +139,7 @@ pub async fn analyze(
     let mut branch_tip = None;
     let tips: Vec<Sha> = match &source {
         DeploySource::Tags(glob) => {
-            let scan = repo.tags(glob)?;
+            let scan = repo.tags(glob, &tag_cache, &graph)?;
             for (name, why) in &scan.skipped {
                 ui.warn(&format!("tag {name} skipped: {why}"));
             }
@@ -139,6 +165,7 @@ pub async fn analyze(
         DeploySource::Recorded => stored.iter().map(|d| d.sha).collect(),
     };
 
+    ui.phase("deployment tips found");
     let started = Instant::now();
     let progress = ui.history_progress();
     let report = match shiplog_git::sync(&repo, &mut graph, &tips, &progress) {
@@ -147,6 +174,7 @@ pub async fn analyze(
                 "the repository was deepened since its history was cached; rebuilding the cache",
             );
             graph = CommitGraph::new();
+            tag_cache.clear();
             segments = 0;
             store.replace_history(&key, &[]).await?;
             shiplog_git::sync(&repo, &mut graph, &tips, &progress)?
@@ -154,6 +182,40 @@ pub async fn analyze(
         other => other?,
     };
     progress.finish();
+    ui.phase("history read");
+    let new_tags: Vec<CachedTag> = tag_scan
+        .as_ref()
+        .map(|scan| {
+            let mut fresh: Vec<CachedTag> = scan
+                .newly_read
+                .iter()
+                .filter(|t| !tag_cache.contains_key(&t.tag))
+                .copied()
+                .collect();
+            fresh.sort_by_key(|t| t.tag);
+            fresh.dedup_by_key(|t| t.tag);
+            fresh
+        })
+        .unwrap_or_default();
+    let new_commits = if graph.len() < cached_commits {
+        0..graph.len()
+    } else {
+        cached_commits..graph.len()
+    };
+    if !new_commits.is_empty() || !new_tags.is_empty() {
+        tag_cache.extend(new_tags.iter().map(|t| (t.tag, *t)));
+        persist_history(
+            store,
+            &key,
+            &graph,
+            segments,
+            new_commits,
+            &new_tags,
+            &tag_cache,
+        )
+        .await?;
+    }
+    ui.phase("history cache written");
     if report.new > 0 {
         let seconds = started.elapsed().as_secs_f64();
         ui.note(&format!(
@@ -163,7 +225,6 @@ pub async fn analyze(
         if !report.used_commit_graph && report.new > 50_000 {
             ui.note("hint: this repository has no commit-graph file; `git commit-graph write --reachable` makes reading history about ten times faster");
         }
-        persist_history(store, &key, &graph, segments).await?;
     } else {
         ui.note(&format!("history: {} commits, all cached", report.cached));
     }
@@ -241,6 +302,7 @@ pub async fn analyze(
             "{unknown}\nhint: fetch the missing history (git fetch), or leave these deployments out with --skip-unknown"
         ),
     };
+    ui.phase("attributed");
     for (id, sha) in &model.skipped_unknown {
         ui.warn(&format!(
             "deployment {id} skipped: commit {sha} is not in the repository"
@@ -269,34 +331,48 @@ fn git_deployment(
     }
 }
 
-/// Appends the run just read as a segment, or compacts all segments into one when there are many.
+/// Appends what this run read as a segment, or compacts all segments into one when there are many.
 async fn persist_history(
     store: &dyn Store,
     key: &str,
     graph: &CommitGraph,
     segments: usize,
+    new_commits: std::ops::Range<usize>,
+    new_tags: &[CachedTag],
+    all_tags: &TagCache,
 ) -> Result<()> {
-    let runs: Vec<std::ops::Range<usize>> = graph.runs().collect();
-    if segments + 1 > MAX_SEGMENTS {
-        let mut sorted: Vec<u32> = (0..graph.len() as u32).collect();
-        sorted.sort_unstable_by_key(|&i| graph.sha(i));
-        let data = cache::encode(graph, 0..graph.len(), &sorted);
+    if segments == 0 || segments + 1 > MAX_SEGMENTS {
+        let sorted: Vec<u32> = match (graph.runs().count(), graph.sorted_run(0)) {
+            (1, Some(run)) => run.to_vec(),
+            _ => {
+                let mut all: Vec<u32> = (0..graph.len() as u32).collect();
+                all.sort_unstable_by_key(|&i| graph.sha(i));
+                all
+            }
+        };
+        let mut tags: Vec<CachedTag> = all_tags.values().copied().collect();
+        tags.sort_by_key(|t| t.tag);
         let segment = HistorySegment {
             seq: 0,
             commits: graph.len() as i64,
-            data,
+            data: cache::encode(graph, 0..graph.len(), &sorted, &tags),
         };
         store.replace_history(key, &[segment]).await?;
         return Ok(());
     }
-    let (Some(range), Some(sorted)) = (runs.last(), graph.sorted_run(runs.len().saturating_sub(1)))
-    else {
-        return Ok(());
+    let sorted: Vec<u32> = if new_commits.is_empty() {
+        Vec::new()
+    } else {
+        let runs = graph.runs().count();
+        graph
+            .sorted_run(runs.saturating_sub(1))
+            .map(<[u32]>::to_vec)
+            .unwrap_or_default()
     };
     let segment = HistorySegment {
         seq: segments as i64,
-        commits: range.len() as i64,
-        data: cache::encode(graph, range.clone(), sorted),
+        commits: new_commits.len() as i64,
+        data: cache::encode(graph, new_commits, &sorted, new_tags),
     };
     store.append_history(key, &segment).await?;
     Ok(())

@@ -88,8 +88,10 @@ async fn analyze_scope(
     ui: &Ui,
 ) -> Result<Analysis> {
     let repo = open_repo(&cli.repo)?;
+    ui.phase("repository opened");
     let path = db_path(cli.db.as_deref(), Some(&repo))?;
     let store = open_store(&path).await?;
+    ui.phase("store opened");
     analyze(
         repo,
         &store,
@@ -139,6 +141,7 @@ pub async fn metrics(cli: &Cli, args: &MetricsArgs, ui: &Ui) -> Result<()> {
     let resolved = resolve_scope(&args.scope, Timestamp::now())?;
     let analysis = analyze_scope(cli, &args.scope, &resolved, ui).await?;
     let rows = metric_rows(&analysis, &resolved.scope, resolved.start, args.by)?;
+    ui.phase("metrics computed");
     let text = shiplog_report::metrics(&rows, args.by.is_some(), output_format(args.scope.format))?;
     print(&text)
 }

@@ -12,6 +12,8 @@ pub struct Ui {
     quiet: bool,
     color: bool,
     interactive: bool,
+    /// `SHIPLOG_TIMINGS` set: print how long each phase took (for benchmarks and bug reports).
+    timings: Option<std::time::Instant>,
 }
 
 impl Ui {
@@ -20,10 +22,24 @@ impl Ui {
         let stderr = std::io::stderr();
         let interactive = stderr.is_terminal();
         let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+        let timings = std::env::var_os("SHIPLOG_TIMINGS")
+            .is_some_and(|v| !v.is_empty())
+            .then(std::time::Instant::now);
         Self {
             quiet,
             color: interactive && !no_color,
             interactive,
+            timings,
+        }
+    }
+
+    /// With `SHIPLOG_TIMINGS` set, prints the time since the process started and a phase name.
+    pub fn phase(&self, name: &str) {
+        if let Some(start) = self.timings {
+            eprintln!(
+                "timing: {:>8.1} ms  {name}",
+                start.elapsed().as_secs_f64() * 1000.0
+            );
         }
     }
 

@@ -1,0 +1,302 @@
+//! Valid import files, in both formats, parse to the expected records.
+
+use jiff::Timestamp;
+use shiplog_core::{
+    Deployment, DeploymentId, DeploymentSource, DeploymentStatus, Environment, Incident,
+    IncidentId, ServiceName, Sha, ShaPrefix,
+};
+use shiplog_ingest::{DeploymentRecord, Format, IncidentRecord, Located, Record, parse};
+
+const FULL_SHA: &str = "0123456789abcdef0123456789abcdef01234567";
+
+fn ts(text: &str) -> Timestamp {
+    text.parse().unwrap()
+}
+
+fn parse_ok(file: &str, text: &str, format: Format) -> Vec<Located<Record>> {
+    match parse(file, text.as_bytes(), format) {
+        Ok(records) => records,
+        Err(errors) => panic!("{file} should parse, got:\n{errors}"),
+    }
+}
+
+fn lines(records: &[Located<Record>]) -> Vec<u64> {
+    records.iter().map(|r| r.line).collect()
+}
+
+/// A deployment with every field given.
+fn full_deployment() -> DeploymentRecord {
+    DeploymentRecord {
+        id: DeploymentId::new("d-17").unwrap(),
+        service: ServiceName::new("api").unwrap(),
+        environment: Environment::new("production").unwrap(),
+        sha: ShaPrefix::new(FULL_SHA).unwrap(),
+        finished_at: ts("2026-03-03T14:00:00Z"),
+        started_at: Some(ts("2026-03-03T13:52:10Z")),
+        status: DeploymentStatus::Failure,
+        unplanned: true,
+    }
+}
+
+/// A deployment with only the required fields given.
+fn minimal_deployment() -> DeploymentRecord {
+    DeploymentRecord {
+        id: DeploymentId::new("d-18").unwrap(),
+        service: ServiceName::new("payments/worker").unwrap(),
+        environment: Environment::new("staging").unwrap(),
+        sha: ShaPrefix::new("abc1234").unwrap(),
+        finished_at: ts("2026-03-03T12:30:00Z"),
+        started_at: None,
+        status: DeploymentStatus::Success,
+        unplanned: false,
+    }
+}
+
+/// An incident with every field given.
+fn full_incident() -> IncidentRecord {
+    IncidentRecord {
+        id: IncidentId::new("inc-4").unwrap(),
+        service: ServiceName::new("api").unwrap(),
+        environment: Environment::new("eu-production").unwrap(),
+        opened_at: ts("2026-03-03T15:10:00Z"),
+        resolved_at: Some(ts("2026-03-03T16:00:00Z")),
+        deployment_id: Some(DeploymentId::new("d-17").unwrap()),
+        sha: Some(ShaPrefix::new("0123456789ab").unwrap()),
+        title: Some("Checkout errors, 5xx on /pay".to_owned()),
+    }
+}
+
+/// An open incident with only the required fields given.
+fn minimal_incident() -> IncidentRecord {
+    IncidentRecord {
+        id: IncidentId::new("inc-5").unwrap(),
+        service: ServiceName::new("api").unwrap(),
+        environment: Environment::production(),
+        opened_at: ts("2026-03-04T09:00:00Z"),
+        resolved_at: None,
+        deployment_id: None,
+        sha: None,
+        title: None,
+    }
+}
+
+#[test]
+fn json_lines_with_every_field_and_defaults() {
+    let text = format!(
+        r#"{{"type":"deployment","id":"d-17","service":"api","environment":"production","sha":"{FULL_SHA}","finished_at":"2026-03-03T14:00:00Z","started_at":"2026-03-03T13:52:10Z","status":"failure","unplanned":true}}
+
+{{"type":"deployment","id":"d-18","service":"payments/worker","environment":"staging","sha":"ABC1234","finished_at":"2026-03-03T13:30:00+01:00"}}
+   
+{{"type":"incident","id":"inc-4","service":"api","environment":"eu-production","opened_at":"2026-03-03T15:10:00Z","resolved_at":"2026-03-03T16:00:00Z","deployment_id":"d-17","sha":"0123456789ab","title":"  Checkout errors, 5xx on /pay "}}
+{{"type":"incident","id":"inc-5","service":"api","opened_at":"2026-03-04T09:00:00Z","resolved_at":null}}
+"#
+    );
+    let records = parse_ok("deploys.jsonl", &text, Format::JsonLines);
+    assert_eq!(lines(&records), [1, 3, 5, 6]);
+    let values: Vec<Record> = records.into_iter().map(|r| r.value).collect();
+    assert_eq!(
+        values,
+        [
+            Record::Deployment(full_deployment()),
+            Record::Deployment(minimal_deployment()),
+            Record::Incident(full_incident()),
+            Record::Incident(minimal_incident()),
+        ]
+    );
+    assert_eq!(values[0].type_name(), "deployment");
+    assert_eq!(values[2].type_name(), "incident");
+}
+
+#[test]
+fn json_lines_explicit_nulls_and_empty_titles_mean_absent() {
+    let text = r#"{"type":"deployment","id":"d-18","service":"payments/worker","environment":"staging","sha":"abc1234","finished_at":"2026-03-03T12:30:00Z","started_at":null,"status":null,"unplanned":null}
+{"type":"incident","id":"inc-5","service":"api","environment":null,"opened_at":"2026-03-04T09:00:00Z","resolved_at":null,"deployment_id":null,"sha":null,"title":"  "}"#;
+    let values: Vec<Record> = parse_ok("x.jsonl", text, Format::JsonLines)
+        .into_iter()
+        .map(|r| r.value)
+        .collect();
+    assert_eq!(
+        values,
+        [
+            Record::Deployment(minimal_deployment()),
+            Record::Incident(minimal_incident())
+        ]
+    );
+}
+
+#[test]
+fn json_lines_accept_crlf_and_a_byte_order_mark() {
+    let text = "\u{feff}{\"type\":\"incident\",\"id\":\"inc-5\",\"service\":\"api\",\"opened_at\":\"2026-03-04T09:00:00Z\"}\r\n\r\n{\"type\":\"incident\",\"id\":\"inc-6\",\"service\":\"api\",\"opened_at\":\"2026-03-04T10:00:00Z\"}\r\n";
+    let records = parse_ok("x.jsonl", text, Format::JsonLines);
+    assert_eq!(lines(&records), [1, 3]);
+    assert_eq!(records[0].value, Record::Incident(minimal_incident()));
+}
+
+#[test]
+fn empty_files_hold_no_records() {
+    assert!(parse_ok("x.jsonl", "", Format::JsonLines).is_empty());
+    assert!(parse_ok("x.jsonl", "\n\n  \n", Format::JsonLines).is_empty());
+    assert!(parse_ok("x.csv", "", Format::Csv).is_empty());
+    assert!(parse_ok("x.csv", "type,id,service\n", Format::Csv).is_empty());
+}
+
+const CSV_HEADER: &str = "type,id,service,environment,sha,finished_at,started_at,status,unplanned,opened_at,resolved_at,deployment_id,title";
+
+#[test]
+fn csv_with_every_field_mixed_types_and_quoting() {
+    let text = format!(
+        "{CSV_HEADER}\n\
+         deployment,d-17,api,production,{FULL_SHA},2026-03-03T14:00:00Z,2026-03-03T13:52:10Z,failure,true,,,,\n\
+         deployment,d-18,payments/worker,staging,abc1234,2026-03-03T12:30:00Z,,,,,,,\n\
+         incident,inc-4,api,eu-production,0123456789ab,,,,,2026-03-03T15:10:00Z,2026-03-03T16:00:00Z,d-17,\"Checkout errors, 5xx on /pay\"\n\
+         ,,,,,,,,,,,,\n\
+         \"incident\", inc-5 ,api,,,,,,,2026-03-04T09:00:00Z,,,\"\"\n"
+    );
+    let records = parse_ok("deploys.csv", &text, Format::Csv);
+    assert_eq!(lines(&records), [2, 3, 4, 6]);
+    let values: Vec<Record> = records.into_iter().map(|r| r.value).collect();
+    assert_eq!(
+        values,
+        [
+            Record::Deployment(full_deployment()),
+            Record::Deployment(minimal_deployment()),
+            Record::Incident(full_incident()),
+            Record::Incident(minimal_incident()),
+        ]
+    );
+}
+
+#[test]
+fn csv_columns_may_come_in_any_order_and_only_as_needed() {
+    let text = "service,type,opened_at,id\napi,incident,2026-03-04T09:00:00Z,inc-5\n";
+    let records = parse_ok("x.csv", text, Format::Csv);
+    assert_eq!(records[0].value, Record::Incident(minimal_incident()));
+}
+
+#[test]
+fn csv_with_a_byte_order_mark_and_crlf() {
+    let text = "\u{feff}type,id,service,opened_at\r\nincident,inc-5,api,2026-03-04T09:00:00Z\r\n\r\nincident,inc-6,api,2026-03-04T10:00:00Z\r\n";
+    let records = parse_ok("x.csv", text, Format::Csv);
+    assert_eq!(records[0].value, Record::Incident(minimal_incident()));
+    // The blank line 3 is skipped; line numbers still count it.
+    assert_eq!(lines(&records), [2, 4]);
+}
+
+#[test]
+fn csv_lines_are_where_records_start_even_after_multi_line_cells() {
+    let text = "type,id,service,opened_at,title\n\
+                incident,inc-1,api,2026-03-04T09:00:00Z,\"first line\nsecond line, with a comma\"\n\
+                incident,inc-2,api,2026-03-04T09:00:00Z,\"says \"\"hi\"\"\"\n";
+    let records = parse_ok("x.csv", text, Format::Csv);
+    assert_eq!(lines(&records), [2, 4]);
+    let titles: Vec<Option<String>> = records
+        .into_iter()
+        .map(|r| match r.value {
+            Record::Incident(i) => i.title,
+            Record::Deployment(_) => None,
+        })
+        .collect();
+    assert_eq!(
+        titles,
+        [
+            Some("first line\nsecond line, with a comma".to_owned()),
+            Some("says \"hi\"".to_owned())
+        ]
+    );
+}
+
+#[test]
+fn csv_booleans_accept_common_spellings() {
+    let mut text = String::from("type,id,service,environment,sha,finished_at,unplanned\n");
+    let spellings = [
+        "true", "false", "1", "0", "yes", "no", "TRUE", "False", "Yes", "NO", "",
+    ];
+    for (i, spelling) in spellings.iter().enumerate() {
+        text.push_str(&format!(
+            "deployment,d-{i},api,production,abcd,2026-03-03T14:00:00Z,{spelling}\n"
+        ));
+    }
+    let unplanned: Vec<bool> = parse_ok("x.csv", &text, Format::Csv)
+        .into_iter()
+        .map(|r| match r.value {
+            Record::Deployment(d) => d.unplanned,
+            Record::Incident(_) => unreachable!(),
+        })
+        .collect();
+    assert_eq!(
+        unplanned,
+        [
+            true, false, true, false, true, false, true, false, true, false, false
+        ]
+    );
+}
+
+#[test]
+fn csv_unnamed_trailing_columns_are_allowed_when_empty() {
+    let text = "type,id,service,opened_at,,\nincident,inc-5,api,2026-03-04T09:00:00Z,,\n";
+    let records = parse_ok("x.csv", text, Format::Csv);
+    assert_eq!(records[0].value, Record::Incident(minimal_incident()));
+}
+
+#[test]
+fn the_same_id_twice_is_allowed_and_kept_in_order() {
+    let text = r#"{"type":"incident","id":"inc-5","service":"api","opened_at":"2026-03-04T09:00:00Z"}
+{"type":"incident","id":"inc-5","service":"api","opened_at":"2026-03-04T09:00:00Z","resolved_at":"2026-03-04T10:00:00Z"}"#;
+    let records = parse_ok("x.jsonl", text, Format::JsonLines);
+    assert_eq!(lines(&records), [1, 2]);
+    // Applied in order, the later record wins: the incident ends up resolved.
+    let Record::Incident(last) = &records[1].value else {
+        panic!("expected an incident");
+    };
+    assert_eq!(last.resolved_at, Some(ts("2026-03-04T10:00:00Z")));
+}
+
+#[test]
+fn both_formats_agree() {
+    let jsonl = format!(
+        r#"{{"type":"deployment","id":"d-17","service":"api","environment":"production","sha":"{FULL_SHA}","finished_at":"2026-03-03T14:00:00Z","started_at":"2026-03-03T13:52:10Z","status":"failure","unplanned":true}}"#
+    );
+    let csv = format!(
+        "type,id,service,environment,sha,finished_at,started_at,status,unplanned\n\
+         deployment,d-17,api,production,{FULL_SHA},2026-03-03T14:00:00Z,2026-03-03T13:52:10Z,failure,true\n"
+    );
+    let from_jsonl = parse_ok("x.jsonl", &jsonl, Format::JsonLines);
+    let from_csv = parse_ok("x.csv", &csv, Format::Csv);
+    assert_eq!(from_jsonl[0].value, from_csv[0].value);
+}
+
+#[test]
+fn records_become_core_events_once_shas_are_resolved() {
+    let sha = Sha::from_hex(FULL_SHA).unwrap();
+    let deployment = full_deployment().into_deployment(sha, DeploymentSource::Imported);
+    assert_eq!(
+        deployment,
+        Deployment {
+            id: DeploymentId::new("d-17").unwrap(),
+            service: ServiceName::new("api").unwrap(),
+            environment: Environment::new("production").unwrap(),
+            sha,
+            finished_at: ts("2026-03-03T14:00:00Z"),
+            started_at: Some(ts("2026-03-03T13:52:10Z")),
+            status: DeploymentStatus::Failure,
+            unplanned: true,
+            source: DeploymentSource::Imported,
+        }
+    );
+
+    let incident = full_incident().into_incident(Some(sha));
+    assert_eq!(
+        incident,
+        Incident {
+            id: IncidentId::new("inc-4").unwrap(),
+            service: ServiceName::new("api").unwrap(),
+            environment: Environment::new("eu-production").unwrap(),
+            opened_at: ts("2026-03-03T15:10:00Z"),
+            resolved_at: Some(ts("2026-03-03T16:00:00Z")),
+            deployment_id: Some(DeploymentId::new("d-17").unwrap()),
+            sha: Some(sha),
+            title: Some("Checkout errors, 5xx on /pay".to_owned()),
+        }
+    );
+    assert_eq!(minimal_incident().into_incident(None).sha, None);
+}

@@ -1,0 +1,1290 @@
+//! The [`Store`] contract in executable form: tests every backend runs against a real database.
+//!
+//! A backend's integration test calls [`run_all`] with a function that makes a fresh, empty store
+//! for each test. Every test takes `&dyn Store` and panics with a message saying what broke; each can
+//! also be called on its own.
+
+use std::collections::BTreeMap;
+use std::fmt::Debug;
+use std::future::{Future, poll_fn};
+use std::pin::pin;
+use std::sync::Arc;
+use std::task::Poll;
+
+use jiff::Timestamp;
+use shiplog_core::{
+    Deployment, DeploymentId, DeploymentSource, DeploymentStatus, Environment, Incident,
+    IncidentId, ServiceName, Sha,
+};
+
+use crate::{
+    ApplySummary, EventBatch, HistorySegment, HistorySeqError, Store, StoreError, WriteCounts,
+};
+
+/// Runs every test of the suite, each against a fresh, empty store made by `make`.
+///
+/// `make` receives the test's name (usable to name a database, a schema or a file) and must
+/// return a store holding nothing. A test that fails panics; its name is printed before it runs.
+pub async fn run_all<F, Fut>(mut make: F)
+where
+    F: FnMut(&'static str) -> Fut,
+    Fut: Future<Output = Box<dyn Store>>,
+{
+    macro_rules! run {
+        ($($test:ident),* $(,)?) => {$(
+            eprintln!("shiplog-store testsuite: {}", stringify!($test));
+            let store = make(stringify!($test)).await;
+            $test(store.as_ref()).await;
+            drop(store);
+        )*};
+    }
+    run!(
+        store_is_usable_as_a_trait_object,
+        new_store_is_empty,
+        apply_inserts_and_reads_back_exactly,
+        empty_batch_changes_nothing,
+        reapplying_a_batch_changes_nothing,
+        every_changed_field_counts_as_updated,
+        mixed_batch_counts_are_exact,
+        later_record_wins_within_a_batch,
+        large_batch_round_trips,
+        history_of_unknown_repository_is_empty,
+        history_appends_in_order,
+        history_rejects_out_of_order_segments,
+        replace_history_replaces_everything,
+        replace_history_rejects_out_of_order_segments,
+        repositories_are_independent,
+        concurrent_writers_are_serialized,
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Fixtures
+// ---------------------------------------------------------------------------------------------
+
+/// 2024-03-01T10:00:00Z in unix microseconds.
+const T0: i64 = 1_709_287_200_000_000;
+const SECOND: i64 = 1_000_000;
+
+fn ts(micros: i64) -> Timestamp {
+    Timestamp::from_microsecond(micros)
+        .unwrap_or_else(|e| panic!("testsuite fixture: bad timestamp {micros}: {e}"))
+}
+
+fn did(text: &str) -> DeploymentId {
+    DeploymentId::new(text).unwrap_or_else(|e| panic!("testsuite fixture: {e}"))
+}
+
+fn iid(text: &str) -> IncidentId {
+    IncidentId::new(text).unwrap_or_else(|e| panic!("testsuite fixture: {e}"))
+}
+
+fn service(text: &str) -> ServiceName {
+    ServiceName::new(text).unwrap_or_else(|e| panic!("testsuite fixture: {e}"))
+}
+
+fn env(text: &str) -> Environment {
+    Environment::new(text).unwrap_or_else(|e| panic!("testsuite fixture: {e}"))
+}
+
+/// A sha whose hex form holds both digits and letters.
+fn sha(n: u32) -> Sha {
+    let mut bytes = [0u8; 20];
+    for (i, b) in bytes.iter_mut().enumerate() {
+        *b = (n as u8)
+            .wrapping_mul(31)
+            .wrapping_add((i as u8).wrapping_mul(0x9d))
+            ^ 0xa5;
+    }
+    bytes[..4].copy_from_slice(&n.to_be_bytes());
+    Sha::from_bytes(bytes)
+}
+
+fn deployment(id: &str, finished_at: i64) -> Deployment {
+    Deployment {
+        id: did(id),
+        service: service("api"),
+        environment: Environment::production(),
+        sha: sha(1),
+        finished_at: ts(finished_at),
+        started_at: None,
+        status: DeploymentStatus::Success,
+        unplanned: false,
+        source: DeploymentSource::Recorded,
+    }
+}
+
+fn incident(id: &str, opened_at: i64) -> Incident {
+    Incident {
+        id: iid(id),
+        service: service("api"),
+        environment: Environment::production(),
+        opened_at: ts(opened_at),
+        resolved_at: None,
+        deployment_id: None,
+        sha: None,
+        title: None,
+    }
+}
+
+/// Deployments covering every status, source and optional field, with sub-second timestamps, a
+/// timestamp before 1970, and ties on `finished_at` broken by id (in byte order: `D` < `d`,
+/// `d-10` < `d-9`). Not sorted.
+pub fn sample_deployments() -> Vec<Deployment> {
+    let tie = T0 + 86_400 * SECOND + 7;
+    vec![
+        Deployment {
+            started_at: Some(ts(T0 - 300 * SECOND + 7)),
+            sha: sha(1),
+            ..deployment("d-1", T0 + 123_456)
+        },
+        Deployment {
+            status: DeploymentStatus::Failure,
+            source: DeploymentSource::Imported,
+            sha: sha(2),
+            ..deployment("d-2", T0 + 60 * SECOND + 1)
+        },
+        Deployment {
+            unplanned: true,
+            source: DeploymentSource::GitTag,
+            sha: sha(3),
+            ..deployment("tag/v1.2.0", T0 + 3_600 * SECOND + 999_999)
+        },
+        Deployment {
+            service: service("payments/worker"),
+            environment: env("staging"),
+            started_at: Some(ts(T0 + 7_100 * SECOND + 500_001)),
+            source: DeploymentSource::GitMerge,
+            sha: sha(4),
+            ..deployment("merge:abc", T0 + 7_200 * SECOND + 500_000)
+        },
+        Deployment {
+            sha: sha(5),
+            ..deployment("d-9", tie)
+        },
+        Deployment {
+            service: service("web"),
+            sha: sha(6),
+            ..deployment("d-10", tie)
+        },
+        Deployment {
+            service: service("payments/worker"),
+            unplanned: true,
+            status: DeploymentStatus::Failure,
+            sha: sha(7),
+            ..deployment("D-1", tie)
+        },
+        Deployment {
+            started_at: Some(ts(-1_000_001)),
+            sha: sha(8),
+            ..deployment("old-1", -1)
+        },
+    ]
+}
+
+/// Incidents covering every optional field (including an empty title, distinct from none), a
+/// non-production environment, a deployment id that names no stored deployment, and ties on
+/// `opened_at` broken by id. Not sorted.
+pub fn sample_incidents() -> Vec<Incident> {
+    let tie = T0 + 100 * SECOND + 250_000;
+    vec![
+        Incident {
+            resolved_at: Some(ts(T0 + 200 * SECOND + 1)),
+            deployment_id: Some(did("d-1")),
+            title: Some("Checkout \"errors\"; 'quoted' — ünïcode ✓".to_owned()),
+            ..incident("inc-1", tie)
+        },
+        Incident {
+            environment: env("staging"),
+            sha: Some(sha(2)),
+            deployment_id: Some(did("d-404")),
+            ..incident("inc-2", T0 + 50 * SECOND + 500_000)
+        },
+        Incident {
+            service: service("payments/worker"),
+            resolved_at: Some(ts(T0 + 9_000 * SECOND + 999_999)),
+            deployment_id: Some(did("tag/v1.2.0")),
+            sha: Some(sha(3)),
+            title: Some(String::new()),
+            ..incident("inc-3", tie)
+        },
+        Incident {
+            title: Some("latency".to_owned()),
+            ..incident("INC-0", tie)
+        },
+        Incident {
+            resolved_at: Some(ts(-3)),
+            ..incident("old-inc", -5)
+        },
+    ]
+}
+
+fn sample_batch() -> EventBatch {
+    EventBatch {
+        deployments: sample_deployments(),
+        incidents: sample_incidents(),
+    }
+}
+
+fn sorted_deployments(mut list: Vec<Deployment>) -> Vec<Deployment> {
+    list.sort_by(|a, b| (a.finished_at, &a.id).cmp(&(b.finished_at, &b.id)));
+    list
+}
+
+fn sorted_incidents(mut list: Vec<Incident>) -> Vec<Incident> {
+    list.sort_by(|a, b| (a.opened_at, &a.id).cmp(&(b.opened_at, &b.id)));
+    list
+}
+
+fn counts(inserted: u64, updated: u64, unchanged: u64) -> WriteCounts {
+    WriteCounts {
+        inserted,
+        updated,
+        unchanged,
+    }
+}
+
+fn summary(deployments: WriteCounts, incidents: WriteCounts) -> ApplySummary {
+    ApplySummary {
+        deployments,
+        incidents,
+    }
+}
+
+/// Deterministic pseudo-random bytes (splitmix64).
+pub fn pseudo_random_bytes(len: usize, seed: u64) -> Vec<u8> {
+    let mut state = seed;
+    let mut out = Vec::with_capacity(len + 8);
+    while out.len() < len {
+        state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = state;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^= z >> 31;
+        out.extend_from_slice(&z.to_le_bytes());
+    }
+    out.truncate(len);
+    out
+}
+
+fn segment(seq: i64, commits: i64, data: Vec<u8>) -> HistorySegment {
+    HistorySegment { seq, commits, data }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Helpers that panic with a clear message
+// ---------------------------------------------------------------------------------------------
+
+fn ok<T>(result: Result<T, StoreError>, doing: &str) -> T {
+    result.unwrap_or_else(|e| panic!("{doing} failed: {e} ({e:?})"))
+}
+
+/// Compares two lists item by item, naming the first difference.
+fn assert_list<T: Debug + PartialEq>(what: &str, got: &[T], expected: &[T]) {
+    for (i, (g, e)) in got.iter().zip(expected).enumerate() {
+        assert!(
+            g == e,
+            "{what}: item {i} differs\n     got: {g:?}\nexpected: {e:?}"
+        );
+    }
+    assert!(
+        got.len() == expected.len(),
+        "{what}: got {} items, expected {}\n     got: {got:#?}\nexpected: {expected:#?}",
+        got.len(),
+        expected.len()
+    );
+}
+
+/// Compares history segments without printing megabytes of data.
+fn assert_history(what: &str, got: &[HistorySegment], expected: &[HistorySegment]) {
+    let brief = |list: &[HistorySegment]| {
+        list.iter()
+            .map(|s| {
+                format!(
+                    "(seq {}, {} commits, {} bytes)",
+                    s.seq,
+                    s.commits,
+                    s.data.len()
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    assert!(
+        got.len() == expected.len(),
+        "{what}: got {} segments [{}], expected {} [{}]",
+        got.len(),
+        brief(got),
+        expected.len(),
+        brief(expected)
+    );
+    for (i, (g, e)) in got.iter().zip(expected).enumerate() {
+        assert!(
+            g.seq == e.seq && g.commits == e.commits,
+            "{what}: segment {i} is (seq {}, {} commits), expected (seq {}, {} commits)",
+            g.seq,
+            g.commits,
+            e.seq,
+            e.commits
+        );
+        if g.data != e.data {
+            let first = g
+                .data
+                .iter()
+                .zip(&e.data)
+                .position(|(a, b)| a != b)
+                .unwrap_or(g.data.len().min(e.data.len()));
+            panic!(
+                "{what}: segment {i} (seq {}) data differs: got {} bytes, expected {}, first difference at byte {first}",
+                g.seq,
+                g.data.len(),
+                e.data.len()
+            );
+        }
+    }
+}
+
+async fn assert_events(
+    store: &dyn Store,
+    what: &str,
+    deployments: &[Deployment],
+    incidents: &[Incident],
+) {
+    let got = ok(store.deployments().await, "reading deployments");
+    assert_list(
+        &format!("{what}: deployments (ordered by finished_at, then id in byte order)"),
+        &got,
+        &sorted_deployments(deployments.to_vec()),
+    );
+    let got = ok(store.incidents().await, "reading incidents");
+    assert_list(
+        &format!("{what}: incidents (ordered by opened_at, then id in byte order)"),
+        &got,
+        &sorted_incidents(incidents.to_vec()),
+    );
+}
+
+async fn assert_stored_history(
+    store: &dyn Store,
+    repository: &str,
+    what: &str,
+    expected: &[HistorySegment],
+) {
+    let got = ok(
+        store.history(repository).await,
+        &format!("reading the history of {repository:?}"),
+    );
+    assert_history(
+        &format!("{what}: history of {repository:?}"),
+        &got,
+        expected,
+    );
+}
+
+/// Asserts that `result` is the refusal of an out-of-order segment.
+fn assert_seq_error(result: Result<(), StoreError>, repository: &str, expected: i64, found: i64) {
+    let what = format!(
+        "writing segment seq {found} to the history of {repository:?} (expected seq {expected})"
+    );
+    match result {
+        Ok(()) => panic!("{what} succeeded; it must fail with a HistorySeqError"),
+        Err(StoreError::Query { source, .. }) => {
+            let Some(err) = source.downcast_ref::<HistorySeqError>() else {
+                panic!(
+                    "{what} failed with a query error whose source is not a HistorySeqError: {source}"
+                )
+            };
+            let want = HistorySeqError {
+                repository: repository.to_owned(),
+                expected,
+                found,
+            };
+            assert!(*err == want, "{what}: got {err:?}, expected {want:?}");
+        }
+        Err(other) => panic!(
+            "{what} failed with {other:?}; expected StoreError::Query with a HistorySeqError source"
+        ),
+    }
+}
+
+/// Polls two futures concurrently (no runtime needed) and returns both outputs.
+async fn join2<A: Future, B: Future>(a: A, b: B) -> (A::Output, B::Output) {
+    let mut a = pin!(a);
+    let mut b = pin!(b);
+    let mut out_a = None;
+    let mut out_b = None;
+    poll_fn(|cx| {
+        if out_a.is_none()
+            && let Poll::Ready(v) = a.as_mut().poll(cx)
+        {
+            out_a = Some(v);
+        }
+        if out_b.is_none()
+            && let Poll::Ready(v) = b.as_mut().poll(cx)
+        {
+            out_b = Some(v);
+        }
+        if out_a.is_some() && out_b.is_some() {
+            Poll::Ready(())
+        } else {
+            Poll::Pending
+        }
+    })
+    .await;
+    match (out_a, out_b) {
+        (Some(a), Some(b)) => (a, b),
+        _ => unreachable!("join2 finished with both outputs"),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Tests
+// ---------------------------------------------------------------------------------------------
+
+fn assert_send_sync<T: ?Sized + Send + Sync>() {}
+fn assert_send<T: Send>(_: &T) {}
+
+/// `Store` works as `&dyn Store`, `Box<dyn Store>` and `Arc<dyn Store>`, and its futures are `Send`
+/// (so a server can hold one store and use it from spawned tasks).
+pub async fn store_is_usable_as_a_trait_object(store: &dyn Store) {
+    assert_send_sync::<dyn Store>();
+    assert_send_sync::<Box<dyn Store>>();
+    assert_send_sync::<Arc<dyn Store>>();
+    let batch = EventBatch::default();
+    let apply = store.apply(&batch);
+    assert_send(&apply);
+    ok(apply.await, "applying an empty batch");
+    let history = store.history("repo");
+    assert_send(&history);
+    ok(history.await, "reading history");
+    let boxed: Box<&dyn Store> = Box::new(store);
+    ok(
+        boxed.deployments().await,
+        "reading deployments through a box",
+    );
+}
+
+/// A fresh store holds nothing.
+pub async fn new_store_is_empty(store: &dyn Store) {
+    assert_events(store, "a new store", &[], &[]).await;
+    assert_stored_history(store, "repo", "a new store", &[]).await;
+}
+
+/// Every field of every kind of record is read back exactly, in order.
+pub async fn apply_inserts_and_reads_back_exactly(store: &dyn Store) {
+    let batch = sample_batch();
+    let got = ok(store.apply(&batch).await, "applying the sample batch");
+    let n_d = batch.deployments.len() as u64;
+    let n_i = batch.incidents.len() as u64;
+    assert_eq!(
+        got,
+        summary(counts(n_d, 0, 0), counts(n_i, 0, 0)),
+        "applying {n_d} new deployments and {n_i} new incidents must count them all as inserted"
+    );
+    assert_events(
+        store,
+        "after applying the sample batch",
+        &batch.deployments,
+        &batch.incidents,
+    )
+    .await;
+}
+
+/// An empty batch succeeds, counts nothing and changes nothing.
+pub async fn empty_batch_changes_nothing(store: &dyn Store) {
+    let got = ok(
+        store.apply(&EventBatch::default()).await,
+        "applying an empty batch",
+    );
+    assert_eq!(
+        got,
+        ApplySummary::default(),
+        "an empty batch must count nothing"
+    );
+    assert_events(store, "after an empty batch on an empty store", &[], &[]).await;
+
+    let batch = sample_batch();
+    ok(store.apply(&batch).await, "applying the sample batch");
+    let got = ok(
+        store.apply(&EventBatch::default()).await,
+        "applying an empty batch",
+    );
+    assert_eq!(
+        got,
+        ApplySummary::default(),
+        "an empty batch must count nothing"
+    );
+    assert_events(
+        store,
+        "after an empty batch",
+        &batch.deployments,
+        &batch.incidents,
+    )
+    .await;
+}
+
+/// Applying the same records again (in any order) counts them all unchanged and changes nothing.
+pub async fn reapplying_a_batch_changes_nothing(store: &dyn Store) {
+    let batch = sample_batch();
+    ok(store.apply(&batch).await, "applying the sample batch");
+    let n_d = batch.deployments.len() as u64;
+    let n_i = batch.incidents.len() as u64;
+    let got = ok(store.apply(&batch).await, "applying the sample batch again");
+    assert_eq!(
+        got,
+        summary(counts(0, 0, n_d), counts(0, 0, n_i)),
+        "applying the same batch again must count every record as unchanged"
+    );
+    let mut reversed = batch.clone();
+    reversed.deployments.reverse();
+    reversed.incidents.reverse();
+    let got = ok(
+        store.apply(&reversed).await,
+        "applying the sample batch reversed",
+    );
+    assert_eq!(
+        got,
+        summary(counts(0, 0, n_d), counts(0, 0, n_i)),
+        "applying the same records in another order must count every record as unchanged"
+    );
+    assert_events(
+        store,
+        "after re-applying",
+        &batch.deployments,
+        &batch.incidents,
+    )
+    .await;
+}
+
+type DeploymentChange = (&'static str, &'static str, fn(&mut Deployment));
+type IncidentChange = (&'static str, &'static str, fn(&mut Incident));
+
+/// A change to any single field (down to one microsecond, or an empty title becoming none) is an
+/// update, and the new value is what is read back.
+pub async fn every_changed_field_counts_as_updated(store: &dyn Store) {
+    let batch = sample_batch();
+    ok(store.apply(&batch).await, "applying the sample batch");
+    let mut deployments: BTreeMap<DeploymentId, Deployment> = batch
+        .deployments
+        .iter()
+        .map(|d| (d.id.clone(), d.clone()))
+        .collect();
+    let mut incidents: BTreeMap<IncidentId, Incident> = batch
+        .incidents
+        .iter()
+        .map(|i| (i.id.clone(), i.clone()))
+        .collect();
+
+    let deployment_changes: &[DeploymentChange] = &[
+        ("service", "d-1", |d| d.service = service("api-v2")),
+        ("environment", "d-1", |d| d.environment = env("staging")),
+        ("sha", "d-1", |d| d.sha = sha(99)),
+        ("finished_at by 1µs", "d-2", |d| {
+            d.finished_at = ts(d.finished_at.as_microsecond() + 1)
+        }),
+        ("started_at None -> Some", "d-2", |d| {
+            d.started_at = Some(ts(T0 + 59 * SECOND + 3))
+        }),
+        ("started_at by 1µs", "d-2", |d| {
+            d.started_at = d.started_at.map(|t| ts(t.as_microsecond() - 1))
+        }),
+        ("started_at Some -> None", "merge:abc", |d| {
+            d.started_at = None
+        }),
+        ("status failure -> success", "d-2", |d| {
+            d.status = DeploymentStatus::Success
+        }),
+        ("status success -> failure", "d-9", |d| {
+            d.status = DeploymentStatus::Failure
+        }),
+        ("unplanned false -> true", "d-9", |d| d.unplanned = true),
+        ("unplanned true -> false", "tag/v1.2.0", |d| {
+            d.unplanned = false
+        }),
+        ("source", "d-10", |d| d.source = DeploymentSource::GitMerge),
+    ];
+    for (what, id, change) in deployment_changes {
+        let mut record = deployments[&did(id)].clone();
+        change(&mut record);
+        let got = ok(
+            store
+                .apply(&EventBatch {
+                    deployments: vec![record.clone()],
+                    incidents: vec![],
+                })
+                .await,
+            &format!("applying deployment {id} with a changed {what}"),
+        );
+        assert_eq!(
+            got,
+            summary(counts(0, 1, 0), counts(0, 0, 0)),
+            "applying deployment {id} with a changed {what} must count one update"
+        );
+        deployments.insert(record.id.clone(), record);
+        let expected: Vec<_> = deployments.values().cloned().collect();
+        assert_events(
+            store,
+            &format!("after changing deployment {id}'s {what}"),
+            &expected,
+            &incidents.values().cloned().collect::<Vec<_>>(),
+        )
+        .await;
+    }
+
+    let incident_changes: &[IncidentChange] = &[
+        ("service", "inc-2", |i| i.service = service("web")),
+        ("environment", "inc-2", |i| {
+            i.environment = Environment::production()
+        }),
+        ("opened_at by 1µs", "inc-1", |i| {
+            i.opened_at = ts(i.opened_at.as_microsecond() + 1)
+        }),
+        ("resolved_at None -> Some (resolved)", "inc-2", |i| {
+            i.resolved_at = Some(ts(T0 + 4_000 * SECOND + 654_321))
+        }),
+        ("resolved_at by 1µs", "inc-2", |i| {
+            i.resolved_at = i.resolved_at.map(|t| ts(t.as_microsecond() + 1))
+        }),
+        ("resolved_at Some -> None (reopened)", "inc-3", |i| {
+            i.resolved_at = None
+        }),
+        ("deployment_id None -> Some", "INC-0", |i| {
+            i.deployment_id = Some(did("d-2"))
+        }),
+        ("deployment_id to another", "INC-0", |i| {
+            i.deployment_id = Some(did("d-10"))
+        }),
+        ("deployment_id Some -> None", "inc-1", |i| {
+            i.deployment_id = None
+        }),
+        ("sha None -> Some", "inc-1", |i| i.sha = Some(sha(42))),
+        ("sha to another", "inc-1", |i| i.sha = Some(sha(43))),
+        ("sha Some -> None", "inc-3", |i| i.sha = None),
+        ("title None -> Some", "inc-2", |i| {
+            i.title = Some("now titled".to_owned())
+        }),
+        ("title to another", "inc-2", |i| {
+            i.title = Some("now titled!".to_owned())
+        }),
+        ("title empty -> None", "inc-3", |i| i.title = None),
+        ("title None -> empty", "inc-3", |i| {
+            i.title = Some(String::new())
+        }),
+    ];
+    for (what, id, change) in incident_changes {
+        let mut record = incidents[&iid(id)].clone();
+        change(&mut record);
+        let got = ok(
+            store
+                .apply(&EventBatch {
+                    deployments: vec![],
+                    incidents: vec![record.clone()],
+                })
+                .await,
+            &format!("applying incident {id} with a changed {what}"),
+        );
+        assert_eq!(
+            got,
+            summary(counts(0, 0, 0), counts(0, 1, 0)),
+            "applying incident {id} with a changed {what} must count one update"
+        );
+        incidents.insert(record.id.clone(), record);
+        assert_events(
+            store,
+            &format!("after changing incident {id}'s {what}"),
+            &deployments.values().cloned().collect::<Vec<_>>(),
+            &incidents.values().cloned().collect::<Vec<_>>(),
+        )
+        .await;
+    }
+}
+
+/// A batch mixing new, changed and identical records counts each exactly.
+pub async fn mixed_batch_counts_are_exact(store: &dyn Store) {
+    let batch = sample_batch();
+    ok(store.apply(&batch).await, "applying the sample batch");
+
+    let mut deployments = batch.deployments.clone();
+    let mut incidents = batch.incidents.clone();
+    // d-2 failed, then was redeployed successfully under the same id; inc-2 got resolved.
+    deployments[1].status = DeploymentStatus::Success;
+    deployments[1].started_at = Some(ts(T0 + 30 * SECOND + 5));
+    incidents[1].resolved_at = Some(ts(T0 + 3_000 * SECOND + 17));
+    incidents[3].title = Some("latency (p99)".to_owned());
+    let new_deployments = vec![
+        Deployment {
+            unplanned: true,
+            sha: sha(50),
+            ..deployment("hotfix-1", T0 + 10 * SECOND + 314_159)
+        },
+        Deployment {
+            environment: env("staging"),
+            sha: sha(51),
+            ..deployment("d-3", T0 + 20 * SECOND + 1)
+        },
+    ];
+    let new_incidents = vec![incident("inc-4", T0 + 11 * SECOND + 999_999)];
+
+    let change = EventBatch {
+        deployments: vec![
+            new_deployments[0].clone(),
+            deployments[0].clone(),
+            deployments[1].clone(),
+            new_deployments[1].clone(),
+            deployments[2].clone(),
+        ],
+        incidents: vec![
+            incidents[1].clone(),
+            incidents[0].clone(),
+            new_incidents[0].clone(),
+            incidents[3].clone(),
+        ],
+    };
+    let got = ok(store.apply(&change).await, "applying a mixed batch");
+    assert_eq!(
+        got,
+        summary(counts(2, 1, 2), counts(1, 2, 1)),
+        "a mixed batch: deployments 2 new, 1 changed, 2 identical; incidents 1 new, 2 changed, 1 identical"
+    );
+    deployments.extend(new_deployments);
+    incidents.extend(new_incidents);
+    assert_events(store, "after a mixed batch", &deployments, &incidents).await;
+}
+
+/// An id twice in one batch: records are counted in order and the later one wins.
+pub async fn later_record_wins_within_a_batch(store: &dyn Store) {
+    let v1 = deployment("dup", T0 + 1);
+    let v2 = Deployment {
+        status: DeploymentStatus::Failure,
+        sha: sha(9),
+        ..deployment("dup", T0 + 2)
+    };
+    let v3 = Deployment {
+        unplanned: true,
+        ..v2.clone()
+    };
+    let open = incident("inc-dup", T0 + 5);
+    let resolved = Incident {
+        resolved_at: Some(ts(T0 + 900 * SECOND + 123)),
+        ..open.clone()
+    };
+    let same = deployment("same", T0 + 3);
+
+    let got = ok(
+        store
+            .apply(&EventBatch {
+                deployments: vec![v1.clone(), same.clone(), v2.clone(), same.clone()],
+                incidents: vec![open.clone(), resolved.clone()],
+            })
+            .await,
+        "applying a batch holding ids twice",
+    );
+    assert_eq!(
+        got,
+        summary(counts(2, 1, 1), counts(1, 1, 0)),
+        "a batch [dup v1, same, dup v2, same] / [inc open, inc resolved] on an empty store: \
+         the second occurrence of an id compares with the first"
+    );
+    assert_events(
+        store,
+        "after a batch holding ids twice",
+        &[v2.clone(), same.clone()],
+        std::slice::from_ref(&resolved),
+    )
+    .await;
+
+    // v2 is stored: v2 is unchanged, v3 an update, v2 again an update back.
+    let got = ok(
+        store
+            .apply(&EventBatch {
+                deployments: vec![v2.clone(), v3.clone(), v2.clone()],
+                incidents: vec![open.clone()],
+            })
+            .await,
+        "applying [v2, v3, v2]",
+    );
+    assert_eq!(
+        got,
+        summary(counts(0, 2, 1), counts(0, 1, 0)),
+        "applying [dup v2, dup v3, dup v2] over v2 (and reopening the incident)"
+    );
+    assert_events(
+        store,
+        "after [v2, v3, v2]",
+        &[v2.clone(), same.clone()],
+        std::slice::from_ref(&open),
+    )
+    .await;
+
+    let got = ok(
+        store
+            .apply(&EventBatch {
+                deployments: vec![v1.clone(), v3.clone()],
+                incidents: vec![],
+            })
+            .await,
+        "applying [v1, v3]",
+    );
+    assert_eq!(got, summary(counts(0, 2, 0), counts(0, 0, 0)));
+    assert_events(
+        store,
+        "after [v1, v3]",
+        &[v3, same],
+        std::slice::from_ref(&open),
+    )
+    .await;
+}
+
+fn large_deployments(n: u32, variant: u32) -> Vec<Deployment> {
+    (0..n)
+        .map(|i| {
+            let changed = variant > 0 && i % 2 == 0;
+            Deployment {
+                id: did(&format!("bulk-{i:05}")),
+                service: service(["api", "web", "payments/worker"][(i % 3) as usize]),
+                environment: if i % 5 == 0 {
+                    env("staging")
+                } else {
+                    Environment::production()
+                },
+                sha: sha(i),
+                // Not in id order, with ties on finished_at.
+                finished_at: ts(T0
+                    + i64::from((i * 7_919) % n) * 13 * SECOND / 10
+                    + i64::from(i % 3)),
+                started_at: (i % 4 != 0).then(|| ts(T0 - i64::from(i) * SECOND + 1)),
+                status: if i % 11 == 0 {
+                    DeploymentStatus::Failure
+                } else {
+                    DeploymentStatus::Success
+                },
+                unplanned: if changed { i % 7 != 0 } else { i % 7 == 0 },
+                source: [
+                    DeploymentSource::Recorded,
+                    DeploymentSource::Imported,
+                    DeploymentSource::GitTag,
+                    DeploymentSource::GitMerge,
+                ][(i % 4) as usize],
+            }
+        })
+        .collect()
+}
+
+/// 10,000 deployments and 2,000 incidents in one batch: exact counts, exact read-back, and exact
+/// counts when half of them change.
+pub async fn large_batch_round_trips(store: &dyn Store) {
+    let deployments = large_deployments(10_000, 0);
+    let incidents: Vec<Incident> = (0..2_000u32)
+        .map(|i| Incident {
+            resolved_at: (i % 2 == 0).then(|| ts(T0 + i64::from(i) * 3 * SECOND + 17)),
+            deployment_id: (i % 3 == 0).then(|| did(&format!("bulk-{:05}", i * 5))),
+            title: (i % 4 == 0).then(|| format!("incident number {i}")),
+            ..incident(
+                &format!("bulk-inc-{i:04}"),
+                T0 + i64::from(i % 500) * SECOND,
+            )
+        })
+        .collect();
+    let batch = EventBatch {
+        deployments,
+        incidents,
+    };
+    let got = ok(store.apply(&batch).await, "applying 10,000 deployments");
+    assert_eq!(
+        got,
+        summary(counts(10_000, 0, 0), counts(2_000, 0, 0)),
+        "a large batch of new records"
+    );
+    assert_events(
+        store,
+        "after a large batch",
+        &batch.deployments,
+        &batch.incidents,
+    )
+    .await;
+
+    let got = ok(store.apply(&batch).await, "re-applying a large batch");
+    assert_eq!(
+        got,
+        summary(counts(0, 0, 10_000), counts(0, 0, 2_000)),
+        "re-applying a large batch"
+    );
+
+    let changed = EventBatch {
+        deployments: large_deployments(10_000, 1),
+        incidents: vec![],
+    };
+    let got = ok(
+        store.apply(&changed).await,
+        "applying a large batch, half changed",
+    );
+    assert_eq!(
+        got,
+        summary(counts(0, 5_000, 5_000), counts(0, 0, 0)),
+        "a large batch where every second deployment changed"
+    );
+    assert_events(
+        store,
+        "after a large batch, half changed",
+        &changed.deployments,
+        &batch.incidents,
+    )
+    .await;
+}
+
+/// The history of a repository never written is empty, not an error.
+pub async fn history_of_unknown_repository_is_empty(store: &dyn Store) {
+    assert_stored_history(store, "never-written", "an unknown repository", &[]).await;
+    ok(
+        store.append_history("other", &segment(0, 1, vec![1])).await,
+        "appending to another repository",
+    );
+    assert_stored_history(store, "never-written", "an unknown repository", &[]).await;
+}
+
+/// Segments 0, 1, 2 are read back in order with their exact bytes, including an empty one and an
+/// 8 MiB one.
+pub async fn history_appends_in_order(store: &dyn Store) {
+    let repo = "/srv/git/shiplog.git";
+    let segments = [
+        segment(0, 1_234, pseudo_random_bytes(100_003, 1)),
+        segment(1, 0, Vec::new()),
+        segment(2, 250_000, pseudo_random_bytes(8 * 1024 * 1024, 2)),
+        segment(3, 7, (0..=255u8).collect()),
+    ];
+    for (i, s) in segments.iter().enumerate() {
+        ok(
+            store.append_history(repo, s).await,
+            &format!(
+                "appending segment seq {} ({} bytes) to the history",
+                s.seq,
+                s.data.len()
+            ),
+        );
+        assert_stored_history(
+            store,
+            repo,
+            &format!("after appending seq {}", s.seq),
+            &segments[..=i],
+        )
+        .await;
+    }
+}
+
+/// A segment whose `seq` is not one past the last is refused, and nothing changes.
+pub async fn history_rejects_out_of_order_segments(store: &dyn Store) {
+    let repo = "repo";
+    assert_seq_error(
+        store.append_history(repo, &segment(1, 1, vec![1])).await,
+        repo,
+        0,
+        1,
+    );
+    assert_seq_error(
+        store.append_history(repo, &segment(-1, 1, vec![1])).await,
+        repo,
+        0,
+        -1,
+    );
+    assert_stored_history(
+        store,
+        repo,
+        "after refused appends to an empty history",
+        &[],
+    )
+    .await;
+
+    let first = vec![
+        segment(0, 10, pseudo_random_bytes(1_000, 3)),
+        segment(1, 20, pseudo_random_bytes(2_000, 4)),
+    ];
+    for s in &first {
+        ok(store.append_history(repo, s).await, "appending a segment");
+    }
+    for bad in [0, 1, 3, 100, -1] {
+        assert_seq_error(
+            store
+                .append_history(repo, &segment(bad, 99, vec![0xff; 10]))
+                .await,
+            repo,
+            2,
+            bad,
+        );
+        assert_stored_history(
+            store,
+            repo,
+            &format!("after a refused append of seq {bad}"),
+            &first,
+        )
+        .await;
+    }
+    let next = segment(2, 30, pseudo_random_bytes(3_000, 5));
+    ok(
+        store.append_history(repo, &next).await,
+        "appending seq 2 after refused appends",
+    );
+    let mut all = first;
+    all.push(next);
+    assert_stored_history(store, repo, "after appending seq 2", &all).await;
+}
+
+/// `replace_history` replaces every segment (with fewer, more, or none), and appending continues
+/// after the replacement.
+pub async fn replace_history_replaces_everything(store: &dyn Store) {
+    let repo = "https://example.com/org/repo.git";
+    for s in 0..4 {
+        ok(
+            store
+                .append_history(repo, &segment(s, s, pseudo_random_bytes(500, s as u64)))
+                .await,
+            "appending a segment",
+        );
+    }
+    let fewer = vec![
+        segment(0, 1_000, pseudo_random_bytes(3 * 1024 * 1024, 10)),
+        segment(1, 1, vec![7]),
+    ];
+    ok(
+        store.replace_history(repo, &fewer).await,
+        "replacing 4 segments with 2",
+    );
+    assert_stored_history(store, repo, "after replacing 4 segments with 2", &fewer).await;
+
+    let more: Vec<_> = (0..5)
+        .map(|s| {
+            segment(
+                s,
+                100 + s,
+                pseudo_random_bytes(1_000 + s as usize, 20 + s as u64),
+            )
+        })
+        .collect();
+    ok(
+        store.replace_history(repo, &more).await,
+        "replacing 2 segments with 5",
+    );
+    assert_stored_history(store, repo, "after replacing 2 segments with 5", &more).await;
+
+    let next = segment(5, 1, vec![5; 5]);
+    ok(
+        store.append_history(repo, &next).await,
+        "appending seq 5 after a replacement",
+    );
+    let mut all = more;
+    all.push(next);
+    assert_stored_history(store, repo, "after appending to a replaced history", &all).await;
+
+    ok(
+        store.replace_history(repo, &[]).await,
+        "replacing with nothing",
+    );
+    assert_stored_history(store, repo, "after replacing with nothing", &[]).await;
+    assert_seq_error(
+        store.append_history(repo, &segment(6, 1, vec![])).await,
+        repo,
+        0,
+        6,
+    );
+    let first = segment(0, 3, vec![1, 2, 3]);
+    ok(
+        store.append_history(repo, &first).await,
+        "appending seq 0 to a cleared history",
+    );
+    assert_stored_history(
+        store,
+        repo,
+        "after appending to a cleared history",
+        &[first],
+    )
+    .await;
+
+    ok(
+        store
+            .replace_history("fresh", &[segment(0, 1, vec![9])])
+            .await,
+        "replacing the history of a repository never written",
+    );
+    assert_stored_history(
+        store,
+        "fresh",
+        "after replacing a new repository's history",
+        &[segment(0, 1, vec![9])],
+    )
+    .await;
+}
+
+/// `replace_history` with `seq`s other than 0, 1, 2, ... is refused and changes nothing.
+pub async fn replace_history_rejects_out_of_order_segments(store: &dyn Store) {
+    let repo = "repo";
+    let stored = vec![segment(0, 1, vec![1]), segment(1, 2, vec![2, 2])];
+    ok(
+        store.replace_history(repo, &stored).await,
+        "replacing with seq 0, 1",
+    );
+    let cases: [(&[i64], i64, i64); 4] = [
+        (&[1, 2], 0, 1),
+        (&[0, 2], 1, 2),
+        (&[0, 0], 1, 0),
+        (&[0, 1, 3], 2, 3),
+    ];
+    for (seqs, expected, found) in cases {
+        let segments: Vec<_> = seqs.iter().map(|&s| segment(s, 5, vec![5])).collect();
+        assert_seq_error(
+            store.replace_history(repo, &segments).await,
+            repo,
+            expected,
+            found,
+        );
+        assert_stored_history(
+            store,
+            repo,
+            &format!("after a refused replacement with seqs {seqs:?}"),
+            &stored,
+        )
+        .await;
+    }
+}
+
+/// Each repository has its own sequence of segments; writing one leaves the others alone.
+pub async fn repositories_are_independent(store: &dyn Store) {
+    let repos = [
+        "a",
+        "a/b",
+        "A",
+        "/home/dev/dépôt's repo",
+        "git@example.com:org/a.git",
+    ];
+    let mut expected: BTreeMap<&str, Vec<HistorySegment>> = BTreeMap::new();
+    for round in 0..2i64 {
+        for (i, repo) in repos.iter().enumerate() {
+            let s = segment(
+                round,
+                (i as i64) * 10 + round,
+                pseudo_random_bytes(64 + i, ((i as u64) << 8) | round as u64),
+            );
+            ok(
+                store.append_history(repo, &s).await,
+                &format!("appending seq {round} to {repo:?}"),
+            );
+            expected.entry(repo).or_default().push(s);
+        }
+    }
+    for repo in repos {
+        assert_stored_history(
+            store,
+            repo,
+            "after appending to five repositories",
+            &expected[repo],
+        )
+        .await;
+    }
+
+    let replacement = vec![segment(0, 77, vec![7; 77])];
+    ok(
+        store.replace_history("a", &replacement).await,
+        "replacing the history of \"a\"",
+    );
+    expected.insert("a", replacement);
+    ok(
+        store.replace_history("A", &[]).await,
+        "clearing the history of \"A\"",
+    );
+    expected.insert("A", vec![]);
+    for repo in repos {
+        assert_stored_history(
+            store,
+            repo,
+            "after replacing \"a\" and clearing \"A\"",
+            &expected[repo],
+        )
+        .await;
+    }
+    assert_stored_history(store, "a/", "a repository never written", &[]).await;
+    assert_events(store, "after writing only history", &[], &[]).await;
+}
+
+/// Writes running at the same time are serialized: overlapping batches count each record once as
+/// inserted, and of two appends of the same `seq` exactly one succeeds.
+pub async fn concurrent_writers_are_serialized(store: &dyn Store) {
+    let all = large_deployments(2_000, 0);
+    let first = EventBatch {
+        deployments: all[..1_500].to_vec(),
+        incidents: vec![incident("inc-a", T0)],
+    };
+    let second = EventBatch {
+        deployments: all[500..].to_vec(),
+        incidents: vec![incident("inc-a", T0)],
+    };
+    let (a, b) = join2(store.apply(&first), store.apply(&second)).await;
+    let a = ok(a, "applying the first of two concurrent batches");
+    let b = ok(b, "applying the second of two concurrent batches");
+    let sum = |f: fn(&ApplySummary) -> WriteCounts| {
+        let (x, y) = (f(&a), f(&b));
+        counts(
+            x.inserted + y.inserted,
+            x.updated + y.updated,
+            x.unchanged + y.unchanged,
+        )
+    };
+    assert_eq!(
+        sum(|s| s.deployments),
+        counts(2_000, 0, 1_000),
+        "two concurrent batches of 1,500 deployments overlapping on 1,000 (got {a:?} and {b:?})"
+    );
+    assert_eq!(
+        sum(|s| s.incidents),
+        counts(1, 0, 1),
+        "two concurrent batches holding the same incident (got {a:?} and {b:?})"
+    );
+    assert_events(
+        store,
+        "after two concurrent batches",
+        &all,
+        &[incident("inc-a", T0)],
+    )
+    .await;
+
+    let one = segment(0, 1, vec![1; 1_000]);
+    let two = segment(0, 2, vec![2; 1_000]);
+    let (r1, r2) = join2(
+        store.append_history("race", &one),
+        store.append_history("race", &two),
+    )
+    .await;
+    let winner = match (&r1, &r2) {
+        (Ok(()), Err(_)) => one,
+        (Err(_), Ok(())) => two,
+        _ => panic!(
+            "of two concurrent appends of seq 0 exactly one must succeed; got {r1:?} and {r2:?}"
+        ),
+    };
+    assert_stored_history(
+        store,
+        "race",
+        "after two concurrent appends of seq 0",
+        &[winner],
+    )
+    .await;
+
+    let (r1, r2) = join2(
+        store.append_history("left", &segment(0, 1, vec![1])),
+        store.append_history("right", &segment(0, 2, vec![2])),
+    )
+    .await;
+    ok(r1, "appending to one repository while appending to another");
+    ok(r2, "appending to one repository while appending to another");
+    assert_stored_history(
+        store,
+        "left",
+        "after concurrent appends",
+        &[segment(0, 1, vec![1])],
+    )
+    .await;
+    assert_stored_history(
+        store,
+        "right",
+        "after concurrent appends",
+        &[segment(0, 2, vec![2])],
+    )
+    .await;
+}
