@@ -261,7 +261,7 @@ pub struct AnalyzedIncident {
 pub struct DeliveryModel {
     /// Every deployment, ordered by finish time then id.
     pub deployments: Vec<AnalyzedDeployment>,
-    /// Every newly shipped change, grouped by deployment in the order of `deployments`.
+    /// Every newly shipped change; each deployment's are contiguous (see `shipped`).
     pub changes: Vec<ShippedChange>,
     /// Every incident, ordered by opening time then id.
     pub incidents: Vec<AnalyzedIncident>,
@@ -371,8 +371,8 @@ pub fn attribute(
 
     let mut mark = vec![UNMARKED; graph.len()];
     let mut stack: Vec<CommitIdx> = Vec::new();
-    // Shipped changes are collected per deployment, then laid out in deployment order.
-    let mut shipped_lists: Vec<Vec<CommitIdx>> = vec![Vec::new(); model.deployments.len()];
+    // Each deployment's newly shipped changes are written contiguously as it is walked.
+    let mut changes: Vec<ShippedChange> = Vec::new();
 
     for ((service, environment), chain) in &chains {
         // 1. Newly shipped changes, one walk per deployment.
@@ -381,12 +381,15 @@ pub fn attribute(
             let Some(tip) = model.deployments[d].commit else {
                 continue;
             };
-            let list = &mut shipped_lists[d];
+            let start = changes.len();
             if mark[tip as usize] == UNMARKED {
                 mark[tip as usize] = d as u32;
                 stack.push(tip);
                 while let Some(c) = stack.pop() {
-                    list.push(c);
+                    changes.push(ShippedChange {
+                        commit: c,
+                        deployment: d as u32,
+                    });
                     for &p in graph.parents(c) {
                         if mark[p as usize] == UNMARKED {
                             mark[p as usize] = d as u32;
@@ -395,6 +398,7 @@ pub fn attribute(
                     }
                 }
             }
+            model.deployments[d].shipped = start..changes.len();
         }
 
         // 2. Rollbacks: the next deployment went back to a strict ancestor.
@@ -406,7 +410,8 @@ pub fn attribute(
             ) else {
                 continue;
             };
-            if shipped_lists[next].is_empty() && graph.is_strict_ancestor(next_commit, prev_commit)
+            if model.deployments[next].shipped.is_empty()
+                && graph.is_strict_ancestor(next_commit, prev_commit)
             {
                 model.deployments[prev]
                     .failures
@@ -420,7 +425,8 @@ pub fn attribute(
         // 3. Reverts shipped by a later deployment of the chain.
         for &m in chain {
             let m_position = model.deployments[m].chain_position;
-            for &c in &shipped_lists[m] {
+            for k in model.deployments[m].shipped.clone() {
+                let c = changes[k].commit;
                 for reverted in graph.reverts_of(c) {
                     let Some(target) = graph.find(&reverted) else {
                         continue;
@@ -481,8 +487,8 @@ pub fn attribute(
 
         // Reset the marks this chain set, so the next chain starts clean.
         for &d in chain {
-            for &c in &shipped_lists[d] {
-                mark[c as usize] = UNMARKED;
+            for change in &changes[model.deployments[d].shipped.clone()] {
+                mark[change.commit as usize] = UNMARKED;
             }
         }
     }
@@ -515,19 +521,7 @@ pub fn attribute(
         }
     }
 
-    // Lay out shipped changes in deployment order.
-    let total: usize = shipped_lists.iter().map(Vec::len).sum();
-    model.changes.reserve_exact(total);
-    for (d, list) in shipped_lists.into_iter().enumerate() {
-        let start = model.changes.len();
-        model
-            .changes
-            .extend(list.into_iter().map(|commit| ShippedChange {
-                commit,
-                deployment: d as u32,
-            }));
-        model.deployments[d].shipped = start..model.changes.len();
-    }
+    model.changes = changes;
 
     for d in 0..model.deployments.len() {
         model.deployments[d].recovery = recovery_of(&model, d);

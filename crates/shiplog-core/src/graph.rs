@@ -252,6 +252,21 @@ impl CommitGraph {
         {
             return Err(bad());
         }
+        if start == 0 {
+            // The first run: take the columns as they are.
+            self.shas = run.shas;
+            self.author_time = run.author_time;
+            self.committer_time = run.committer_time;
+            self.parents = run.parents;
+            self.parent_start = run.parent_offsets;
+            self.reverts = run.reverts;
+            self.shallow = run.shallow;
+            let checked = self.close_run_with(&run.sorted);
+            if checked.is_err() {
+                *self = Self::new();
+            }
+            return checked;
+        }
         let base = self.parents.len() as u32;
         self.shas.extend_from_slice(&run.shas);
         self.author_time.extend_from_slice(&run.author_time);

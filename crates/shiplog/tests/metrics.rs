@@ -115,6 +115,19 @@ fn tag_deployments_give_the_hand_computed_metrics() {
 
     assert_eq!(m["incidents"]["total"], 3);
     assert_eq!(m["incidents"]["unattributed"], 1);
+
+    // docs/metrics.md shows this very output as the JSON contract's example.
+    let docs = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/metrics.md"),
+    )
+    .expect("docs/metrics.md");
+    let block = docs
+        .split("```json\n")
+        .nth(1)
+        .and_then(|rest| rest.split("```").next())
+        .expect("a JSON block in docs/metrics.md");
+    let documented: Value = serde_json::from_str(block).expect("documented JSON parses");
+    assert_eq!(documented, m, "docs/metrics.md's example is out of date");
 }
 
 #[test]
