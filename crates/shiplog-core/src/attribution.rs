@@ -325,30 +325,37 @@ pub fn attribute(
     }
     model.skipped_unknown = unknown;
 
-    // Chains, in deployment order.
-    let mut chains: HashMap<(ServiceName, Environment), Vec<usize>> = HashMap::new();
-    for (i, d) in model.deployments.iter().enumerate() {
-        if d.deployment.status == DeploymentStatus::Success && d.commit.is_some() {
-            chains
-                .entry((
-                    d.deployment.service.clone(),
-                    d.deployment.environment.clone(),
-                ))
-                .or_default()
-                .push(i);
-        }
+    // Chains: counted deployments grouped by (service, environment), each in deployment order
+    // (the sort is stable and the deployments are already in order).
+    let mut counted: Vec<usize> = (0..model.deployments.len())
+        .filter(|&i| {
+            let d = &model.deployments[i];
+            d.deployment.status == DeploymentStatus::Success && d.commit.is_some()
+        })
+        .collect();
+    let key = |i: usize| {
+        let d = &model.deployments[i].deployment;
+        (&d.service, &d.environment)
+    };
+    counted.sort_by(|&a, &b| key(a).cmp(&key(b)));
+    let mut chains: Vec<((ServiceName, Environment), Vec<usize>)> = Vec::new();
+    for group in counted.chunk_by(|&a, &b| key(a) == key(b)) {
+        let (service, environment) = key(group[0]);
+        chains.push(((service.clone(), environment.clone()), group.to_vec()));
     }
-    let mut chains: Vec<((ServiceName, Environment), Vec<usize>)> = chains.into_iter().collect();
-    chains.sort_by(|a, b| a.0.cmp(&b.0));
 
     // Incidents grouped by chain key for the sha and time-window rules.
     let mut incident_attr: Vec<Option<IncidentAttribution>> = vec![None; incidents.len()];
-    let by_id: HashMap<&DeploymentId, usize> = model
-        .deployments
-        .iter()
-        .enumerate()
-        .map(|(i, d)| (&d.deployment.id, i))
-        .collect();
+    let by_id: HashMap<&DeploymentId, usize> = if incidents.iter().any(|i| i.deployment_id.is_some()) {
+        model
+            .deployments
+            .iter()
+            .enumerate()
+            .map(|(i, d)| (&d.deployment.id, i))
+            .collect()
+    } else {
+        HashMap::new()
+    };
     for (k, incident) in incidents.iter().enumerate() {
         if let Some(id) = &incident.deployment_id {
             incident_attr[k] = Some(match by_id.get(id) {
@@ -369,6 +376,12 @@ pub fn attribute(
     }
     drop(by_id);
 
+    // Revert commits whose reverted change is in the history: (revert, reverted sha, its index).
+    let reverts: Vec<(CommitIdx, Sha, CommitIdx)> = graph
+        .all_reverts()
+        .iter()
+        .filter_map(|&(c, sha)| graph.find(&sha).map(|t| (c, sha, t)))
+        .collect();
     let mut mark = vec![UNMARKED; graph.len()];
     let mut stack: Vec<CommitIdx> = Vec::new();
     // Each deployment's newly shipped changes are written contiguously as it is walked.
@@ -422,36 +435,27 @@ pub fn attribute(
             }
         }
 
-        // 3. Reverts shipped by a later deployment of the chain.
-        for &m in chain {
-            let m_position = model.deployments[m].chain_position;
-            for k in model.deployments[m].shipped.clone() {
-                let c = changes[k].commit;
-                for reverted in graph.reverts_of(c) {
-                    let Some(target) = graph.find(&reverted) else {
-                        continue;
-                    };
-                    let j = mark[target as usize];
-                    if j == UNMARKED {
-                        continue;
-                    }
-                    let j = j as usize;
-                    if model.deployments[j].chain_position < m_position {
-                        let revert = graph.sha(c);
-                        model.deployments[j].failures.push(FailureReason::Reverted {
-                            change: reverted,
-                            revert,
-                            by: m,
-                        });
-                        model.deployments[m]
-                            .unplanned
-                            .push(UnplannedReason::ShipsRevert {
-                                revert,
-                                change: reverted,
-                                of: j,
-                            });
-                    }
-                }
+        // 3. Reverts shipped by a later deployment of the chain than the change they revert.
+        for &(revert_commit, reverted, target) in &reverts {
+            let (m, j) = (mark[revert_commit as usize], mark[target as usize]);
+            if m == UNMARKED || j == UNMARKED {
+                continue;
+            }
+            let (m, j) = (m as usize, j as usize);
+            if model.deployments[j].chain_position < model.deployments[m].chain_position {
+                let revert = graph.sha(revert_commit);
+                model.deployments[j].failures.push(FailureReason::Reverted {
+                    change: reverted,
+                    revert,
+                    by: m,
+                });
+                model.deployments[m]
+                    .unplanned
+                    .push(UnplannedReason::ShipsRevert {
+                        revert,
+                        change: reverted,
+                        of: j,
+                    });
             }
         }
 

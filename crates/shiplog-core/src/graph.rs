@@ -88,6 +88,8 @@ pub struct Columns {
     pub shallow: Vec<CommitIdx>,
     /// The run's indices sorted by sha.
     pub sorted: Vec<CommitIdx>,
+    /// [`Sha::prefix32`] of each sha in `sorted` order.
+    pub sorted_prefix: Vec<u32>,
 }
 
 /// An arena of commits in topological order. See the module docs.
@@ -104,6 +106,9 @@ pub struct CommitGraph {
     shallow: Vec<CommitIdx>,
     /// Commit indices, sorted by sha within each run.
     sorted: Vec<CommitIdx>,
+    /// The first four bytes of each sha in `sorted`, as a big-endian number: lookups binary-search
+    /// this compact array and compare full shas only on a prefix match.
+    sorted_prefix: Vec<u32>,
     /// Ends of the runs in `sorted` (each run starts where the previous ended).
     run_ends: Vec<usize>,
 }
@@ -126,6 +131,7 @@ impl CommitGraph {
         graph.author_time.reserve(commits);
         graph.committer_time.reserve(commits);
         graph.sorted.reserve(commits);
+        graph.sorted_prefix.reserve(commits);
         graph
     }
 
@@ -179,6 +185,8 @@ impl CommitGraph {
         }
         let mut run: Vec<CommitIdx> = (start as u32..end as u32).collect();
         run.sort_unstable_by_key(|&i| self.shas[i as usize]);
+        self.sorted_prefix
+            .extend(run.iter().map(|&i| self.shas[i as usize].prefix32()));
         self.sorted.extend_from_slice(&run);
         self.run_ends.push(end);
     }
@@ -206,9 +214,44 @@ impl CommitGraph {
             previous = Some(sha);
         }
         if start != end {
+            self.sorted_prefix
+                .extend(sorted.iter().map(|&i| self.shas[i as usize].prefix32()));
             self.sorted.extend_from_slice(sorted);
             self.run_ends.push(end);
         }
+        Ok(())
+    }
+
+    /// Closes the open run with a sorted order and its prefixes read from a cache. Checked in
+    /// linear time without touching the shas: indices in range, prefixes non-decreasing. (Lookups
+    /// compare full shas, so a damaged order can only make a commit unfindable, never return a
+    /// wrong one; caches carry a checksum against damage.)
+    fn close_run_trusting(
+        &mut self,
+        sorted: Vec<CommitIdx>,
+        prefix: Vec<u32>,
+    ) -> Result<(), GraphError> {
+        let start = self.open_run_start();
+        let end = self.shas.len();
+        let bad = GraphError::BadLookupRun { start, end };
+        if sorted.len() != end - start
+            || prefix.len() != sorted.len()
+            || !sorted.iter().all(|&i| (start..end).contains(&(i as usize)))
+            || !prefix.windows(2).all(|w| w[0] <= w[1])
+        {
+            return Err(bad);
+        }
+        if start == end {
+            return Ok(());
+        }
+        if self.sorted.is_empty() {
+            self.sorted = sorted;
+            self.sorted_prefix = prefix;
+        } else {
+            self.sorted.extend_from_slice(&sorted);
+            self.sorted_prefix.extend_from_slice(&prefix);
+        }
+        self.run_ends.push(end);
         Ok(())
     }
 
@@ -261,7 +304,7 @@ impl CommitGraph {
             self.parent_start = run.parent_offsets;
             self.reverts = run.reverts;
             self.shallow = run.shallow;
-            let checked = self.close_run_with(&run.sorted);
+            let checked = self.close_run_trusting(run.sorted, run.sorted_prefix);
             if checked.is_err() {
                 *self = Self::new();
             }
@@ -276,7 +319,7 @@ impl CommitGraph {
             .extend(run.parent_offsets[1..].iter().map(|&o| base + o));
         self.reverts.extend_from_slice(&run.reverts);
         self.shallow.extend_from_slice(&run.shallow);
-        let checked = self.close_run_with(&run.sorted);
+        let checked = self.close_run_trusting(run.sorted, run.sorted_prefix);
         if checked.is_err() {
             // Leave the graph as it was.
             self.shas.truncate(start);
@@ -290,11 +333,20 @@ impl CommitGraph {
         checked
     }
 
-    /// The sorted lookup order of the run that ends at commit `end` (for writing caches).
+    /// The sorted lookup order of run number `run` (for writing caches).
     pub fn sorted_run(&self, run: usize) -> Option<&[CommitIdx]> {
+        self.sorted.get(self.run_range(run)?)
+    }
+
+    /// The sha prefixes of run number `run`, in its sorted order (for writing caches).
+    pub fn sorted_run_prefix(&self, run: usize) -> Option<&[u32]> {
+        self.sorted_prefix.get(self.run_range(run)?)
+    }
+
+    fn run_range(&self, run: usize) -> Option<std::ops::Range<usize>> {
         let end = *self.run_ends.get(run)?;
         let start = if run == 0 { 0 } else { self.run_ends[run - 1] };
-        self.sorted.get(start..end)
+        Some(start..end)
     }
 
     /// The commit-index range of each closed run, in order.
@@ -306,16 +358,25 @@ impl CommitGraph {
         })
     }
 
-    fn runs_sorted(&self) -> impl Iterator<Item = &[CommitIdx]> + '_ {
-        (0..self.run_ends.len()).filter_map(|r| self.sorted_run(r))
+    /// Each run's (sorted indices, their prefixes).
+    fn lookup_runs(&self) -> impl Iterator<Item = (&[CommitIdx], &[u32])> + '_ {
+        (0..self.run_ends.len()).filter_map(|r| {
+            let range = self.run_range(r)?;
+            Some((&self.sorted[range.clone()], &self.sorted_prefix[range]))
+        })
     }
 
     /// Finds a commit by its full sha.
     pub fn find(&self, sha: &Sha) -> Option<CommitIdx> {
-        self.runs_sorted().find_map(|run| {
-            run.binary_search_by(|&i| self.shas[i as usize].cmp(sha))
-                .ok()
-                .map(|k| run[k])
+        let key = sha.prefix32();
+        self.lookup_runs().find_map(|(run, prefix)| {
+            let from = prefix.partition_point(|&p| p < key);
+            prefix[from..]
+                .iter()
+                .take_while(|&&p| p == key)
+                .zip(&run[from..])
+                .find(|&(_, &i)| &self.shas[i as usize] == sha)
+                .map(|(_, &i)| i)
         })
     }
 
@@ -336,10 +397,13 @@ impl CommitGraph {
         }
         let low = Sha::from_bytes(low);
         let mut found: Option<CommitIdx> = None;
-        for run in self.runs_sorted() {
-            let from = run.partition_point(|&i| self.shas[i as usize] < low);
+        for (run, prefixes) in self.lookup_runs() {
+            let from = prefixes.partition_point(|&p| p < low.prefix32());
             for &i in &run[from..] {
                 let sha = self.shas[i as usize];
+                if sha < low {
+                    continue;
+                }
                 if !sha.has_prefix(prefix) {
                     break;
                 }
@@ -520,6 +584,8 @@ mod tests {
         assert_eq!(g.find_prefix(&ShaPrefix::new("abc2").unwrap()), Ok(Some(1)));
         assert_eq!(g.find_prefix(&ShaPrefix::new("abc3").unwrap()), Ok(None));
         assert_eq!(g.find_prefix(&ShaPrefix::new("abcd").unwrap()), Ok(None));
+        assert_eq!(g.find_prefix(&ShaPrefix::new("abc2000000").unwrap()), Ok(Some(1)));
+        assert_eq!(g.find_prefix(&ShaPrefix::new("abc2000001").unwrap()), Ok(None));
         assert_eq!(g.find_prefix(&ShaPrefix::new("ab00").unwrap()), Ok(None));
         assert!(
             g.find_prefix(&ShaPrefix::new("abc0").unwrap())
@@ -587,6 +653,7 @@ mod tests {
             reverts: vec![(2, sha(5))],
             shallow: vec![],
             sorted: vec![2, 1],
+            sorted_prefix: vec![sha(3).prefix32(), sha(9).prefix32()],
         };
         let mut bad = run.clone();
         bad.parents = vec![0, 0, 2];
@@ -595,8 +662,11 @@ mod tests {
             Err(GraphError::ParentNotEarlier { parent: 2, .. })
         ));
         let mut unsorted = run.clone();
-        unsorted.sorted = vec![1, 2];
+        unsorted.sorted_prefix.reverse();
         assert!(g.append_run(unsorted).is_err());
+        let mut out_of_range = run.clone();
+        out_of_range.sorted = vec![2, 0];
+        assert!(g.append_run(out_of_range).is_err());
         assert_eq!(g.len(), 1, "a rejected run leaves the graph as it was");
         g.append_run(run).unwrap();
         assert_eq!(g.find(&sha(3)), Some(2));

@@ -195,6 +195,11 @@ impl Sha {
         Ok(Self(out))
     }
 
+    /// The first four bytes as a big-endian number: sorting by it agrees with sorting by sha.
+    pub const fn prefix32(&self) -> u32 {
+        u32::from_be_bytes([self.0[0], self.0[1], self.0[2], self.0[3]])
+    }
+
     /// The first `len` hex characters (at most 40), e.g. for display.
     pub fn short(&self, len: usize) -> String {
         let mut text = self.to_string();

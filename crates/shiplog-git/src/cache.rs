@@ -12,10 +12,11 @@
 //! magic "SHIPLOGH" | version u32 | base u32 | n u32
 //! n × 20-byte sha | n × i64 author time | n × i64 committer time
 //! (n + 1) × u32 parent-list offsets | m × u32 parent indices (global)
-//! n × u32 sorted lookup order (global indices)
+//! n × u32 sorted lookup order (global indices) | n × u32 first 4 bytes of those shas (big-endian)
 //! r u32 | r × (u32 commit, 20-byte reverted sha)
 //! s u32 | s × u32 shallow commit
 //! t u32 | t × (20-byte tag object id, 20-byte commit sha, i64 tagger time or i64::MIN)
+//! crc32 of everything above, u32
 //! ```
 //!
 //! The last section caches annotated tags: a tag object never changes, so its target commit and
@@ -26,7 +27,7 @@ use shiplog_core::{Columns, CommitGraph, CommitIdx, Sha};
 use crate::CachedTag;
 
 const MAGIC: &[u8; 8] = b"SHIPLOGH";
-const VERSION: u32 = 1;
+const VERSION: u32 = 2;
 
 /// Why a cached segment cannot be used. The cure is always the same: rebuild the cache.
 #[derive(Debug, thiserror::Error)]
@@ -111,6 +112,9 @@ pub fn encode(
     for i in sorted {
         out.extend_from_slice(&i.to_le_bytes());
     }
+    for &i in sorted {
+        out.extend_from_slice(&graph.sha(i).prefix32().to_le_bytes());
+    }
     out.extend_from_slice(&(reverts.len() as u32).to_le_bytes());
     for (c, sha) in &reverts {
         out.extend_from_slice(&c.to_le_bytes());
@@ -126,6 +130,8 @@ pub fn encode(
         out.extend_from_slice(tag.commit.as_bytes());
         out.extend_from_slice(&tag.tagger_time.unwrap_or(i64::MIN).to_le_bytes());
     }
+    let checksum = crc32fast::hash(&out);
+    out.extend_from_slice(&checksum.to_le_bytes());
     out
 }
 
@@ -187,7 +193,13 @@ pub fn decode_into(
     seq: i64,
     data: &[u8],
 ) -> Result<Vec<CachedTag>, CacheError> {
-    let mut r = Reader { data, seq };
+    let Some((body, checksum)) = data.split_last_chunk::<4>() else {
+        return Err(CacheError::Malformed {
+            seq,
+            problem: "truncated".to_owned(),
+        });
+    };
+    let mut r = Reader { data: body, seq };
     if r.take(8, "magic")? != MAGIC {
         return Err(CacheError::Malformed {
             seq,
@@ -199,6 +211,12 @@ pub fn decode_into(
         return Err(CacheError::Malformed {
             seq,
             problem: format!("version {version}, this shiplog reads version {VERSION}"),
+        });
+    }
+    if crc32fast::hash(body) != u32::from_le_bytes(*checksum) {
+        return Err(CacheError::Malformed {
+            seq,
+            problem: "checksum mismatch (the stored cache is damaged)".to_owned(),
         });
     }
     let base = r.u32("base")?;
@@ -217,6 +235,7 @@ pub fn decode_into(
     let total_parents = u32_at(offsets, n) as usize;
     let parents = r.array(total_parents, 4, "parents")?;
     let sorted = r.array(n, 4, "lookup order")?;
+    let prefixes = r.array(n, 4, "lookup prefixes")?;
     let revert_count = r.u32("revert count")? as usize;
     let reverts = r.array(revert_count, 24, "reverts")?;
     let shallow_count = r.u32("shallow count")? as usize;
@@ -250,6 +269,7 @@ pub fn decode_into(
             .collect(),
         shallow: u32s(shallow),
         sorted: u32s(sorted),
+        sorted_prefix: u32s(prefixes),
     };
     graph
         .append_run(run)
@@ -370,8 +390,12 @@ mod tests {
         let err = decode_into(&mut CommitGraph::new(), 0, &bad_version).unwrap_err();
         assert_eq!(
             err.to_string(),
-            "history cache segment 0: version 9, this shiplog reads version 1"
+            "history cache segment 0: version 9, this shiplog reads version 2"
         );
+        let mut flipped = first.clone();
+        flipped[30] ^= 1;
+        let err = decode_into(&mut CommitGraph::new(), 0, &flipped).unwrap_err();
+        assert!(err.to_string().contains("checksum mismatch"), "{err}");
         let mut trailing = first;
         trailing.push(0);
         assert!(decode_into(&mut CommitGraph::new(), 0, &trailing).is_err());

@@ -34,11 +34,13 @@ CREATE TABLE incidents (
 CREATE INDEX incidents_service_environment_opened_at
     ON incidents (service, environment, opened_at);
 
--- A repository's cached commit history: opaque blobs written by the git reader, numbered from 0.
+-- A repository's cached commit history: opaque segments written by the git reader, numbered
+-- from 0. Their bytes are files under `<database>.history/` (see src/history.rs); `file` names one.
 CREATE TABLE history_segments (
     repository TEXT   NOT NULL,
     seq        BIGINT NOT NULL,
     commits    BIGINT NOT NULL,
-    data       BLOB   NOT NULL,
+    file       TEXT   NOT NULL,
+    bytes      BIGINT NOT NULL,
     PRIMARY KEY (repository, seq)
 );

@@ -25,6 +25,8 @@ use sqlx::sqlite::{
 };
 use sqlx::{QueryBuilder, Row, Sqlite};
 
+mod history;
+
 /// The schema, embedded from `migrations/` at build time.
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
@@ -62,11 +64,6 @@ struct MigrateAtError {
     source: sqlx::migrate::MigrateError,
 }
 
-/// Page size for new databases (existing ones keep theirs).
-const PAGE_SIZE: u32 = 65_536;
-/// How much of the database file SQLite may read through a memory map.
-const MMAP_SIZE: &str = "1073741824";
-
 impl SqliteStore {
     /// Opens the store at `path`, creating the file and its parent directories if missing, and
     /// brings the schema up to date. The database uses WAL journaling, enforces foreign keys, and
@@ -94,10 +91,6 @@ impl SqliteStore {
         let options = SqliteConnectOptions::new()
             .filename(path)
             .create_if_missing(true)
-            // Large pages and memory-mapped reads: the cached commit history is one big blob per
-            // read, and reading it through 4 KiB overflow pages costs more than the decoding.
-            .page_size(PAGE_SIZE)
-            .pragma("mmap_size", MMAP_SIZE)
             .journal_mode(SqliteJournalMode::Wal)
             .foreign_keys(true)
             .busy_timeout(BUSY_TIMEOUT);
@@ -528,25 +521,6 @@ fn seq_error(repository: &str, expected: i64, found: i64, operation: &'static st
     }
 }
 
-async fn insert_segment(
-    conn: &mut SqliteConnection,
-    repository: &str,
-    segment: &HistorySegment,
-    operation: &'static str,
-) -> Result<(), StoreError> {
-    sqlx::query(
-        "INSERT INTO history_segments (repository, seq, commits, data) VALUES ($1, $2, $3, $4)",
-    )
-    .bind(repository)
-    .bind(segment.seq)
-    .bind(segment.commits)
-    .bind(segment.data.as_slice())
-    .execute(conn)
-    .await
-    .map_err(query_error(operation))?;
-    Ok(())
-}
-
 #[async_trait]
 impl Store for SqliteStore {
     async fn apply(&self, batch: &EventBatch) -> Result<ApplySummary, StoreError> {
@@ -601,36 +575,7 @@ impl Store for SqliteStore {
     }
 
     async fn history(&self, repository: &str) -> Result<Vec<HistorySegment>, StoreError> {
-        const T: &str = "history_segments";
-        let rows = sqlx::query(
-            "SELECT seq, commits, data FROM history_segments WHERE repository = $1 ORDER BY seq",
-        )
-        .bind(repository)
-        .fetch_all(&self.pool)
-        .await
-        .map_err(query_error("read history"))?;
-        let mut segments = Vec::with_capacity(rows.len());
-        for (index, row) in rows.iter().enumerate() {
-            let key = format!("{repository:?} #{index}");
-            let seq: i64 = column(row, T, &key, "seq")?;
-            let key = format!("{repository:?} seq {seq}");
-            if i64::try_from(index).ok() != Some(seq) {
-                return Err(corrupt(
-                    T,
-                    &key,
-                    "seq",
-                    format!(
-                        "segments must be numbered 0, 1, 2, ...; segment {index} has seq {seq}"
-                    ),
-                ));
-            }
-            segments.push(HistorySegment {
-                seq,
-                commits: column(row, T, &key, "commits")?,
-                data: column(row, T, &key, "data")?,
-            });
-        }
-        Ok(segments)
+        self.read_history(repository).await
     }
 
     async fn append_history(
@@ -638,34 +583,7 @@ impl Store for SqliteStore {
         repository: &str,
         segment: &HistorySegment,
     ) -> Result<(), StoreError> {
-        const OPERATION: &str = "append history";
-        let mut tx = self
-            .pool
-            .begin_with("BEGIN IMMEDIATE")
-            .await
-            .map_err(query_error(OPERATION))?;
-        let last: Option<i64> =
-            sqlx::query_scalar("SELECT MAX(seq) FROM history_segments WHERE repository = $1")
-                .bind(repository)
-                .fetch_one(&mut *tx)
-                .await
-                .map_err(query_error(OPERATION))?;
-        let expected = match last {
-            None => 0,
-            Some(last) => last.checked_add(1).ok_or_else(|| {
-                corrupt(
-                    "history_segments",
-                    &format!("{repository:?} seq {last}"),
-                    "seq",
-                    "the largest possible seq is taken".to_owned(),
-                )
-            })?,
-        };
-        if segment.seq != expected {
-            return Err(seq_error(repository, expected, segment.seq, OPERATION));
-        }
-        insert_segment(&mut tx, repository, segment, OPERATION).await?;
-        tx.commit().await.map_err(query_error(OPERATION))
+        self.append_history_file(repository, segment).await
     }
 
     async fn replace_history(
@@ -673,26 +591,6 @@ impl Store for SqliteStore {
         repository: &str,
         segments: &[HistorySegment],
     ) -> Result<(), StoreError> {
-        const OPERATION: &str = "replace history";
-        for (index, segment) in segments.iter().enumerate() {
-            let expected = i64::try_from(index).unwrap_or(i64::MAX);
-            if segment.seq != expected {
-                return Err(seq_error(repository, expected, segment.seq, OPERATION));
-            }
-        }
-        let mut tx = self
-            .pool
-            .begin_with("BEGIN IMMEDIATE")
-            .await
-            .map_err(query_error(OPERATION))?;
-        sqlx::query("DELETE FROM history_segments WHERE repository = $1")
-            .bind(repository)
-            .execute(&mut *tx)
-            .await
-            .map_err(query_error(OPERATION))?;
-        for segment in segments {
-            insert_segment(&mut tx, repository, segment, OPERATION).await?;
-        }
-        tx.commit().await.map_err(query_error(OPERATION))
+        self.replace_history_files(repository, segments).await
     }
 }

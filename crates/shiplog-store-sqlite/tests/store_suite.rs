@@ -67,7 +67,7 @@ async fn reopening_keeps_data_and_does_not_rerun_migrations() {
     let segment = HistorySegment {
         seq: 0,
         commits: 3,
-        data: vec![1, 2, 3],
+        data: vec![1, 2, 3].into(),
     };
 
     let store = open(&path).await;
@@ -325,10 +325,16 @@ async fn invalid_stored_values_are_corrupt_errors_naming_table_key_and_column() 
             "opened_at",
         ),
         (
-            "INSERT INTO history_segments (repository, seq, commits, data) VALUES ('repo', 1, 1, X'01')",
+            "INSERT INTO history_segments (repository, seq, commits, file, bytes) VALUES ('repo', 1, 1, 'x.seg', 1)",
             "history_segments",
             "\"repo\" seq 1",
             "seq",
+        ),
+        (
+            "INSERT INTO history_segments (repository, seq, commits, file, bytes) VALUES ('repo', 0, 1, 'missing.seg', 1)",
+            "history_segments",
+            "\"repo\" seq 0",
+            "file",
         ),
     ];
     for (i, (damage, table, key, what)) in cases.iter().enumerate() {
@@ -412,4 +418,54 @@ async fn applying_10_000_deployments_round_trips() {
         }
     );
     assert_eq!(read, batch.deployments);
+}
+
+/// History bytes live in files beside the database; replacing a history removes the old files.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn history_files_sit_beside_the_database_and_are_cleaned_up() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("s.db");
+    let store = open(&path).await;
+    let segment = |seq: i64, byte: u8| HistorySegment {
+        seq,
+        commits: 1,
+        data: vec![byte; 1000].into(),
+    };
+    store
+        .append_history("repo", &segment(0, 1))
+        .await
+        .expect("append");
+    store
+        .append_history("repo", &segment(1, 2))
+        .await
+        .expect("append");
+    let files = || -> usize { walk(&dir.path().join("s.db.history")) };
+    assert_eq!(files(), 2);
+    // A failed append (wrong seq) leaves no file behind.
+    assert!(store.append_history("repo", &segment(5, 3)).await.is_err());
+    assert_eq!(files(), 2);
+    store
+        .replace_history("repo", &[segment(0, 9)])
+        .await
+        .expect("replace");
+    assert_eq!(files(), 1);
+    assert_eq!(
+        store.history("repo").await.expect("read")[0].data,
+        vec![9; 1000]
+    );
+    store.replace_history("repo", &[]).await.expect("clear");
+    assert_eq!(files(), 0);
+}
+
+fn walk(dir: &Path) -> usize {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return 0;
+    };
+    entries
+        .filter_map(Result::ok)
+        .map(|e| {
+            let path = e.path();
+            if path.is_dir() { walk(&path) } else { 1 }
+        })
+        .sum()
 }

@@ -107,8 +107,9 @@ pub struct HistorySegment {
     pub seq: i64,
     /// Commits the segment holds (for reporting without decoding it).
     pub commits: i64,
-    /// The encoded commits.
-    pub data: Vec<u8>,
+    /// The encoded commits. A backend may hand out memory-mapped bytes: segments are large and read
+    /// whole on every run.
+    pub data: bytes::Bytes,
 }
 
 /// The storage contract. Every method is atomic: it fully happens or leaves the store as it was.

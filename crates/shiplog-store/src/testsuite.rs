@@ -268,7 +268,11 @@ pub fn pseudo_random_bytes(len: usize, seed: u64) -> Vec<u8> {
 }
 
 fn segment(seq: i64, commits: i64, data: Vec<u8>) -> HistorySegment {
-    HistorySegment { seq, commits, data }
+    HistorySegment {
+        seq,
+        commits,
+        data: data.into(),
+    }
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -55,11 +55,18 @@ struct CachedHistory {
 
 /// Loads `repo`'s cached history from the store. A damaged cache is reported and rebuilt.
 async fn load_history(store: &dyn Store, key: &str, ui: &Ui) -> Result<CachedHistory> {
-    let segments = store.history(key).await?;
+    let segments = match store.history(key).await {
+        Ok(segments) => segments,
+        Err(e @ shiplog_store::StoreError::Corrupt { .. }) => {
+            ui.warn(&format!("{e}; the history cache will be rebuilt"));
+            store.replace_history(key, &[]).await?;
+            Vec::new()
+        }
+        Err(e) => return Err(e.into()),
+    };
     ui.phase("history cache read");
-    let total: i64 = segments.iter().map(|s| s.commits).sum();
     let mut history = CachedHistory {
-        graph: CommitGraph::with_capacity(usize::try_from(total).unwrap_or(0)),
+        graph: CommitGraph::new(),
         tags: TagCache::new(),
         segments: segments.len(),
     };
@@ -355,7 +362,7 @@ async fn persist_history(
         let segment = HistorySegment {
             seq: 0,
             commits: graph.len() as i64,
-            data: cache::encode(graph, 0..graph.len(), &sorted, &tags),
+            data: cache::encode(graph, 0..graph.len(), &sorted, &tags).into(),
         };
         store.replace_history(key, &[segment]).await?;
         return Ok(());
@@ -372,7 +379,7 @@ async fn persist_history(
     let segment = HistorySegment {
         seq: segments as i64,
         commits: new_commits.len() as i64,
-        data: cache::encode(graph, new_commits, &sorted, new_tags),
+        data: cache::encode(graph, new_commits, &sorted, new_tags).into(),
     };
     store.append_history(key, &segment).await?;
     Ok(())
