@@ -346,16 +346,17 @@ pub fn attribute(
 
     // Incidents grouped by chain key for the sha and time-window rules.
     let mut incident_attr: Vec<Option<IncidentAttribution>> = vec![None; incidents.len()];
-    let by_id: HashMap<&DeploymentId, usize> = if incidents.iter().any(|i| i.deployment_id.is_some()) {
-        model
-            .deployments
-            .iter()
-            .enumerate()
-            .map(|(i, d)| (&d.deployment.id, i))
-            .collect()
-    } else {
-        HashMap::new()
-    };
+    let by_id: HashMap<&DeploymentId, usize> =
+        if incidents.iter().any(|i| i.deployment_id.is_some()) {
+            model
+                .deployments
+                .iter()
+                .enumerate()
+                .map(|(i, d)| (&d.deployment.id, i))
+                .collect()
+        } else {
+            HashMap::new()
+        };
     for (k, incident) in incidents.iter().enumerate() {
         if let Some(id) = &incident.deployment_id {
             incident_attr[k] = Some(match by_id.get(id) {

@@ -584,8 +584,14 @@ mod tests {
         assert_eq!(g.find_prefix(&ShaPrefix::new("abc2").unwrap()), Ok(Some(1)));
         assert_eq!(g.find_prefix(&ShaPrefix::new("abc3").unwrap()), Ok(None));
         assert_eq!(g.find_prefix(&ShaPrefix::new("abcd").unwrap()), Ok(None));
-        assert_eq!(g.find_prefix(&ShaPrefix::new("abc2000000").unwrap()), Ok(Some(1)));
-        assert_eq!(g.find_prefix(&ShaPrefix::new("abc2000001").unwrap()), Ok(None));
+        assert_eq!(
+            g.find_prefix(&ShaPrefix::new("abc2000000").unwrap()),
+            Ok(Some(1))
+        );
+        assert_eq!(
+            g.find_prefix(&ShaPrefix::new("abc2000001").unwrap()),
+            Ok(None)
+        );
         assert_eq!(g.find_prefix(&ShaPrefix::new("ab00").unwrap()), Ok(None));
         assert!(
             g.find_prefix(&ShaPrefix::new("abc0").unwrap())
