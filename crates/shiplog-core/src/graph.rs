@@ -135,6 +135,17 @@ impl CommitGraph {
         graph
     }
 
+    /// Makes room for `commits` more commits with about `parents` parent links in all.
+    pub fn reserve(&mut self, commits: usize, parents: usize) {
+        self.shas.reserve_exact(commits);
+        self.parent_start.reserve_exact(commits);
+        self.parents.reserve_exact(parents);
+        self.author_time.reserve_exact(commits);
+        self.committer_time.reserve_exact(commits);
+        self.sorted.reserve_exact(commits);
+        self.sorted_prefix.reserve_exact(commits);
+    }
+
     /// The number of commits.
     pub fn len(&self) -> usize {
         self.shas.len()

@@ -95,19 +95,31 @@ enum ParentRef {
     Known(CommitIdx),
     /// Another new commit (index into the discovery list).
     New(u32),
-    /// Not yet in the discovery list when its child was found.
-    Pending(ObjectId),
+    /// Not yet discovered when its child was: a commit-graph position.
+    PendingPosition(u32),
+    /// Not yet discovered when its child was: a commit outside the commit-graph (an index into
+    /// the list of such ids, keeping this type 8 bytes).
+    PendingId(u32),
 }
 
-/// Author time and reverted shas of one commit.
-type Decoded = (i64, Vec<Sha>);
+/// A commit to visit: by commit-graph position when the graph file has it (no hashing, no object
+/// lookup), else by id.
+#[derive(Clone, Copy)]
+enum Node {
+    Position(u32),
+    Id(ObjectId),
+}
 
+const UNSEEN: u32 = u32::MAX;
+
+/// A commit found by discovery. Kept small (48 bytes): a million of them live at once.
 struct Discovered {
     id: ObjectId,
     parents_start: u32,
     committer_time: i64,
-    /// Author time and reverts, when already decoded during discovery.
-    decoded: Option<Decoded>,
+    author_time: i64,
+    /// Whether the object was decoded (author time and reverts known).
+    decoded: bool,
     shallow: bool,
 }
 
@@ -136,14 +148,14 @@ pub fn sync(
         }
     }
 
-    let mut stack: Vec<ObjectId> = Vec::new();
+    let mut stack: Vec<Node> = Vec::new();
     for tip in tips {
         if graph.find(tip).is_some() {
             continue;
         }
         let id = ObjectId::from_bytes_or_panic(tip.as_bytes());
         match gix_repo.find_header(id) {
-            Ok(header) if header.kind() == gix::objs::Kind::Commit => stack.push(id),
+            Ok(header) if header.kind() == gix::objs::Kind::Commit => stack.push(Node::Id(id)),
             _ => report.unknown_tips.push(*tip),
         }
     }
@@ -155,34 +167,54 @@ pub fn sync(
 
     let commit_graph = gix_repo.commit_graph_if_enabled().ok().flatten();
     report.used_commit_graph = commit_graph.is_some();
+    let cg = commit_graph.as_ref();
+    let shallow: gix::hashtable::HashSet<ObjectId> = shallow.into_iter().collect();
 
-    // Phase 1: discovery.
+    // Phase 1: discovery. Discovered commits are indexed by commit-graph position where possible.
     let mut found: Vec<Discovered> = Vec::new();
     let mut parents: Vec<ParentRef> = Vec::new();
-    let mut index: HashMap<ObjectId, u32> = HashMap::default();
+    let mut by_position: Vec<u32> =
+        cg.map_or_else(Vec::new, |cg| vec![UNSEEN; cg.num_commits() as usize]);
+    let mut by_id: HashMap<ObjectId, u32> = HashMap::default();
+    let in_graph = |id: &ObjectId| cg.and_then(|cg| cg.lookup(id)).map(|p| p.0);
     let mut buf = Vec::new();
+    let mut parent_nodes: Vec<Node> = Vec::with_capacity(4);
     let mut parent_ids: Vec<ObjectId> = Vec::with_capacity(4);
-    while let Some(id) = stack.pop() {
-        if index.contains_key(&id) {
+    let mut pending_ids: Vec<ObjectId> = Vec::new();
+    // (discovery index, reverted sha), for commits decoded so far.
+    let mut reverts: Vec<(u32, Sha)> = Vec::new();
+    while let Some(node) = stack.pop() {
+        let node = match node {
+            Node::Id(id) => in_graph(&id).map_or(Node::Id(id), Node::Position),
+            position => position,
+        };
+        let seen = match node {
+            Node::Position(p) => by_position[p as usize] != UNSEEN,
+            Node::Id(id) => by_id.contains_key(&id),
+        };
+        if seen {
             continue;
         }
+        let id = match (node, cg) {
+            (Node::Position(p), Some(cg)) => cg.id_at(gix::commitgraph::Position(p)).to_owned(),
+            (Node::Id(id), _) => id,
+            // Positions only exist with a commit-graph.
+            (Node::Position(_), None) => continue,
+        };
         let is_shallow = shallow.contains(&id);
-        parent_ids.clear();
-        let (committer_time, decoded) = match commit_graph
-            .as_ref()
-            .and_then(|cg| cg.lookup(id).map(|pos| cg.commit_at(pos)))
-        {
-            Some(commit) if !is_shallow => {
-                for pos in commit.iter_parents() {
-                    let pos = pos.map_err(|e| SyncError::Read {
+        parent_nodes.clear();
+        let me = found.len() as u32;
+        let (committer_time, author_time, decoded) = match (node, cg) {
+            (Node::Position(p), Some(cg)) if !is_shallow => {
+                let commit = cg.commit_at(gix::commitgraph::Position(p));
+                for parent in commit.iter_parents() {
+                    let parent = parent.map_err(|e| SyncError::Read {
                         commit: to_sha(&id),
                         detail: format!("commit-graph: {e}"),
                     })?;
-                    if let Some(cg) = commit_graph.as_ref() {
-                        parent_ids.push(cg.id_at(pos).to_owned());
-                    }
+                    parent_nodes.push(Node::Position(parent.0));
                 }
-                (commit.committer_timestamp() as i64, None)
+                (commit.committer_timestamp() as i64, i64::MIN, false)
             }
             _ => {
                 let data = gix_repo
@@ -196,62 +228,102 @@ pub fn sync(
                         commit: to_sha(&id),
                         detail: "object not found".to_owned(),
                     })?;
+                parent_ids.clear();
                 let fields = parse_commit(data.data, Some(&mut parent_ids)).map_err(|detail| {
                     SyncError::Read {
                         commit: to_sha(&id),
                         detail,
                     }
                 })?;
-                (
-                    fields.committer_time,
-                    Some((fields.author_time, fields.reverts)),
-                )
+                if !is_shallow {
+                    parent_nodes.extend(parent_ids.iter().map(|&p| Node::Id(p)));
+                }
+                reverts.extend(fields.reverts.into_iter().map(|sha| (me, sha)));
+                (fields.committer_time, fields.author_time, true)
             }
         };
-        if is_shallow {
-            parent_ids.clear();
+        match node {
+            Node::Position(p) => by_position[p as usize] = me,
+            Node::Id(id) => {
+                by_id.insert(id, me);
+            }
         }
-        let me = found.len() as u32;
-        index.insert(id, me);
         found.push(Discovered {
             id,
             parents_start: parents.len() as u32,
             committer_time,
+            author_time,
             decoded,
             shallow: is_shallow,
         });
-        for parent in &parent_ids {
-            let parent_sha = to_sha(parent);
-            if let Some(known) = graph.find(&parent_sha) {
-                parents.push(ParentRef::Known(known));
-            } else if let Some(&new) = index.get(parent) {
-                parents.push(ParentRef::New(new));
-            } else {
-                parents.push(ParentRef::Pending(*parent));
-                stack.push(*parent);
+        for &parent in &parent_nodes {
+            let parent = match parent {
+                Node::Id(pid) => in_graph(&pid).map_or(Node::Id(pid), Node::Position),
+                position => position,
+            };
+            if !graph.is_empty() {
+                let parent_sha = match (parent, cg) {
+                    (Node::Position(p), Some(cg)) => {
+                        to_sha(cg.id_at(gix::commitgraph::Position(p)))
+                    }
+                    (Node::Id(pid), _) => to_sha(&pid),
+                    (Node::Position(_), None) => continue,
+                };
+                if let Some(known) = graph.find(&parent_sha) {
+                    parents.push(ParentRef::Known(known));
+                    continue;
+                }
+            }
+            match parent {
+                Node::Position(p) if by_position[p as usize] != UNSEEN => {
+                    parents.push(ParentRef::New(by_position[p as usize]));
+                }
+                Node::Position(p) => {
+                    parents.push(ParentRef::PendingPosition(p));
+                    stack.push(parent);
+                }
+                Node::Id(pid) => match by_id.get(&pid) {
+                    Some(&new) => parents.push(ParentRef::New(new)),
+                    None => {
+                        parents.push(ParentRef::PendingId(pending_ids.len() as u32));
+                        pending_ids.push(pid);
+                        stack.push(parent);
+                    }
+                },
             }
         }
     }
     // Resolve parents that were discovered after their children.
     for k in 0..found.len() {
-        let range = parent_range(&found, &parents, k);
-        for slot in range {
-            if let ParentRef::Pending(pid) = parents[slot] {
-                let new = index
-                    .get(&pid)
-                    .copied()
-                    .ok_or_else(|| SyncError::MissingParent {
-                        commit: to_sha(&found[k].id),
-                        parent: to_sha(&pid),
-                    })?;
-                parents[slot] = ParentRef::New(new);
-            }
+        for slot in parent_range(&found, &parents, k) {
+            let resolved = match parents[slot] {
+                ParentRef::PendingPosition(p) => {
+                    Some(by_position[p as usize]).filter(|&n| n != UNSEEN)
+                }
+                ParentRef::PendingId(i) => by_id.get(&pending_ids[i as usize]).copied(),
+                _ => continue,
+            };
+            let missing = || match (parents[slot], cg) {
+                (ParentRef::PendingPosition(p), Some(cg)) => {
+                    to_sha(cg.id_at(gix::commitgraph::Position(p)))
+                }
+                (ParentRef::PendingId(i), _) => to_sha(&pending_ids[i as usize]),
+                _ => Sha::from_bytes([0; 20]),
+            };
+            let new = resolved.ok_or_else(|| SyncError::MissingParent {
+                commit: to_sha(&found[k].id),
+                parent: missing(),
+            })?;
+            parents[slot] = ParentRef::New(new);
         }
     }
-    drop(index);
+    drop(by_id);
+    drop(by_position);
+    drop(pending_ids);
 
     // Phase 2: decode what discovery did not.
-    decode_pending(repo, &mut found, progress)?;
+    reverts.extend(decode_pending(repo, &mut found, progress)?);
+    reverts.sort_unstable_by_key(|&(k, _)| k);
 
     // Topological order of the new commits: parents first.
     let order = topological_order(&found, &parents);
@@ -260,7 +332,9 @@ pub fn sync(
     for (pos, &k) in order.iter().enumerate() {
         final_index[k as usize] = base + pos as u32;
     }
+    graph.reserve(found.len(), parents.len());
     let mut parent_buf: Vec<CommitIdx> = Vec::with_capacity(4);
+    let mut revert_buf: Vec<Sha> = Vec::new();
     for &k in &order {
         let d = &found[k as usize];
         parent_buf.clear();
@@ -268,24 +342,28 @@ pub fn sync(
             parent_buf.push(match *p {
                 ParentRef::Known(i) => i,
                 ParentRef::New(n) => final_index[n as usize],
-                ParentRef::Pending(pid) => {
-                    return Err(SyncError::MissingParent {
+                ParentRef::PendingPosition(_) | ParentRef::PendingId(_) => {
+                    return Err(SyncError::Read {
                         commit: to_sha(&d.id),
-                        parent: to_sha(&pid),
+                        detail: "a parent was never resolved".to_owned(),
                     });
                 }
             });
         }
-        let (author_time, reverts) = d
-            .decoded
-            .as_ref()
-            .map_or((i64::MIN, &[][..]), |(a, r)| (*a, r.as_slice()));
+        let from = reverts.partition_point(|&(r, _)| r < k);
+        revert_buf.clear();
+        revert_buf.extend(
+            reverts[from..]
+                .iter()
+                .take_while(|&&(r, _)| r == k)
+                .map(|&(_, sha)| sha),
+        );
         graph.push(NewCommit {
             sha: to_sha(&d.id),
             parents: &parent_buf,
-            author_time,
+            author_time: d.author_time,
             committer_time: d.committer_time,
-            reverts,
+            reverts: &revert_buf,
             shallow: d.shallow,
         })?;
         report.new_shallow += usize::from(d.shallow);
@@ -340,53 +418,59 @@ fn topological_order(found: &[Discovered], parents: &[ParentRef]) -> Vec<u32> {
     order
 }
 
+/// Decodes the commits discovery did not, on all cores, writing their author times in place.
+/// Returns the (discovery index, reverted sha) pairs found in their messages.
 fn decode_pending(
     repo: &GitRepo,
     found: &mut [Discovered],
     progress: &dyn Progress,
-) -> Result<(), SyncError> {
-    let pending: Vec<usize> = (0..found.len())
-        .filter(|&k| found[k].decoded.is_none())
-        .collect();
-    if pending.is_empty() {
-        return Ok(());
+) -> Result<Vec<(u32, Sha)>, SyncError> {
+    let pending = found.iter().filter(|d| !d.decoded).count();
+    if pending == 0 {
+        return Ok(Vec::new());
     }
-    progress.start_decoding(pending.len() as u64);
-    let ids: Vec<ObjectId> = pending.iter().map(|&k| found[k].id).collect();
+    progress.start_decoding(pending as u64);
     let threads = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
         .clamp(1, 8)
-        .min(ids.len().div_ceil(1000).max(1));
-    let chunk = ids.len().div_ceil(threads);
+        .min(found.len().div_ceil(1000).max(1));
+    let chunk = found.len().div_ceil(threads);
     let shared = repo.repo.clone().into_sync();
-    let results: Vec<Result<Vec<Decoded>, SyncError>> = std::thread::scope(|scope| {
-        let handles: Vec<_> = ids
-            .chunks(chunk)
-            .map(|part| {
+    let results: Vec<Result<Vec<(u32, Sha)>, SyncError>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = found
+            .chunks_mut(chunk)
+            .enumerate()
+            .map(|(part_index, part)| {
                 let shared = &shared;
                 scope.spawn(move || {
                     let local = shared.to_thread_local();
                     let mut buf = Vec::with_capacity(1024);
-                    let mut out = Vec::with_capacity(part.len());
+                    let mut reverts = Vec::new();
                     let mut unreported = 0u64;
-                    for id in part {
+                    for (offset, d) in part.iter_mut().enumerate() {
+                        if d.decoded {
+                            continue;
+                        }
                         let data = local
                             .objects
-                            .try_find(id, &mut buf)
+                            .try_find(&d.id, &mut buf)
                             .map_err(|e| SyncError::Read {
-                                commit: to_sha(id),
+                                commit: to_sha(&d.id),
                                 detail: e.to_string(),
                             })?
                             .ok_or_else(|| SyncError::Read {
-                                commit: to_sha(id),
+                                commit: to_sha(&d.id),
                                 detail: "object not found".to_owned(),
                             })?;
                         let fields =
                             parse_commit(data.data, None).map_err(|detail| SyncError::Read {
-                                commit: to_sha(id),
+                                commit: to_sha(&d.id),
                                 detail,
                             })?;
-                        out.push((fields.author_time, fields.reverts));
+                        d.author_time = fields.author_time;
+                        d.decoded = true;
+                        let k = (part_index * chunk + offset) as u32;
+                        reverts.extend(fields.reverts.into_iter().map(|sha| (k, sha)));
                         unreported += 1;
                         if unreported == 4096 {
                             progress.advance(unreported);
@@ -394,7 +478,7 @@ fn decode_pending(
                         }
                     }
                     progress.advance(unreported);
-                    Ok(out)
+                    Ok(reverts)
                 })
             })
             .collect();
@@ -403,14 +487,11 @@ fn decode_pending(
             .map(|h| h.join().unwrap_or(Err(SyncError::Thread)))
             .collect()
     });
-    let mut cursor = 0usize;
+    let mut reverts = Vec::new();
     for part in results {
-        for decoded in part? {
-            found[pending[cursor]].decoded = Some(decoded);
-            cursor += 1;
-        }
+        reverts.extend(part?);
     }
-    Ok(())
+    Ok(reverts)
 }
 
 /// The fields shiplog needs from a commit object.
@@ -420,50 +501,67 @@ struct CommitFields {
     reverts: Vec<Sha>,
 }
 
-/// Parses a raw commit object. Times that cannot be read are `i64::MIN` (the metrics exclude them).
-/// Parent ids are collected into `parents` when given.
+/// Parses a raw commit object: parent ids (collected into `parents` when given), author and
+/// committer times, and the commits its message says it reverts. Times that cannot be read are
+/// `i64::MIN` (the metrics exclude them).
+///
+/// A focused parser rather than gix's general one: reading history decodes every commit, and only
+/// these fields are needed. Header lines are `name value`; continuation lines (a signature) start
+/// with a space; the first empty line ends the headers.
 fn parse_commit(
     data: &[u8],
     mut parents: Option<&mut Vec<ObjectId>>,
 ) -> Result<CommitFields, String> {
-    use gix::objs::commit::ref_iter::Token;
     let mut fields = CommitFields {
         author_time: i64::MIN,
         committer_time: i64::MIN,
         reverts: Vec::new(),
     };
-    let iter = gix::objs::CommitRefIter::from_bytes(data, gix::hash::Kind::Sha1);
-    for token in iter {
-        match token.map_err(|e| format!("malformed commit object: {e}"))? {
-            Token::Parent { id } => {
-                if let Some(p) = parents.as_deref_mut() {
-                    p.push(id);
-                }
+    let mut rest = data;
+    while !rest.is_empty() {
+        let (line, next) = match memchr::memchr(b'\n', rest) {
+            Some(end) => (&rest[..end], &rest[end + 1..]),
+            None => (rest, &rest[rest.len()..]),
+        };
+        rest = next;
+        if line.is_empty() {
+            fields.reverts = reverted_shas(rest);
+            break;
+        }
+        if let Some(hex) = line.strip_prefix(b"parent ") {
+            if let Some(parents) = parents.as_deref_mut() {
+                let id = ObjectId::from_hex(hex).map_err(|_| {
+                    "malformed commit object: a parent line is not a sha".to_owned()
+                })?;
+                parents.push(id);
             }
-            Token::Author { signature } => fields.author_time = seconds(signature.time),
-            Token::Committer { signature } => fields.committer_time = seconds(signature.time),
-            Token::Message(message) => {
-                fields.reverts = reverted_shas(message);
-                break;
-            }
-            _ => {}
+        } else if let Some(signature) = line.strip_prefix(b"author ") {
+            fields.author_time = signature_seconds(signature);
+        } else if let Some(signature) = line.strip_prefix(b"committer ") {
+            fields.committer_time = signature_seconds(signature);
         }
     }
     Ok(fields)
 }
 
-fn seconds(time: &str) -> i64 {
-    time.split_ascii_whitespace()
-        .next()
-        .and_then(|s| s.parse().ok())
+/// The seconds of a signature `Name <email> 1700000000 +0200`: the first number after the last `>`.
+fn signature_seconds(signature: &[u8]) -> i64 {
+    let after = memchr::memrchr(b'>', signature).map_or(signature, |i| &signature[i + 1..]);
+    after
+        .split(|&b| b == b' ')
+        .find(|token| !token.is_empty())
+        .and_then(|token| std::str::from_utf8(token).ok())
+        .and_then(|token| token.parse().ok())
         .unwrap_or(i64::MIN)
 }
 
 /// The shas named by `This reverts commit <40 hex>` lines of a message.
 pub fn reverted_shas(message: &[u8]) -> Vec<Sha> {
     const NEEDLE: &[u8] = b"This reverts commit ";
+    static FINDER: std::sync::LazyLock<memmem::Finder<'static>> =
+        std::sync::LazyLock::new(|| memmem::Finder::new(NEEDLE));
     let mut out = Vec::new();
-    for at in memmem::find_iter(message, NEEDLE) {
+    for at in FINDER.find_iter(message) {
         let rest = &message[at + NEEDLE.len()..];
         if rest.len() >= 40
             && let Ok(text) = std::str::from_utf8(&rest[..40])
@@ -504,5 +602,13 @@ mod tests {
         assert_eq!(fields.author_time, 1_700_000_000);
         assert_eq!(fields.committer_time, 1_700_000_600);
         assert!(fields.reverts.is_empty());
+
+        let odd = b"tree 4b825dc642cb6eb9a060e54bf8d69288fbee4904\nauthor No Time <x>\ncommitter A <a> 5 +0000\n\nThis reverts commit 1111111111111111111111111111111111111111.";
+        let fields = parse_commit(odd, None).unwrap();
+        assert_eq!((fields.author_time, fields.committer_time), (i64::MIN, 5));
+        assert_eq!(fields.reverts.len(), 1);
+        assert!(parse_commit(b"parent zz\n", Some(&mut Vec::new())).is_err());
+        let no_message = parse_commit(b"committer A <a> 7 +0000", None).unwrap();
+        assert_eq!(no_message.committer_time, 7);
     }
 }

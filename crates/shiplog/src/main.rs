@@ -11,9 +11,6 @@ mod ui;
 
 use clap::Parser;
 
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 use crate::cli::{Cli, Command, RecordCommand};
 use crate::ui::Ui;
 

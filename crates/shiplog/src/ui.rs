@@ -36,8 +36,25 @@ impl Ui {
     /// With `SHIPLOG_TIMINGS` set, prints the time since the process started and a phase name.
     pub fn phase(&self, name: &str) {
         if let Some(start) = self.timings {
+            // Resident memory, where the system reports it (Linux).
+            let memory = std::fs::read_to_string("/proc/self/status")
+                .ok()
+                .and_then(|status| {
+                    let field = |name: &str| {
+                        status
+                            .lines()
+                            .find_map(|l| l.strip_prefix(name))
+                            .map(|v| v.trim().to_owned())
+                    };
+                    Some(format!(
+                        "  (anonymous {}, file-backed {})",
+                        field("RssAnon:")?,
+                        field("RssFile:")?
+                    ))
+                })
+                .unwrap_or_default();
             eprintln!(
-                "timing: {:>8.1} ms  {name}",
+                "timing: {:>8.1} ms  {name}{memory}",
                 start.elapsed().as_secs_f64() * 1000.0
             );
         }
