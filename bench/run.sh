@@ -202,6 +202,17 @@ EOF
     done
     log "size $size: git log and cold runs done"
 
+    # Memory: one more cold run (not timed), polling the process's anonymous memory, and the same
+    # for git log, for comparison.
+    if [ "$cold_ok" = 1 ]; then
+        rm -f "$db" "$db-wal" "$db-shm" "$db-journal"
+        "${MEASURE[@]}" --poll-anon --set size="$size" --set kind=memory \
+            --stderr "$WORK/memory-$size.err" -- "${shiplog_cmd[@]}" || FAILED=1
+        "${MEASURE[@]}" --poll-anon --set size="$size" --set kind=gitlog-memory \
+            --stderr "$WORK/gitlog-memory-$size.err" \
+            -- "$GIT" -C "$repo" log --all --format='%H %P %at %ct' || FAILED=1
+    fi
+
     if [ "$cold_ok" = 1 ]; then
         for rep in $(seq 1 "$REPS"); do
             new_commit_and_tag "$repo" "$warm_base" "$rep"

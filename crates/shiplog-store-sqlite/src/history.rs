@@ -8,12 +8,17 @@
 //! (repository, seq) to the file. The table is the source of truth: files it does not name are
 //! leftovers and are removed when a repository's history is replaced. The segment format carries
 //! its own checksum, so a damaged file is detected by the reader and the cache rebuilt.
+//!
+//! History commits run with `synchronous = NORMAL` (no fsync per commit; WAL keeps the database
+//! consistent): the cache can always be rebuilt from git, and an fsync costs more than the rest of a
+//! warm run. Deployments and incidents keep the default, fully synchronous commits.
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use shiplog_store::{HistorySegment, StoreError};
-use sqlx::SqliteConnection;
+use sqlx::pool::PoolConnection;
+use sqlx::{Connection, Sqlite, SqliteConnection};
 
 use crate::{SqliteStore, corrupt, query_error, seq_error};
 
@@ -95,6 +100,20 @@ impl SqliteStore {
         }
     }
 
+    /// A pooled connection whose commits do not wait for the disk; hand it back with
+    /// [`restore_synchronous`].
+    async fn relaxed_connection(
+        &self,
+        operation: &'static str,
+    ) -> Result<PoolConnection<Sqlite>, StoreError> {
+        let mut conn = self.pool.acquire().await.map_err(query_error(operation))?;
+        sqlx::query("PRAGMA synchronous = NORMAL")
+            .execute(&mut *conn)
+            .await
+            .map_err(query_error(operation))?;
+        Ok(conn)
+    }
+
     pub(crate) async fn read_history(
         &self,
         repository: &str,
@@ -141,9 +160,9 @@ impl SqliteStore {
     ) -> Result<(), StoreError> {
         const OPERATION: &str = "append history";
         let file = self.write_segment_file(repository, segment, OPERATION)?;
+        let mut conn = self.relaxed_connection(OPERATION).await?;
         let result = async {
-            let mut tx = self
-                .pool
+            let mut tx = conn
                 .begin_with("BEGIN IMMEDIATE")
                 .await
                 .map_err(query_error(OPERATION))?;
@@ -171,6 +190,7 @@ impl SqliteStore {
             tx.commit().await.map_err(query_error(OPERATION))
         }
         .await;
+        restore_synchronous(conn).await;
         if result.is_err() {
             self.remove_segment_files(repository, std::slice::from_ref(&file));
         }
@@ -199,9 +219,9 @@ impl SqliteStore {
                 }
             }
         }
+        let mut conn = self.relaxed_connection(OPERATION).await?;
         let result = async {
-            let mut tx = self
-                .pool
+            let mut tx = conn
                 .begin_with("BEGIN IMMEDIATE")
                 .await
                 .map_err(query_error(OPERATION))?;
@@ -223,6 +243,7 @@ impl SqliteStore {
             Ok(old)
         }
         .await;
+        restore_synchronous(conn).await;
         match result {
             Ok(old) => {
                 self.remove_segment_files(repository, &old);
@@ -249,6 +270,18 @@ fn map_file(path: &Path) -> std::io::Result<bytes::Bytes> {
     // while it is mapped could still fault the process, as with git's own memory-mapped packs.
     let map = unsafe { memmap2::Mmap::map(&file)? };
     Ok(bytes::Bytes::from_owner(map))
+}
+
+/// Puts a connection from [`SqliteStore::relaxed_connection`] back to fully synchronous commits, or
+/// closes it rather than let it serve event writes relaxed.
+async fn restore_synchronous(mut conn: PoolConnection<Sqlite>) {
+    if sqlx::query("PRAGMA synchronous = FULL")
+        .execute(&mut *conn)
+        .await
+        .is_err()
+    {
+        conn.close_on_drop();
+    }
 }
 
 async fn insert_row(
