@@ -26,7 +26,17 @@ pub fn db_path(explicit: Option<&Path>, repo: Option<&GitRepo>) -> Result<PathBu
         return Ok(path.to_owned());
     }
     match repo {
-        Some(repo) => Ok(repo.root().join(".shiplog").join("shiplog.db")),
+        Some(repo) => {
+            let dir = repo.root().join(".shiplog");
+            // Keep the store out of `git status`, as a virtualenv does.
+            let ignore = dir.join(".gitignore");
+            if !ignore.exists() {
+                std::fs::create_dir_all(&dir)
+                    .and_then(|()| std::fs::write(&ignore, "# shiplog's local store\n*\n"))
+                    .with_context(|| format!("cannot create {}", dir.display()))?;
+            }
+            Ok(dir.join("shiplog.db"))
+        }
         None => bail!(
             "no store given and not inside a git repository\nhint: pass --repo PATH, or --db PATH (or set SHIPLOG_DB)"
         ),

@@ -407,6 +407,13 @@ fn the_store_lives_under_the_repository_or_where_told() {
     args.extend(tags_args(&[]));
     fx.ok(&args);
     assert!(fx.repo().join(".shiplog/shiplog.db").is_file());
+    // The store does not show up as untracked files in the repository.
+    let status = std::process::Command::new("git")
+        .args(["status", "--porcelain"])
+        .current_dir(fx.repo())
+        .output()
+        .expect("git status");
+    assert_eq!(String::from_utf8_lossy(&status.stdout), "");
 
     let elsewhere = tempfile::tempdir().expect("tmp");
     let db = elsewhere.path().join("nested/dir/s.db");
