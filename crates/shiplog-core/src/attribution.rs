@@ -18,6 +18,21 @@
 //! `D1 → b`, `D2 → d`, `D3 → c`. `D1` reaches `{a, b}` (baseline). `D2` newly ships `{c, d}`. `D3`
 //! ships nothing new, and `c` is a strict ancestor of `d`, so `D3` rolled `D2` back: `D2` failed
 //! (recovered at `D3`'s finish) and `D3` is unplanned rework.
+//!
+//! ## Monorepos
+//! With a [`ServiceMembership`] (path globs configured), the walk of a chain of service `S` still
+//! visits every reached commit once, but keeps as `S`'s newly shipped changes only the commits that
+//! belong to `S`. A reached commit of another service is marked (so no later deployment of `S`
+//! ships it either) and is no change of `S`: it has no lead time in `S`'s chain. A deployment that
+//! reached nothing new at all, not only no change of `S`, can be a rollback. Reverts count for `S`
+//! when the reverted change belongs to `S`.
+//!
+//! ## Pull requests
+//! With [`PrLinks`], a merged pull request whose deployment (the first of the chain to reach its
+//! merge commit, not the baseline) is known adds two rules: a *hotfix* pull request makes that
+//! deployment unplanned, and a *revert* pull request shipped by a later deployment than the pull
+//! request it reverts fails that one (reason `reverted-pull-request`) and makes its own unplanned
+//! (`ships-revert-pull-request`). See [`crate::pr_links`].
 
 use std::collections::HashMap;
 
@@ -26,7 +41,9 @@ use serde::Serialize;
 
 use crate::event::{Deployment, DeploymentStatus, Incident};
 use crate::graph::{CommitGraph, CommitIdx};
-use crate::names::{DeploymentId, Environment, ServiceName, Sha};
+use crate::names::{DeploymentId, Environment, IncidentId, ServiceName, Sha};
+use crate::pr_links::PrLinks;
+use crate::services::ServiceMembership;
 
 /// Options of the attribution rules.
 #[derive(Debug, Clone, Copy)]
@@ -87,6 +104,15 @@ pub enum FailureReason {
         /// The deployment that shipped the revert.
         by: usize,
     },
+    /// A later deployment of its chain shipped a pull request that reverts a pull request it shipped.
+    RevertedPullRequest {
+        /// The pull request reverted (index into [`PrLinks::get`]).
+        pull_request: usize,
+        /// The revert pull request.
+        revert: usize,
+        /// The deployment that shipped the revert.
+        by: usize,
+    },
 }
 
 /// Why a deployment counts as unplanned (rework).
@@ -108,6 +134,20 @@ pub enum UnplannedReason {
         change: Sha,
         /// The deployment that shipped the change.
         of: usize,
+    },
+    /// It shipped a pull request that reverts one an earlier deployment shipped.
+    ShipsRevertPullRequest {
+        /// The revert pull request (index into [`PrLinks::get`]).
+        revert: usize,
+        /// The pull request it reverts.
+        pull_request: usize,
+        /// The deployment that shipped the reverted pull request.
+        of: usize,
+    },
+    /// It shipped a hotfix pull request (a hotfix label or branch).
+    HotfixPullRequest {
+        /// The pull request (index into [`PrLinks::get`]).
+        pull_request: usize,
     },
 }
 
@@ -267,6 +307,21 @@ pub struct DeliveryModel {
     pub incidents: Vec<AnalyzedIncident>,
     /// Deployments left out because their commit is unknown (only with `skip_unknown`).
     pub skipped_unknown: Vec<(DeploymentId, Sha)>,
+    /// Incidents left out because another source reported the same outage, each with the id of the
+    /// incident that counts instead (see [`crate::duplicates`]).
+    pub duplicate_incidents: Vec<(Incident, IncidentId)>,
+    /// Pull requests and the changes they own (empty without pull-request data).
+    pub pull_requests: PrLinks,
+}
+
+/// What attribution can use beyond deployments and incidents.
+#[derive(Debug, Clone, Default)]
+pub struct AttributionInputs<'a> {
+    /// Which services each commit belongs to (monorepo path globs); `None`: every commit belongs
+    /// to every service.
+    pub membership: Option<&'a ServiceMembership>,
+    /// Pull requests linked to the history.
+    pub pull_requests: PrLinks,
 }
 
 impl DeliveryModel {
@@ -290,14 +345,36 @@ pub fn attribute(
     incidents: Vec<Incident>,
     options: AttributionOptions,
 ) -> Result<DeliveryModel, UnknownCommits> {
+    attribute_with(
+        graph,
+        deployments,
+        incidents,
+        options,
+        AttributionInputs::default(),
+    )
+}
+
+/// Runs attribution with service membership and pull requests. See the module docs for the rules.
+pub fn attribute_with(
+    graph: &CommitGraph,
+    deployments: Vec<Deployment>,
+    incidents: Vec<Incident>,
+    options: AttributionOptions,
+    inputs: AttributionInputs<'_>,
+) -> Result<DeliveryModel, UnknownCommits> {
+    let AttributionInputs {
+        membership,
+        pull_requests,
+    } = inputs;
     let mut deployments = deployments;
     deployments.sort_by(|a, b| (a.finished_at, &a.id).cmp(&(b.finished_at, &b.id)));
-    let mut incidents = incidents;
+    let (mut incidents, duplicate_incidents) = crate::duplicates::split_duplicates(incidents);
     incidents.sort_by(|a, b| (a.opened_at, &a.id).cmp(&(b.opened_at, &b.id)));
 
     let mut unknown = Vec::new();
     let mut model = DeliveryModel {
         deployments: Vec::with_capacity(deployments.len()),
+        duplicate_incidents,
         ..DeliveryModel::default()
     };
     for deployment in deployments {
@@ -388,7 +465,14 @@ pub fn attribute(
     // Each deployment's newly shipped changes are written contiguously as it is walked.
     let mut changes: Vec<ShippedChange> = Vec::new();
 
+    // Every commit a chain marked, to reset the marks for the next chain.
+    let mut reached: Vec<CommitIdx> = Vec::new();
     for ((service, environment), chain) in &chains {
+        // The service's bit when it has path globs: only its commits are its changes.
+        let bit = membership.and_then(|m| m.bit(service).map(|b| (m, b)));
+        let belongs = |c: CommitIdx| bit.is_none_or(|(m, b)| m.belongs(c, b));
+        let mut reached_new = vec![false; chain.len()];
+        reached.clear();
         // 1. Newly shipped changes, one walk per deployment.
         for (position, &d) in chain.iter().enumerate() {
             model.deployments[d].chain_position = Some(position);
@@ -397,13 +481,17 @@ pub fn attribute(
             };
             let start = changes.len();
             if mark[tip as usize] == UNMARKED {
+                reached_new[position] = true;
                 mark[tip as usize] = d as u32;
                 stack.push(tip);
                 while let Some(c) = stack.pop() {
-                    changes.push(ShippedChange {
-                        commit: c,
-                        deployment: d as u32,
-                    });
+                    reached.push(c);
+                    if belongs(c) {
+                        changes.push(ShippedChange {
+                            commit: c,
+                            deployment: d as u32,
+                        });
+                    }
                     for &p in graph.parents(c) {
                         if mark[p as usize] == UNMARKED {
                             mark[p as usize] = d as u32;
@@ -416,7 +504,7 @@ pub fn attribute(
         }
 
         // 2. Rollbacks: the next deployment went back to a strict ancestor.
-        for pair in chain.windows(2) {
+        for (k, pair) in chain.windows(2).enumerate() {
             let (prev, next) = (pair[0], pair[1]);
             let (Some(prev_commit), Some(next_commit)) = (
                 model.deployments[prev].commit,
@@ -424,9 +512,7 @@ pub fn attribute(
             ) else {
                 continue;
             };
-            if model.deployments[next].shipped.is_empty()
-                && graph.is_strict_ancestor(next_commit, prev_commit)
-            {
+            if !reached_new[k + 1] && graph.is_strict_ancestor(next_commit, prev_commit) {
                 model.deployments[prev]
                     .failures
                     .push(FailureReason::RolledBack { by: next });
@@ -439,7 +525,7 @@ pub fn attribute(
         // 3. Reverts shipped by a later deployment of the chain than the change they revert.
         for &(revert_commit, reverted, target) in &reverts {
             let (m, j) = (mark[revert_commit as usize], mark[target as usize]);
-            if m == UNMARKED || j == UNMARKED {
+            if m == UNMARKED || j == UNMARKED || !belongs(target) {
                 continue;
             }
             let (m, j) = (m as usize, j as usize);
@@ -457,6 +543,48 @@ pub fn attribute(
                         change: reverted,
                         of: j,
                     });
+            }
+        }
+
+        // 3b. Pull requests: hotfixes, and reverts of pull requests, by the deployments that first
+        // reached their merge commits.
+        if !pull_requests.is_empty() {
+            let shipped_by = |pr: usize| -> Option<usize> {
+                let c = pull_requests.get(pr).merge_commit?;
+                let d = mark[c as usize];
+                (d != UNMARKED && belongs(c)).then_some(d as usize)
+            };
+            for (p, pr) in pull_requests.all().iter().enumerate() {
+                let Some(m) = shipped_by(p) else {
+                    continue;
+                };
+                if model.deployments[m].is_baseline() {
+                    continue;
+                }
+                if pr.facts.hotfix {
+                    model.deployments[m]
+                        .unplanned
+                        .push(UnplannedReason::HotfixPullRequest { pull_request: p });
+                }
+                if let Some(target) = pr.reverts
+                    && let Some(j) = shipped_by(target)
+                    && model.deployments[j].chain_position < model.deployments[m].chain_position
+                {
+                    model.deployments[j]
+                        .failures
+                        .push(FailureReason::RevertedPullRequest {
+                            pull_request: target,
+                            revert: p,
+                            by: m,
+                        });
+                    model.deployments[m]
+                        .unplanned
+                        .push(UnplannedReason::ShipsRevertPullRequest {
+                            revert: p,
+                            pull_request: target,
+                            of: j,
+                        });
+                }
             }
         }
 
@@ -491,10 +619,8 @@ pub fn attribute(
         }
 
         // Reset the marks this chain set, so the next chain starts clean.
-        for &d in chain {
-            for change in &changes[model.deployments[d].shipped.clone()] {
-                mark[change.commit as usize] = UNMARKED;
-            }
+        for &c in &reached {
+            mark[c as usize] = UNMARKED;
         }
     }
 
@@ -527,6 +653,7 @@ pub fn attribute(
     }
 
     model.changes = changes;
+    model.pull_requests = pull_requests;
 
     for d in 0..model.deployments.len() {
         model.deployments[d].recovery = recovery_of(&model, d);
@@ -569,10 +696,12 @@ fn recovery_of(model: &DeliveryModel, d: usize) -> Option<Recovery> {
                 model.deployments[by].deployment.finished_at,
                 RecoveryKind::Rollback,
             )),
-            FailureReason::Reverted { by, .. } => candidates.push((
-                model.deployments[by].deployment.finished_at,
-                RecoveryKind::Revert,
-            )),
+            FailureReason::Reverted { by, .. } | FailureReason::RevertedPullRequest { by, .. } => {
+                candidates.push((
+                    model.deployments[by].deployment.finished_at,
+                    RecoveryKind::Revert,
+                ));
+            }
         }
     }
     if all_resolved && let Some(&last) = incident_ends.iter().max() {
@@ -648,6 +777,7 @@ mod tests {
             deployment_id: None,
             sha: None,
             title: None,
+            duplicate_of: None,
         }
     }
 

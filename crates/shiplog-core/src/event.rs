@@ -133,4 +133,8 @@ pub struct Incident {
     pub sha: Option<Sha>,
     /// A short description.
     pub title: Option<String>,
+    /// Another incident, from another source, that reports the same outage (e.g. the PagerDuty
+    /// incident a GitHub incident issue links to). While that incident is stored, this one is not
+    /// counted: see [`crate::duplicates`].
+    pub duplicate_of: Option<IncidentId>,
 }

@@ -17,14 +17,22 @@ use crate::event::{DeploymentSource, DeploymentStatus};
 use crate::graph::CommitGraph;
 use crate::metrics::{LeadTimeStart, Scope, lead_time_seconds};
 use crate::names::{DeploymentId, Environment, IncidentId, ServiceName, Sha};
+use crate::pr_links::{StageTimes, StartRule, stage_times};
 
 /// One change and its lead time.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ChangeItem {
     /// The commit.
     pub sha: Sha,
-    /// When the lead time starts (author or committer time).
+    /// When the lead time starts (author or committer time, or its pull request's first commit).
     pub started_at: Option<Timestamp>,
+    /// Which rule gave `started_at`.
+    pub start: StartRule,
+    /// The pull request that owns the change, when pull-request data links one.
+    pub pull_request: Option<String>,
+    /// That pull request's stages, measured to this change's deployment.
+    #[serde(flatten)]
+    pub stages: StageTimes,
     /// The deployment that first shipped it.
     pub deployment: DeploymentId,
     /// The service deployed.
@@ -65,7 +73,9 @@ pub fn changes(
             continue;
         }
         for change in model.shipped_by(index) {
-            let start_seconds = start.seconds(graph, change.commit);
+            let (start_seconds, start_rule) =
+                model.pull_requests.start(graph, change.commit, start);
+            let pr = model.pull_requests.of_commit(change.commit);
             let lead = lead_time_seconds(d.deployment.finished_at, start_seconds);
             let (lead_time_seconds, excluded) = match lead {
                 Some(s) if s >= 0.0 => (Some(s), None),
@@ -75,6 +85,11 @@ pub fn changes(
             list.changes.push(ChangeItem {
                 sha: graph.sha(change.commit),
                 started_at: Timestamp::from_second(start_seconds).ok(),
+                start: start_rule,
+                pull_request: pr.map(|p| model.pull_requests.get(p).facts.key.clone()),
+                stages: pr.map_or_else(StageTimes::default, |p| {
+                    stage_times(model.pull_requests.get(p), d.deployment.finished_at)
+                }),
                 deployment: d.deployment.id.clone(),
                 service: d.deployment.service.clone(),
                 environment: d.deployment.environment.clone(),
@@ -110,6 +125,15 @@ pub enum FailureDetail {
         /// The deployment that shipped the revert.
         by: DeploymentId,
     },
+    /// A later deployment shipped a pull request reverting one it shipped.
+    RevertedPullRequest {
+        /// The pull request reverted.
+        pull_request: String,
+        /// The revert pull request.
+        revert: String,
+        /// The deployment that shipped the revert.
+        by: DeploymentId,
+    },
 }
 
 impl fmt::Display for FailureDetail {
@@ -122,6 +146,14 @@ impl fmt::Display for FailureDetail {
                 "change {} reverted by {} (shipped in {by})",
                 change.short(10),
                 revert.short(10)
+            ),
+            Self::RevertedPullRequest {
+                pull_request,
+                revert,
+                by,
+            } => write!(
+                f,
+                "pull request {pull_request} reverted by {revert} (shipped in {by})"
             ),
         }
     }
@@ -147,6 +179,20 @@ pub enum UnplannedDetail {
         /// The deployment that shipped the change.
         of: DeploymentId,
     },
+    /// It shipped a pull request reverting one an earlier deployment shipped.
+    ShipsRevertPullRequest {
+        /// The revert pull request.
+        revert: String,
+        /// The pull request reverted.
+        pull_request: String,
+        /// The deployment that shipped it.
+        of: DeploymentId,
+    },
+    /// It shipped a hotfix pull request.
+    HotfixPullRequest {
+        /// The pull request.
+        pull_request: String,
+    },
 }
 
 impl fmt::Display for UnplannedDetail {
@@ -156,6 +202,14 @@ impl fmt::Display for UnplannedDetail {
             Self::Rollback { of } => write!(f, "rollback of {of}"),
             Self::ShipsRevert { revert, of, .. } => {
                 write!(f, "ships revert {} of a change from {of}", revert.short(10))
+            }
+            Self::ShipsRevertPullRequest {
+                revert,
+                pull_request,
+                of,
+            } => write!(f, "ships {revert}, which reverts {pull_request} from {of}"),
+            Self::HotfixPullRequest { pull_request } => {
+                write!(f, "ships hotfix {pull_request}")
             }
         }
     }
@@ -213,6 +267,10 @@ pub struct FailureItem {
     pub recovery_seconds: Option<f64>,
 }
 
+fn pr_key(model: &DeliveryModel, pr: usize) -> String {
+    model.pull_requests.get(pr).facts.key.clone()
+}
+
 fn failure_detail(model: &DeliveryModel, reason: &FailureReason) -> FailureDetail {
     let id = |d: usize| model.deployments[d].deployment.id.clone();
     match reason {
@@ -223,6 +281,15 @@ fn failure_detail(model: &DeliveryModel, reason: &FailureReason) -> FailureDetai
         FailureReason::Reverted { change, revert, by } => FailureDetail::Reverted {
             change: *change,
             revert: *revert,
+            by: id(*by),
+        },
+        FailureReason::RevertedPullRequest {
+            pull_request,
+            revert,
+            by,
+        } => FailureDetail::RevertedPullRequest {
+            pull_request: pr_key(model, *pull_request),
+            revert: pr_key(model, *revert),
             by: id(*by),
         },
     }
@@ -237,6 +304,18 @@ fn unplanned_detail(model: &DeliveryModel, reason: &UnplannedReason) -> Unplanne
             revert: *revert,
             change: *change,
             of: id(*of),
+        },
+        UnplannedReason::ShipsRevertPullRequest {
+            revert,
+            pull_request,
+            of,
+        } => UnplannedDetail::ShipsRevertPullRequest {
+            revert: pr_key(model, *revert),
+            pull_request: pr_key(model, *pull_request),
+            of: id(*of),
+        },
+        UnplannedReason::HotfixPullRequest { pull_request } => UnplannedDetail::HotfixPullRequest {
+            pull_request: pr_key(model, *pull_request),
         },
     }
 }

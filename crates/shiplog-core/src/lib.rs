@@ -4,20 +4,33 @@
 //! This crate does no I/O and depends on no other shiplog crate. Readers (git, import files, webhooks)
 //! turn raw input into the validated types of [`names`] and [`event`]; storage persists them; this
 //! crate computes. Keeping the computation pure is what lets every number be tested against a hand
-//! computation and traced back to the records that produced it (see [`explain`]).
+//! computation and traced back to the records that produced it (see [`explain`]), and what lets
+//! [`impact`] run its statistics on synthetic histories with known truths.
 
 pub mod attribution;
+pub mod duplicates;
 pub mod event;
 pub mod explain;
 pub mod graph;
+pub mod impact;
 pub mod metrics;
 pub mod names;
+pub mod pr_links;
+pub mod practice;
+pub mod pull_request;
+pub mod services;
 pub mod stats;
 pub mod window;
 
-pub use attribution::{AttributionOptions, DeliveryModel, attribute};
+pub use attribution::{
+    AttributionInputs, AttributionOptions, DeliveryModel, attribute, attribute_with,
+};
 pub use event::{Deployment, DeploymentSource, DeploymentStatus, Incident};
 pub use graph::{Columns, CommitGraph, CommitIdx, NewCommit};
 pub use metrics::{DoraMetrics, LeadTimeStart, Scope, compute};
 pub use names::{DeploymentId, Environment, IncidentId, NameError, ServiceName, Sha, ShaPrefix};
+pub use pr_links::{PrFacts, PrLinks};
+pub use practice::{Capability, PracticeChange, PracticeName, PracticeScope, TeamName};
+pub use pull_request::{PullRequest, PullRequestError, PullRequestId, RepositoryName};
+pub use services::{ServiceMembership, TeamScope};
 pub use window::{Period, TimeWindow};

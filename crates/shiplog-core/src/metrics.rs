@@ -19,8 +19,13 @@
 //!
 //! Values that do not exist (a median of no lead times, a rate over no deployments) are `None` and
 //! serialize as `null`, never as a 0 pretending to be a measurement.
+//!
+//! With pull-request data ([`crate::pr_links`]), lead time also has **stages**, one value per pull
+//! request first shipped in the scope (per service: a pull request touching two services of a team
+//! counts once in each): coding, pickup, review and deploy, each summarised by count, median, p75
+//! and p90. A change owned by a pull request starts at the pull request's first commit.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashSet};
 
 use jiff::{SignedDuration, Timestamp};
 use serde::Serialize;
@@ -28,6 +33,9 @@ use serde::Serialize;
 use crate::attribution::{AnalyzedDeployment, DeliveryModel};
 use crate::graph::CommitGraph;
 use crate::names::{Environment, ServiceName};
+use crate::pr_links::{StageTimes, stage_times};
+use crate::practice::TeamName;
+use crate::services::TeamScope;
 use crate::stats::summarize;
 use crate::window::{TimeWindow, utc_day};
 
@@ -36,6 +44,8 @@ use crate::window::{TimeWindow, utc_day};
 pub struct Scope {
     /// One service, or every service when `None`.
     pub service: Option<ServiceName>,
+    /// Only the services of this team (with `service` as well, both must hold).
+    pub team: Option<TeamScope>,
     /// The environment (DORA's metrics are about production).
     pub environment: Environment,
     /// The time window.
@@ -45,7 +55,9 @@ pub struct Scope {
 impl Scope {
     /// Whether a deployment of `service` to `environment` is in scope (ignoring time).
     pub fn includes(&self, service: &ServiceName, environment: &Environment) -> bool {
-        &self.environment == environment && self.service.as_ref().is_none_or(|s| s == service)
+        &self.environment == environment
+            && self.service.as_ref().is_none_or(|s| s == service)
+            && self.team.as_ref().is_none_or(|t| t.owns(service))
     }
 
     /// Indices of the counted deployments of `model` in scope, in finish order.
@@ -233,6 +245,91 @@ pub struct ChangeLeadTime {
     pub band: Option<DurationBand>,
     /// Which commit time started each lead time.
     pub start: LeadTimeStart,
+    /// The pull-request stages; `None` without pull-request data.
+    pub stages: Option<LeadTimeStages>,
+}
+
+/// One stage of the way from first commit to production, over the pull requests of a scope.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StageSummary {
+    /// Pull requests measured.
+    pub count: u64,
+    /// Pull requests left out because their records put the stage's end before its start.
+    pub excluded_negative: u64,
+    /// Median, seconds.
+    pub median_seconds: Option<f64>,
+    /// 75th percentile, seconds.
+    pub p75_seconds: Option<f64>,
+    /// 90th percentile, seconds.
+    pub p90_seconds: Option<f64>,
+}
+
+/// Lead time split into the stages of its pull requests.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LeadTimeStages {
+    /// Pull requests first shipped by the scope's deployments (not baselines).
+    pub pull_requests: u64,
+    /// Changes of the scope that belong to one of them.
+    pub changes: u64,
+    /// First commit → ready for review.
+    pub coding: StageSummary,
+    /// Ready for review → first review by someone other than the author.
+    pub pickup: StageSummary,
+    /// First review → merged.
+    pub review: StageSummary,
+    /// Merged → first deployment containing it.
+    pub deploy: StageSummary,
+}
+
+/// Collects stage values, one pull request per service once.
+#[derive(Default)]
+struct StageCollector<'m> {
+    seen: HashSet<(&'m ServiceName, usize)>,
+    changes: u64,
+    values: [(Vec<f64>, u64); 4],
+}
+
+impl<'m> StageCollector<'m> {
+    fn add(&mut self, service: &'m ServiceName, pr: usize, times: impl FnOnce() -> StageTimes) {
+        self.changes += 1;
+        if !self.seen.insert((service, pr)) {
+            return;
+        }
+        let t = times();
+        for (slot, value) in self.values.iter_mut().zip([
+            t.coding_seconds,
+            t.pickup_seconds,
+            t.review_seconds,
+            t.deploy_seconds,
+        ]) {
+            match value {
+                Some(v) if v >= 0.0 => slot.0.push(v),
+                Some(_) => slot.1 += 1,
+                None => {}
+            }
+        }
+    }
+
+    fn finish(self) -> LeadTimeStages {
+        let [coding, pickup, review, deploy] = self.values.map(|(mut values, negative)| {
+            let s = summarize(&mut values);
+            StageSummary {
+                count: s.map_or(0, |s| s.count as u64),
+                excluded_negative: negative,
+                median_seconds: s.map(|s| s.median),
+                p75_seconds: s.map(|s| s.p75),
+                p90_seconds: s.map(|s| s.p90),
+            }
+        });
+        LeadTimeStages {
+            pull_requests: self.seen.len() as u64,
+            changes: self.changes,
+            coding,
+            pickup,
+            review,
+            deploy,
+        }
+    }
 }
 
 /// Change fail rate.
@@ -291,8 +388,11 @@ pub struct DoraMetrics {
     pub period: Option<String>,
     /// The window.
     pub window: WindowBounds,
-    /// The service, or `None` for all services.
+    /// The service, or `None` for all services (of the team, when one is selected).
     pub service: Option<ServiceName>,
+    /// The team, when one was selected.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub team: Option<TeamName>,
     /// The environment.
     pub environment: Environment,
     /// Deployment frequency.
@@ -336,6 +436,8 @@ pub fn compute(
     let mut recoveries: Vec<f64> = Vec::new();
     let mut unrecovered = 0u64;
     let mut recovery_negative = 0u64;
+    let links = &model.pull_requests;
+    let mut stages = StageCollector::default();
 
     for (index, d) in scope.deployments(model) {
         let finished_at = d.deployment.finished_at;
@@ -345,9 +447,15 @@ pub fn compute(
             baseline_excluded += d.shipped.len() as u64;
         } else {
             for change in model.shipped_by(index) {
-                match lead_time_seconds(finished_at, start.seconds(graph, change.commit)) {
+                let (start_seconds, _) = links.start(graph, change.commit, start);
+                match lead_time_seconds(finished_at, start_seconds) {
                     Some(seconds) if seconds >= 0.0 => lead_times.push(seconds),
                     _ => excluded_negative += 1,
+                }
+                if let Some(pr) = links.of_commit(change.commit) {
+                    stages.add(&d.deployment.service, pr, || {
+                        stage_times(links.get(pr), finished_at)
+                    });
                 }
             }
         }
@@ -395,6 +503,7 @@ pub fn compute(
             until: scope.window.until,
         },
         service: scope.service.clone(),
+        team: scope.team.as_ref().map(|t| t.team.clone()),
         environment: scope.environment.clone(),
         deployment_frequency: DeploymentFrequency {
             deployments,
@@ -414,6 +523,7 @@ pub fn compute(
             mean_seconds: lead.map(|s| s.mean),
             band: lead.map(|s| DurationBand::from_seconds(s.median)),
             start,
+            stages: (!links.is_empty()).then(|| stages.finish()),
         },
         change_fail_rate: ChangeFailRate {
             deployments,
@@ -489,6 +599,7 @@ mod tests {
         let model = attribute(&g, deployments, vec![], AttributionOptions::default()).unwrap();
         let scope = Scope {
             service: None,
+            team: None,
             environment: Environment::production(),
             window: TimeWindow::new(at(0), at(7 * 24)).unwrap(),
         };

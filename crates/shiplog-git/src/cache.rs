@@ -16,18 +16,22 @@
 //! r u32 | r × (u32 commit, 20-byte reverted sha)
 //! s u32 | s × u32 shallow commit
 //! t u32 | t × (20-byte tag object id, 20-byte commit sha, i64 tagger time or i64::MIN)
+//! f u32 | f bytes: path-configuration fingerprint | k u32 (0 or n) | k × u64 service masks
 //! crc32 of everything above, u32
 //! ```
 //!
-//! The last section caches annotated tags: a tag object never changes, so its target commit and
-//! tagger time are read once instead of inflating thousands of tag objects on every run.
+//! The tag section caches annotated tags: a tag object never changes, so its target commit and
+//! tagger time are read once instead of inflating thousands of tag objects on every run. The path
+//! section caches the monorepo classification of the segment's commits ([`crate::paths`]): one
+//! service mask per commit, valid only for the path configuration whose fingerprint it carries
+//! (empty when the configuration had no path globs when the segment was written).
 
 use shiplog_core::{Columns, CommitGraph, CommitIdx, Sha};
 
 use crate::CachedTag;
 
 const MAGIC: &[u8; 8] = b"SHIPLOGH";
-const VERSION: u32 = 2;
+const VERSION: u32 = 3;
 
 /// Why a cached segment cannot be used. The cure is always the same: rebuild the cache.
 #[derive(Debug, thiserror::Error)]
@@ -69,6 +73,38 @@ pub fn encode(
     sorted: &[CommitIdx],
     tags: &[CachedTag],
 ) -> Vec<u8> {
+    encode_with_paths(graph, range, sorted, tags, None)
+}
+
+/// The service masks of a segment's commits and the fingerprint of the path configuration that
+/// produced them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PathMasks {
+    /// [`crate::paths::ServicePaths::fingerprint`] of the configuration.
+    pub fingerprint: Vec<u8>,
+    /// One mask per commit of the segment, in index order.
+    pub masks: Vec<u64>,
+}
+
+/// What a segment holds besides its commits.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Decoded {
+    /// The annotated tags cached with it.
+    pub tags: Vec<CachedTag>,
+    /// The commits' service masks, when they were classified.
+    pub paths: Option<PathMasks>,
+}
+
+/// Like [`encode`], with the service masks of the commits of `range` (`paths.1.len()` must be
+/// `range.len()`; otherwise none are written).
+pub fn encode_with_paths(
+    graph: &CommitGraph,
+    range: std::ops::Range<usize>,
+    sorted: &[CommitIdx],
+    tags: &[CachedTag],
+    paths: Option<(&[u8], &[u64])>,
+) -> Vec<u8> {
+    let paths = paths.filter(|(_, masks)| masks.len() == range.len());
     let n = range.len();
     let parents: usize = range.clone().map(|i| graph.parents(i as u32).len()).sum();
     let reverts: Vec<(CommitIdx, Sha)> = graph
@@ -129,6 +165,13 @@ pub fn encode(
         out.extend_from_slice(tag.tag.as_bytes());
         out.extend_from_slice(tag.commit.as_bytes());
         out.extend_from_slice(&tag.tagger_time.unwrap_or(i64::MIN).to_le_bytes());
+    }
+    let (fingerprint, masks) = paths.unwrap_or((&[], &[]));
+    out.extend_from_slice(&(fingerprint.len() as u32).to_le_bytes());
+    out.extend_from_slice(fingerprint);
+    out.extend_from_slice(&(masks.len() as u32).to_le_bytes());
+    for mask in masks {
+        out.extend_from_slice(&mask.to_le_bytes());
     }
     let checksum = crc32fast::hash(&out);
     out.extend_from_slice(&checksum.to_le_bytes());
@@ -193,6 +236,15 @@ pub fn decode_into(
     seq: i64,
     data: &[u8],
 ) -> Result<Vec<CachedTag>, CacheError> {
+    decode_segment(graph, seq, data).map(|d| d.tags)
+}
+
+/// Like [`decode_into`], returning the service masks as well.
+pub fn decode_segment(
+    graph: &mut CommitGraph,
+    seq: i64,
+    data: &[u8],
+) -> Result<Decoded, CacheError> {
     let Some((body, checksum)) = data.split_last_chunk::<4>() else {
         return Err(CacheError::Malformed {
             seq,
@@ -242,6 +294,16 @@ pub fn decode_into(
     let shallow = r.array(shallow_count, 4, "shallow commits")?;
     let tag_count = r.u32("tag count")? as usize;
     let tags = r.array(tag_count, 48, "tags")?;
+    let fingerprint_len = r.u32("path fingerprint length")? as usize;
+    let fingerprint = r.take(fingerprint_len, "path fingerprint")?;
+    let mask_count = r.u32("mask count")? as usize;
+    if mask_count != 0 && mask_count != n {
+        return Err(CacheError::Malformed {
+            seq,
+            problem: format!("{mask_count} service masks for {n} commits"),
+        });
+    }
+    let masks = r.array(mask_count, 8, "service masks")?;
     if !r.data.is_empty() {
         return Err(CacheError::Malformed {
             seq,
@@ -274,7 +336,7 @@ pub fn decode_into(
     graph
         .append_run(run)
         .map_err(|source| CacheError::Graph { seq, source })?;
-    Ok(tags
+    let tags = tags
         .chunks_exact(48)
         .map(|entry| {
             let time = i64_at(&entry[40..], 0);
@@ -284,7 +346,12 @@ pub fn decode_into(
                 tagger_time: (time != i64::MIN).then_some(time),
             }
         })
-        .collect())
+        .collect();
+    let paths = (!fingerprint.is_empty() && mask_count == n).then(|| PathMasks {
+        fingerprint: fingerprint.to_vec(),
+        masks: (0..mask_count).map(|i| i64_at(masks, i) as u64).collect(),
+    });
+    Ok(Decoded { tags, paths })
 }
 
 #[cfg(test)]
@@ -365,6 +432,38 @@ mod tests {
     }
 
     #[test]
+    fn service_masks_round_trip_with_their_fingerprint() {
+        let g = sample();
+        let first = encode_with_paths(
+            &g,
+            0..2,
+            g.sorted_run(0).unwrap(),
+            &[],
+            Some((b"paths-v1 api", &[0b01, u64::MAX])),
+        );
+        let second = encode(&g, 2..3, g.sorted_run(1).unwrap(), &[]);
+        let mut back = CommitGraph::new();
+        let d0 = decode_segment(&mut back, 0, &first).unwrap();
+        let d1 = decode_segment(&mut back, 1, &second).unwrap();
+        assert_eq!(
+            d0.paths,
+            Some(PathMasks {
+                fingerprint: b"paths-v1 api".to_vec(),
+                masks: vec![0b01, u64::MAX]
+            })
+        );
+        assert_eq!(d1.paths, None, "written without a path configuration");
+        // Masks that do not cover the segment are not written.
+        let wrong = encode_with_paths(&g, 0..2, g.sorted_run(0).unwrap(), &[], Some((b"x", &[1])));
+        assert_eq!(
+            decode_segment(&mut CommitGraph::new(), 0, &wrong)
+                .unwrap()
+                .paths,
+            None
+        );
+    }
+
+    #[test]
     fn damaged_segments_are_rejected_not_trusted() {
         let g = sample();
         let first = encode(&g, 0..2, g.sorted_run(0).unwrap(), &[]);
@@ -390,7 +489,7 @@ mod tests {
         let err = decode_into(&mut CommitGraph::new(), 0, &bad_version).unwrap_err();
         assert_eq!(
             err.to_string(),
-            "history cache segment 0: version 9, this shiplog reads version 2"
+            "history cache segment 0: version 9, this shiplog reads version 3"
         );
         let mut flipped = first.clone();
         flipped[30] ^= 1;

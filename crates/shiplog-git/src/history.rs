@@ -544,6 +544,11 @@ fn parse_commit(
     Ok(fields)
 }
 
+/// The seconds of a signature `Name <email> 1700000000 +0200` (`i64::MIN` when unreadable).
+pub(crate) fn signature_time(signature: &[u8]) -> i64 {
+    signature_seconds(signature)
+}
+
 /// The seconds of a signature `Name <email> 1700000000 +0200`: the first number after the last `>`.
 fn signature_seconds(signature: &[u8]) -> i64 {
     let after = memchr::memrchr(b'>', signature).map_or(signature, |i| &signature[i + 1..]);

@@ -1,11 +1,13 @@
 //! Reads git repositories for shiplog: deployments derived from tags or from a branch's first-parent
 //! history, commit lookups, and the commit history itself (incrementally, see [`history`]).
 //!
-//! Built on gitoxide (`gix`) with narrow features: no network, no worktree, no diffs. Decoding is
-//! spread across cores with gix's `parallel` feature.
+//! Built on gitoxide (`gix`) with narrow features: no network, no worktree, no blob diffs. Decoding
+//! and path classification (tree comparisons, [`paths`]) are spread across cores.
 
 pub mod cache;
 pub mod history;
+pub mod paths;
+pub mod rebased;
 
 use std::path::{Path, PathBuf};
 

@@ -194,6 +194,45 @@ pub(crate) fn boolean(value: Value<'_>) -> Result<bool, Problem> {
     }
 }
 
+pub(crate) const DATE_EXPECTED: &str = "a date like 2026-03-03";
+const SERVICES_EXPECTED: &str = "an array of service names";
+
+/// A calendar date, `YYYY-MM-DD`.
+pub(crate) fn date(value: Value<'_>) -> Result<jiff::civil::Date, Problem> {
+    let text = text(value, DATE_EXPECTED)?;
+    let trimmed = text.trim();
+    match trimmed.parse::<jiff::civil::Date>() {
+        Ok(date) if trimmed.len() == 10 => Ok(date),
+        _ => Err(expected(DATE_EXPECTED, quote(text))),
+    }
+}
+
+/// A list of service names: a JSON array of strings, or in CSV names separated by spaces or
+/// commas.
+pub(crate) fn services(value: Value<'_>) -> Result<Vec<shiplog_core::ServiceName>, Problem> {
+    let names: Vec<&str> = match value {
+        Value::Text(text) => text
+            .split(|c: char| c == ',' || c.is_whitespace())
+            .filter(|s| !s.is_empty())
+            .collect(),
+        Value::Json(Json::Array(items)) => items
+            .iter()
+            .map(|item| match item {
+                Json::String(s) => Ok(s.as_str()),
+                other => Err(expected(
+                    SERVICES_EXPECTED,
+                    format!("an array holding {}", describe(other)),
+                )),
+            })
+            .collect::<Result<_, _>>()?,
+        Value::Json(other) => return Err(expected(SERVICES_EXPECTED, describe(other))),
+    };
+    Ok(names
+        .into_iter()
+        .map(shiplog_core::ServiceName::new)
+        .collect::<Result<_, _>>()?)
+}
+
 /// Free text, trimmed; `None` when empty.
 pub(crate) fn free_text(value: Value<'_>) -> Result<Option<String>, Problem> {
     let text = text(value, STRING_EXPECTED)?.trim();

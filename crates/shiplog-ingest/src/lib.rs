@@ -16,6 +16,9 @@
 //! resolves them against a repository and then builds the core events with
 //! [`DeploymentRecord::into_deployment`] and [`IncidentRecord::into_incident`].
 //!
+//! The vendor formats (GitHub, GitLab, PagerDuty, CDEvents) live in [`formats`]: the same idea —
+//! bytes in, validated records or precise problems out — for payloads shiplog does not define.
+//!
 //! The schema is documented for users in `docs/import.md`. Each record type is one entry of
 //! [`RECORD_TYPES`] (its name, its fields and the function that validates them), written once for
 //! both formats, so adding a record type means adding a struct, a [`Record`] variant and an entry.
@@ -24,6 +27,7 @@ mod csv_table;
 mod error;
 mod fields;
 mod format;
+pub mod formats;
 mod json_lines;
 mod record;
 

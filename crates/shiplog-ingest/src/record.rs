@@ -7,8 +7,9 @@
 //! entry to [`RECORD_TYPES`].
 
 use shiplog_core::{
-    Deployment, DeploymentId, DeploymentSource, DeploymentStatus, Environment, Incident,
-    IncidentId, ServiceName, Sha, ShaPrefix,
+    Capability, Deployment, DeploymentId, DeploymentSource, DeploymentStatus, Environment,
+    Incident, IncidentId, PracticeChange, PracticeName, PracticeScope, ServiceName, Sha, ShaPrefix,
+    TeamName,
 };
 
 use jiff::Timestamp;
@@ -16,8 +17,8 @@ use serde_json::Value as Json;
 
 use crate::error::Problem;
 use crate::fields::{
-    self, Cells, FieldProblem, Fields, Value, boolean, free_text, name, sha_prefix, status,
-    timestamp,
+    self, Cells, FieldProblem, Fields, Value, boolean, date, free_text, name, services, sha_prefix,
+    status, timestamp,
 };
 
 /// The field that names a record's type.
@@ -30,6 +31,8 @@ pub enum Record {
     Deployment(DeploymentRecord),
     /// `"type": "incident"`.
     Incident(IncidentRecord),
+    /// `"type": "practice_change"`: nothing to resolve, so already the core type.
+    PracticeChange(PracticeChange),
 }
 
 impl Record {
@@ -38,6 +41,7 @@ impl Record {
         match self {
             Record::Deployment(_) => DEPLOYMENT.name,
             Record::Incident(_) => INCIDENT.name,
+            Record::PracticeChange(_) => PRACTICE_CHANGE.name,
         }
     }
 }
@@ -127,6 +131,7 @@ impl IncidentRecord {
             deployment_id: self.deployment_id,
             sha,
             title: self.title,
+            duplicate_of: None,
         }
     }
 }
@@ -172,8 +177,22 @@ const INCIDENT: RecordType = RecordType {
     build: build_incident,
 };
 
+const PRACTICE_CHANGE: RecordType = RecordType {
+    name: "practice_change",
+    fields: &[
+        "name",
+        "started_on",
+        "ended_on",
+        "services",
+        "team",
+        "capability",
+        "note",
+    ],
+    build: build_practice_change,
+};
+
 /// Every record type, by the value of its `type` field.
-pub static RECORD_TYPES: &[RecordType] = &[DEPLOYMENT, INCIDENT];
+pub static RECORD_TYPES: &[RecordType] = &[DEPLOYMENT, INCIDENT, PRACTICE_CHANGE];
 
 fn build_deployment(f: &mut Fields<'_>) -> Option<Record> {
     let id = f.required("id", name::<DeploymentId>);
@@ -245,7 +264,52 @@ fn build_incident(f: &mut Fields<'_>) -> Option<Record> {
     }))
 }
 
-/// `"deployment" or "incident"`: the known types, for messages.
+fn build_practice_change(f: &mut Fields<'_>) -> Option<Record> {
+    let practice = f.required("name", name::<PracticeName>);
+    let started_on = f.required("started_on", date);
+    let ended_on = f.optional("ended_on", date);
+    let listed = f.optional("services", services);
+    let team = f.optional("team", name::<TeamName>);
+    let capability = f.optional("capability", name::<Capability>);
+    let note = f.optional("note", free_text);
+    if let (Some(started), Some(ended)) = (started_on, ended_on)
+        && ended < started
+    {
+        f.fail(
+            "ended_on",
+            Problem::Expected {
+                expected: format!("a date no earlier than started_on ({started})"),
+                found: ended.to_string(),
+            },
+        );
+    }
+    if listed.as_ref().is_some_and(|s| !s.is_empty()) && team.is_some() {
+        f.fail(
+            "team",
+            Problem::Expected {
+                expected: "services or a team, not both".to_owned(),
+                found: "both".to_owned(),
+            },
+        );
+    }
+    if !f.is_ok() {
+        return None;
+    }
+    let scope = match team {
+        Some(team) => PracticeScope::Team { team },
+        None => PracticeScope::services(listed.unwrap_or_default()),
+    };
+    Some(Record::PracticeChange(PracticeChange {
+        name: practice?,
+        started_on: started_on?,
+        ended_on,
+        scope,
+        capability,
+        note: note.flatten(),
+    }))
+}
+
+/// `"deployment", "incident" or "practice_change"`: the known types, for messages.
 fn known_types() -> String {
     let quoted: Vec<String> = RECORD_TYPES
         .iter()
@@ -351,7 +415,10 @@ mod tests {
 
     #[test]
     fn known_types_are_listed_for_messages() {
-        assert_eq!(known_types(), "\"deployment\" or \"incident\"");
+        assert_eq!(
+            known_types(),
+            "\"deployment\", \"incident\" or \"practice_change\""
+        );
     }
 
     #[test]
@@ -371,7 +438,14 @@ mod tests {
                 "opened_at",
                 "resolved_at",
                 "deployment_id",
-                "title"
+                "title",
+                "name",
+                "started_on",
+                "ended_on",
+                "services",
+                "team",
+                "capability",
+                "note"
             ]
         );
     }

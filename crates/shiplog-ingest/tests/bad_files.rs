@@ -121,11 +121,11 @@ fn lines_that_are_not_objects() {
 fn missing_type() {
     assert_eq!(
         jsonl_error(&deployment_with("type", None)),
-        "deploys.jsonl:1: field \"type\": missing; expected \"deployment\" or \"incident\""
+        "deploys.jsonl:1: field \"type\": missing; expected \"deployment\", \"incident\" or \"practice_change\""
     );
     assert_eq!(
         jsonl_error(&deployment_with("type", Some("null"))),
-        "deploys.jsonl:1: field \"type\": missing; expected \"deployment\" or \"incident\""
+        "deploys.jsonl:1: field \"type\": missing; expected \"deployment\", \"incident\" or \"practice_change\""
     );
 }
 
@@ -133,11 +133,11 @@ fn missing_type() {
 fn unknown_type() {
     assert_eq!(
         jsonl_error(&deployment_with("type", Some("\"deploy\""))),
-        "deploys.jsonl:1: field \"type\": unknown record type \"deploy\"; expected \"deployment\" or \"incident\""
+        "deploys.jsonl:1: field \"type\": unknown record type \"deploy\"; expected \"deployment\", \"incident\" or \"practice_change\""
     );
     assert_eq!(
         jsonl_error(&deployment_with("type", Some("2"))),
-        "deploys.jsonl:1: field \"type\": expected \"deployment\" or \"incident\", got the number 2"
+        "deploys.jsonl:1: field \"type\": expected \"deployment\", \"incident\" or \"practice_change\", got the number 2"
     );
 }
 
@@ -417,8 +417,8 @@ fn csv_unknown_duplicate_and_unnamed_columns() {
             Format::Csv
         ),
         [
-            "deploys.csv:1: field \"opend_at\": unknown column (did you mean \"opened_at\"?); accepted columns: type, id, service, environment, sha, finished_at, started_at, status, unplanned, opened_at, resolved_at, deployment_id, title",
-            "deploys.csv:1: field \"colour\": unknown column; accepted columns: type, id, service, environment, sha, finished_at, started_at, status, unplanned, opened_at, resolved_at, deployment_id, title",
+            "deploys.csv:1: field \"opend_at\": unknown column (did you mean \"opened_at\"?); accepted columns: type, id, service, environment, sha, finished_at, started_at, status, unplanned, opened_at, resolved_at, deployment_id, title, name, started_on, ended_on, services, team, capability, note",
+            "deploys.csv:1: field \"colour\": unknown column; accepted columns: type, id, service, environment, sha, finished_at, started_at, status, unplanned, opened_at, resolved_at, deployment_id, title, name, started_on, ended_on, services, team, capability, note",
             "deploys.csv:2: field \"opened_at\": missing; required in incident records",
         ]
     );
@@ -448,8 +448,8 @@ fn csv_values_are_validated_like_json_ones() {
             "deploys.csv:3: field \"unplanned\": expected true or false (or 1/0, yes/no), got \"maybe\"",
             "deploys.csv:4: field \"title\": unknown field in deployment records (it is a field of incident records); accepted fields: type, id, service, environment, sha, finished_at, started_at, status, unplanned",
             "deploys.csv:4: field \"environment\": missing; required in deployment records",
-            "deploys.csv:5: field \"type\": unknown record type \"incidnt\"; expected \"deployment\" or \"incident\"",
-            "deploys.csv:6: field \"type\": missing; expected \"deployment\" or \"incident\"",
+            "deploys.csv:5: field \"type\": unknown record type \"incidnt\"; expected \"deployment\", \"incident\" or \"practice_change\"",
+            "deploys.csv:6: field \"type\": missing; expected \"deployment\", \"incident\" or \"practice_change\"",
         ]
     );
 }
@@ -535,6 +535,43 @@ fn csv_errors_name_physical_lines_despite_bom_crlf_blank_lines_and_multi_line_ce
         [
             "deploys.csv:5: field \"opened_at\": expected an RFC 3339 timestamp with an offset (e.g. 2026-03-03T14:00:00Z), got \"2026-03-03T15:00:00\"",
             "deploys.csv:7: field \"id\": expected a incident id made of letters, digits, '-', '_', '.', '/' and ':', got ' ' in \"inc 3\"",
+        ]
+    );
+}
+
+#[test]
+fn bad_practice_changes_name_the_field() {
+    assert_eq!(
+        jsonl_error(r#"{"type":"practice_change","name":"TBD","started_on":"3 March"}"#),
+        "deploys.jsonl:1: field \"started_on\": expected a date like 2026-03-03, got \"3 March\""
+    );
+    assert_eq!(
+        jsonl_error(
+            r#"{"type":"practice_change","name":"TBD","started_on":"2026-03-03","services":"api"}"#
+        ),
+        "deploys.jsonl:1: field \"services\": expected an array of service names, got the string \"api\""
+    );
+    assert_eq!(
+        jsonl_error(
+            r#"{"type":"practice_change","name":"TBD","started_on":"2026-03-03","ended_on":"2026-03-01"}"#
+        ),
+        "deploys.jsonl:1: field \"ended_on\": expected a date no earlier than started_on (2026-03-03), got 2026-03-01"
+    );
+    assert_eq!(
+        jsonl_error(
+            r#"{"type":"practice_change","name":"TBD","started_on":"2026-03-03","services":["api"],"team":"core"}"#
+        ),
+        "deploys.jsonl:1: field \"team\": expected services or a team, not both, got both"
+    );
+    assert_eq!(
+        errors(
+            "p.jsonl",
+            r#"{"type":"practice_change","started_on":"2026-03-03","capability":"Trunk"}"#,
+            Format::JsonLines
+        ),
+        [
+            "p.jsonl:1: field \"name\": missing; required in practice_change records",
+            "p.jsonl:1: field \"capability\": expected a capability slug made of lowercase letters, digits and single hyphens inside, got 'T' in \"Trunk\"",
         ]
     );
 }

@@ -193,7 +193,7 @@ fn csv_lines_are_where_records_start_even_after_multi_line_cells() {
         .into_iter()
         .map(|r| match r.value {
             Record::Incident(i) => i.title,
-            Record::Deployment(_) => None,
+            Record::Deployment(_) | Record::PracticeChange(_) => None,
         })
         .collect();
     assert_eq!(
@@ -220,7 +220,7 @@ fn csv_booleans_accept_common_spellings() {
         .into_iter()
         .map(|r| match r.value {
             Record::Deployment(d) => d.unplanned,
-            Record::Incident(_) => unreachable!(),
+            Record::Incident(_) | Record::PracticeChange(_) => unreachable!(),
         })
         .collect();
     assert_eq!(
@@ -296,7 +296,55 @@ fn records_become_core_events_once_shas_are_resolved() {
             deployment_id: Some(DeploymentId::new("d-17").unwrap()),
             sha: Some(sha),
             title: Some("Checkout errors, 5xx on /pay".to_owned()),
+            duplicate_of: None,
         }
     );
     assert_eq!(minimal_incident().into_incident(None).sha, None);
+}
+
+#[test]
+fn practice_changes_in_both_formats() {
+    use shiplog_core::{Capability, PracticeChange, PracticeName, PracticeScope, ServiceName};
+    let jsonl = r#"{"type":"practice_change","name":"Trunk-based  development","started_on":"2026-03-03","services":["web","api"],"capability":"trunk-based-development","note":" No long branches "}
+{"type":"practice_change","name":"Pairing","started_on":"2026-01-05","ended_on":"2026-02-01","team":"payments"}
+{"type":"practice_change","name":"Everyone","started_on":"2026-04-01","services":[]}
+"#;
+    let csv = "type,name,started_on,ended_on,services,team,capability,note\n\
+               practice_change,Trunk-based development,2026-03-03,,\"web, api\",,trunk-based-development,No long branches\n\
+               practice_change,Pairing,2026-01-05,2026-02-01,,payments,,\n\
+               practice_change,Everyone,2026-04-01,,,,,\n";
+    let from_json: Vec<Record> = parse_ok("p.jsonl", jsonl, Format::JsonLines)
+        .into_iter()
+        .map(|r| r.value)
+        .collect();
+    let from_csv: Vec<Record> = parse_ok("p.csv", csv, Format::Csv)
+        .into_iter()
+        .map(|r| r.value)
+        .collect();
+    assert_eq!(from_json, from_csv);
+    let Record::PracticeChange(first) = &from_json[0] else {
+        panic!("not a practice change: {:?}", from_json[0]);
+    };
+    assert_eq!(
+        *first,
+        PracticeChange {
+            name: PracticeName::new("Trunk-based development").unwrap(),
+            started_on: "2026-03-03".parse().unwrap(),
+            ended_on: None,
+            scope: PracticeScope::services(vec![
+                ServiceName::new("api").unwrap(),
+                ServiceName::new("web").unwrap()
+            ]),
+            capability: Some(Capability::new("trunk-based-development").unwrap()),
+            note: Some("No long branches".to_owned()),
+        }
+    );
+    assert!(matches!(
+        &from_json[1],
+        Record::PracticeChange(p) if p.scope.describe() == "team payments"
+    ));
+    assert!(matches!(
+        &from_json[2],
+        Record::PracticeChange(p) if p.scope == PracticeScope::AllServices
+    ));
 }

@@ -1,8 +1,10 @@
-//! Renders what shiplog computed — metrics and the items behind them — as a terminal table, JSON or
-//! CSV.
+//! Renders what shiplog computed — metrics, the items behind them, impact reports — as a terminal
+//! table, JSON, CSV or (for [`impact`]) Markdown.
 //!
 //! Rendering never computes: it receives the same values `--format json` prints, so what a table
 //! shows is exactly what a script would see.
+
+pub mod impact;
 
 use std::fmt::Write as _;
 
@@ -72,9 +74,15 @@ fn table() -> Table {
 
 fn scope_title(m: &DoraMetrics) -> String {
     let days = (m.window.until.as_second() - m.window.since.as_second()) as f64 / 86_400.0;
+    let who = match (&m.team, &m.service) {
+        (Some(team), None) => format!("team {team}"),
+        (Some(team), Some(service)) => format!("{service} (team {team})"),
+        (None, Some(service)) => service.to_string(),
+        (None, None) => "all services".to_owned(),
+    };
     format!(
         "{} · {} · {} → {} ({:.0} days)",
-        m.service.as_ref().map_or("all services", |s| s.as_str()),
+        who,
         m.environment,
         m.window.since.strftime("%Y-%m-%d %H:%M"),
         m.window.until.strftime("%Y-%m-%d %H:%M"),
@@ -128,6 +136,35 @@ fn metrics_table(m: &DoraMetrics) -> String {
         l.band.map_or("–", |b| b.describe()).to_owned(),
         lead_basis,
     ]);
+    if let Some(stages) = &l.stages {
+        for (name, stage, what) in [
+            (
+                "  coding",
+                &stages.coding,
+                "first commit → ready for review",
+            ),
+            (
+                "  pickup",
+                &stages.pickup,
+                "ready for review → first review",
+            ),
+            ("  review", &stages.review, "first review → merged"),
+            ("  deploy", &stages.deploy, "merged → deployed"),
+        ] {
+            t.add_row([
+                format!("{name} (median)"),
+                opt_duration(stage.median_seconds),
+                String::new(),
+                format!(
+                    "{what}: {} of {} pull requests (p75 {}, p90 {})",
+                    stage.count,
+                    stages.pull_requests,
+                    opt_duration(stage.p75_seconds),
+                    opt_duration(stage.p90_seconds)
+                ),
+            ]);
+        }
+    }
     t.add_row([
         "Change fail rate".to_owned(),
         percent(c.rate),
@@ -227,6 +264,11 @@ struct MetricsCsvRow<'a> {
     lead_time_p90_seconds: Option<f64>,
     lead_time_mean_seconds: Option<f64>,
     lead_time_band: Option<String>,
+    pull_requests: Option<u64>,
+    coding_median_seconds: Option<f64>,
+    pickup_median_seconds: Option<f64>,
+    review_median_seconds: Option<f64>,
+    deploy_median_seconds: Option<f64>,
     failed_deployments: u64,
     change_fail_rate: Option<f64>,
     recoveries: u64,
@@ -259,37 +301,60 @@ fn csv_of<T: Serialize>(rows: impl IntoIterator<Item = T>) -> Result<String, Ren
 }
 
 fn metrics_csv(rows: &[DoraMetrics]) -> Result<String, RenderError> {
-    csv_of(rows.iter().map(|m| MetricsCsvRow {
-        period: m.period.as_deref(),
-        since: m.window.since.to_string(),
-        until: m.window.until.to_string(),
-        service: m.service.as_ref().map(|s| s.as_str()),
-        environment: m.environment.as_str(),
-        deployments: m.deployment_frequency.deployments,
-        deployment_days: m.deployment_frequency.deployment_days,
-        per_week: m.deployment_frequency.per_week,
-        per_day: m.deployment_frequency.per_day,
-        median_interval_seconds: m.deployment_frequency.median_interval_seconds,
-        frequency_band: band_name(m.deployment_frequency.band),
-        changes: m.change_lead_time.changes,
-        lead_time_excluded_negative: m.change_lead_time.excluded_negative,
-        lead_time_baseline_excluded: m.change_lead_time.baseline_excluded,
-        lead_time_median_seconds: m.change_lead_time.median_seconds,
-        lead_time_p75_seconds: m.change_lead_time.p75_seconds,
-        lead_time_p90_seconds: m.change_lead_time.p90_seconds,
-        lead_time_mean_seconds: m.change_lead_time.mean_seconds,
-        lead_time_band: band_name(m.change_lead_time.band),
-        failed_deployments: m.change_fail_rate.failed,
-        change_fail_rate: m.change_fail_rate.rate,
-        recoveries: m.failed_deployment_recovery_time.recoveries,
-        unrecovered: m.failed_deployment_recovery_time.unrecovered,
-        recovery_median_seconds: m.failed_deployment_recovery_time.median_seconds,
-        recovery_p90_seconds: m.failed_deployment_recovery_time.p90_seconds,
-        recovery_band: band_name(m.failed_deployment_recovery_time.band),
-        unplanned_deployments: m.rework_rate.unplanned,
-        rework_rate: m.rework_rate.rate,
-        incidents: m.incidents.total,
-        unattributed_incidents: m.incidents.unattributed,
+    csv_of(rows.iter().map(|m| {
+        MetricsCsvRow {
+            period: m.period.as_deref(),
+            since: m.window.since.to_string(),
+            until: m.window.until.to_string(),
+            service: m.service.as_ref().map(|s| s.as_str()),
+            environment: m.environment.as_str(),
+            deployments: m.deployment_frequency.deployments,
+            deployment_days: m.deployment_frequency.deployment_days,
+            per_week: m.deployment_frequency.per_week,
+            per_day: m.deployment_frequency.per_day,
+            median_interval_seconds: m.deployment_frequency.median_interval_seconds,
+            frequency_band: band_name(m.deployment_frequency.band),
+            changes: m.change_lead_time.changes,
+            lead_time_excluded_negative: m.change_lead_time.excluded_negative,
+            lead_time_baseline_excluded: m.change_lead_time.baseline_excluded,
+            lead_time_median_seconds: m.change_lead_time.median_seconds,
+            lead_time_p75_seconds: m.change_lead_time.p75_seconds,
+            lead_time_p90_seconds: m.change_lead_time.p90_seconds,
+            lead_time_mean_seconds: m.change_lead_time.mean_seconds,
+            lead_time_band: band_name(m.change_lead_time.band),
+            pull_requests: m.change_lead_time.stages.as_ref().map(|s| s.pull_requests),
+            coding_median_seconds: m
+                .change_lead_time
+                .stages
+                .as_ref()
+                .and_then(|s| s.coding.median_seconds),
+            pickup_median_seconds: m
+                .change_lead_time
+                .stages
+                .as_ref()
+                .and_then(|s| s.pickup.median_seconds),
+            review_median_seconds: m
+                .change_lead_time
+                .stages
+                .as_ref()
+                .and_then(|s| s.review.median_seconds),
+            deploy_median_seconds: m
+                .change_lead_time
+                .stages
+                .as_ref()
+                .and_then(|s| s.deploy.median_seconds),
+            failed_deployments: m.change_fail_rate.failed,
+            change_fail_rate: m.change_fail_rate.rate,
+            recoveries: m.failed_deployment_recovery_time.recoveries,
+            unrecovered: m.failed_deployment_recovery_time.unrecovered,
+            recovery_median_seconds: m.failed_deployment_recovery_time.median_seconds,
+            recovery_p90_seconds: m.failed_deployment_recovery_time.p90_seconds,
+            recovery_band: band_name(m.failed_deployment_recovery_time.band),
+            unplanned_deployments: m.rework_rate.unplanned,
+            rework_rate: m.rework_rate.rate,
+            incidents: m.incidents.total,
+            unattributed_incidents: m.incidents.unattributed,
+        }
     }))
 }
 
@@ -371,6 +436,12 @@ pub fn changes(
         Format::Csv => csv_of(items.iter().enumerate().map(|(k, c)| ChangeCsv {
             sha: c.sha.to_string(),
             started_at: c.started_at.map(|t| t.to_string()),
+            start: band_name(Some(c.start)).unwrap_or_default(),
+            pull_request: c.pull_request.as_deref(),
+            coding_seconds: c.stages.coding_seconds,
+            pickup_seconds: c.stages.pickup_seconds,
+            review_seconds: c.stages.review_seconds,
+            deploy_seconds: c.stages.deploy_seconds,
             deployment: c.deployment.as_str(),
             service: c.service.as_str(),
             environment: c.environment.as_str(),
@@ -382,16 +453,41 @@ pub fn changes(
         Format::Table => {
             let (shown, hidden) = limited(items, limit);
             let mut t = table();
-            t.set_header(["Commit", "Lead time", "Deployment", "Deployed", "Summary"]);
+            // Pull-request stages only when some change has a pull request.
+            let prs = items.iter().any(|c| c.pull_request.is_some());
+            let mut header = vec!["Commit", "Lead time"];
+            if prs {
+                header.extend(["PR", "Coding", "Pickup", "Review", "Deploy"]);
+            }
+            header.extend(["Deployment", "Deployed", "Summary"]);
+            t.set_header(header);
             for (k, c) in shown.iter().enumerate() {
-                t.add_row([
+                let mut row = vec![
                     c.sha.short(10),
                     c.lead_time_seconds
                         .map_or_else(|| c.excluded.unwrap_or("–").to_owned(), human_duration),
+                ];
+                if prs {
+                    row.push(c.pull_request.clone().unwrap_or_default());
+                    for stage in [
+                        c.stages.coding_seconds,
+                        c.stages.pickup_seconds,
+                        c.stages.review_seconds,
+                        c.stages.deploy_seconds,
+                    ] {
+                        row.push(if c.pull_request.is_some() {
+                            opt_duration(stage)
+                        } else {
+                            String::new()
+                        });
+                    }
+                }
+                row.extend([
                     c.deployment.to_string(),
                     ts(c.deployed_at),
                     summaries.get(k).and_then(|s| s.clone()).unwrap_or_default(),
                 ]);
+                t.add_row(row);
             }
             Ok(format!(
                 "{t}\n{}{} changes listed; {} baseline changes not listed (shipped by the first deployment of their chain)\n",
@@ -407,6 +503,12 @@ pub fn changes(
 struct ChangeCsv<'a> {
     sha: String,
     started_at: Option<String>,
+    start: String,
+    pull_request: Option<&'a str>,
+    coding_seconds: Option<f64>,
+    pickup_seconds: Option<f64>,
+    review_seconds: Option<f64>,
+    deploy_seconds: Option<f64>,
     deployment: &'a str,
     service: &'a str,
     environment: &'a str,

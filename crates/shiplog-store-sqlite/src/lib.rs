@@ -14,7 +14,7 @@ use async_trait::async_trait;
 use jiff::Timestamp;
 use shiplog_core::{
     Deployment, DeploymentId, DeploymentSource, DeploymentStatus, Environment, Incident,
-    IncidentId, ServiceName, Sha,
+    IncidentId, PracticeChange, PullRequest, ServiceName, Sha,
 };
 use shiplog_store::{
     ApplySummary, EventBatch, HistorySegment, HistorySeqError, Store, StoreError, WriteCounts,
@@ -26,6 +26,10 @@ use sqlx::sqlite::{
 use sqlx::{QueryBuilder, Row, Sqlite};
 
 mod history;
+
+mod practice;
+
+mod pull_requests;
 
 /// The schema, embedded from `migrations/` at build time.
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
@@ -189,6 +193,7 @@ const INCIDENTS: Table = Table {
         ("deployment_id", Kind::Text),
         ("sha", Kind::Text),
         ("title", Kind::Text),
+        ("duplicate_of", Kind::Text),
     ],
 };
 
@@ -240,6 +245,7 @@ fn encode_incident(i: &Incident) -> Encoded {
         Value::Text(i.deployment_id.as_ref().map(|d| d.as_str().to_owned())),
         Value::Text(i.sha.map(|s| s.to_string())),
         Value::Text(i.title.clone()),
+        Value::Text(i.duplicate_of.as_ref().map(|d| d.as_str().to_owned())),
     ];
     (id, row)
 }
@@ -482,6 +488,10 @@ fn decode_incident(row: &SqliteRow) -> Result<Incident, StoreError> {
         Some(v) => Some(parse(&v, Sha::from_hex, T, k, "sha")?),
         None => None,
     };
+    let duplicate_of = match column::<Option<String>>(row, T, k, "duplicate_of")? {
+        Some(v) => Some(parse(&v, IncidentId::new, T, k, "duplicate_of")?),
+        None => None,
+    };
     Ok(Incident {
         id: parse(k, IncidentId::new, T, k, "id")?,
         service: parse(
@@ -503,6 +513,7 @@ fn decode_incident(row: &SqliteRow) -> Result<Incident, StoreError> {
         deployment_id,
         sha,
         title: column(row, T, k, "title")?,
+        duplicate_of,
     })
 }
 
@@ -529,6 +540,11 @@ impl Store for SqliteStore {
         }
         let deployments: Vec<Encoded> = batch.deployments.iter().map(encode_deployment).collect();
         let incidents: Vec<Encoded> = batch.incidents.iter().map(encode_incident).collect();
+        let pull_requests: Vec<Encoded> = batch
+            .pull_requests
+            .iter()
+            .map(pull_requests::encode)
+            .collect::<Result<_, _>>()?;
         // IMMEDIATE takes the write lock before reading, so no other writer can change the rows
         // compared between the read and the write.
         let mut tx = self
@@ -539,6 +555,8 @@ impl Store for SqliteStore {
         let summary = ApplySummary {
             deployments: upsert(&mut tx, &DEPLOYMENTS, &deployments).await?,
             incidents: upsert(&mut tx, &INCIDENTS, &incidents).await?,
+            practice_changes: practice::upsert(&mut tx, &batch.practice_changes).await?,
+            pull_requests: upsert(&mut tx, &pull_requests::PULL_REQUESTS, &pull_requests).await?,
         };
         tx.commit()
             .await
@@ -558,6 +576,14 @@ impl Store for SqliteStore {
             .iter()
             .map(decode_deployment)
             .collect()
+    }
+
+    async fn practice_changes(&self) -> Result<Vec<PracticeChange>, StoreError> {
+        practice::all(&self.pool).await
+    }
+
+    async fn pull_requests(&self) -> Result<Vec<PullRequest>, StoreError> {
+        pull_requests::all(&self.pool).await
     }
 
     async fn incidents(&self) -> Result<Vec<Incident>, StoreError> {

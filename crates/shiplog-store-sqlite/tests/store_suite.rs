@@ -5,7 +5,9 @@ use std::path::Path;
 
 use shiplog_core::{Deployment, DeploymentId, DeploymentSource, DeploymentStatus, Environment};
 use shiplog_core::{ServiceName, Sha};
-use shiplog_store::testsuite::{self, sample_deployments, sample_incidents};
+use shiplog_store::testsuite::{
+    self, sample_deployments, sample_incidents, sample_practice_changes,
+};
 use shiplog_store::{ApplySummary, EventBatch, HistorySegment, Store, StoreError, WriteCounts};
 use shiplog_store_sqlite::SqliteStore;
 use sqlx::{Connection, SqliteConnection};
@@ -28,6 +30,8 @@ fn sample_batch() -> EventBatch {
     EventBatch {
         deployments: sample_deployments(),
         incidents: sample_incidents(),
+        practice_changes: sample_practice_changes(),
+        pull_requests: testsuite::sample_pull_requests(),
     }
 }
 
@@ -221,6 +225,7 @@ async fn expect_corrupt(
     let result = match table {
         "deployments" => store.deployments().await.map(|_| ()),
         "incidents" => store.incidents().await.map(|_| ()),
+        "practice_changes" => store.practice_changes().await.map(|_| ()),
         _ => store.history("repo").await.map(|_| ()),
     };
     match result {
@@ -325,10 +330,46 @@ async fn invalid_stored_values_are_corrupt_errors_naming_table_key_and_column() 
             "opened_at",
         ),
         (
+            "UPDATE practice_changes SET started_on = 'soon' WHERE name = 'Small batches'",
+            "practice_changes",
+            "Small batches",
+            "started_on",
+        ),
+        (
+            "UPDATE practice_changes SET services = 'api my-web', team = 'core' WHERE name = 'Trunk-based development'",
+            "practice_changes",
+            "Trunk-based development",
+            "team",
+        ),
+        (
+            "UPDATE practice_changes SET ended_on = '2025-01-01' WHERE name = 'Pair programming'",
+            "practice_changes",
+            "Pair programming",
+            "ended_on",
+        ),
+        (
             "INSERT INTO history_segments (repository, seq, commits, file, bytes) VALUES ('repo', 1, 1, 'x.seg', 1)",
             "history_segments",
             "\"repo\" seq 1",
             "seq",
+        ),
+        (
+            "UPDATE practice_changes SET started_on = 'soon' WHERE name = 'Small batches'",
+            "practice_changes",
+            "Small batches",
+            "started_on",
+        ),
+        (
+            "UPDATE practice_changes SET services = 'api my-web', team = 'core' WHERE name = 'Trunk-based development'",
+            "practice_changes",
+            "Trunk-based development",
+            "team",
+        ),
+        (
+            "UPDATE practice_changes SET ended_on = '2025-01-01' WHERE name = 'Pair programming'",
+            "practice_changes",
+            "Pair programming",
+            "ended_on",
         ),
         (
             "INSERT INTO history_segments (repository, seq, commits, file, bytes) VALUES ('repo', 0, 1, 'missing.seg', 1)",
@@ -400,6 +441,8 @@ async fn applying_10_000_deployments_round_trips() {
     let batch = EventBatch {
         deployments,
         incidents: vec![],
+        practice_changes: vec![],
+        pull_requests: vec![],
     };
 
     let first = store.apply(&batch).await.expect("apply");
@@ -415,6 +458,8 @@ async fn applying_10_000_deployments_round_trips() {
                 unchanged: 10_000
             },
             incidents: WriteCounts::default(),
+            practice_changes: WriteCounts::default(),
+            pull_requests: WriteCounts::default(),
         }
     );
     assert_eq!(read, batch.deployments);

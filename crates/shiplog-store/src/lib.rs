@@ -1,13 +1,13 @@
 //! The storage trait every shiplog backend implements, and the test suite each must pass.
 //!
-//! shiplog keeps its records (deployments, incidents, the cached commit history) behind one trait so
+//! shiplog keeps its records (deployments, incidents, practice changes, the cached commit history) behind one trait so
 //! that the zero-setup CLI (embedded SQLite) and the team server (PostgreSQL) share every line above
 //! storage. Backends live in their own crates; this one holds only the contract, so depending on it
 //! costs nothing. The [`testsuite`] module (feature `testsuite`) is the contract's executable form:
 //! every backend runs the same tests against a real database.
 
 use async_trait::async_trait;
-use shiplog_core::{Deployment, Incident};
+use shiplog_core::{Deployment, Incident, PracticeChange, PullRequest};
 
 #[cfg(feature = "testsuite")]
 pub mod testsuite;
@@ -70,12 +70,19 @@ pub struct EventBatch {
     pub deployments: Vec<Deployment>,
     /// Incidents to insert, or update when their id exists.
     pub incidents: Vec<Incident>,
+    /// Practice changes to insert, or update when their name exists.
+    pub practice_changes: Vec<PracticeChange>,
+    /// Pull and merge requests to insert, or update when their id exists.
+    pub pull_requests: Vec<PullRequest>,
 }
 
 impl EventBatch {
     /// Whether the batch holds nothing.
     pub fn is_empty(&self) -> bool {
-        self.deployments.is_empty() && self.incidents.is_empty()
+        self.deployments.is_empty()
+            && self.incidents.is_empty()
+            && self.practice_changes.is_empty()
+            && self.pull_requests.is_empty()
     }
 }
 
@@ -97,6 +104,10 @@ pub struct ApplySummary {
     pub deployments: WriteCounts,
     /// Incidents.
     pub incidents: WriteCounts,
+    /// Practice changes.
+    pub practice_changes: WriteCounts,
+    /// Pull and merge requests.
+    pub pull_requests: WriteCounts,
 }
 
 /// One appended piece of a repository's cached commit history: an opaque blob written by the git
@@ -132,6 +143,12 @@ pub trait Store: Send + Sync {
 
     /// Every stored incident, ordered by opening time then id.
     async fn incidents(&self) -> Result<Vec<Incident>, StoreError>;
+
+    /// Every stored practice change, ordered by start date then name.
+    async fn practice_changes(&self) -> Result<Vec<PracticeChange>, StoreError>;
+
+    /// Every stored pull or merge request, ordered by opening time then id.
+    async fn pull_requests(&self) -> Result<Vec<PullRequest>, StoreError>;
 
     /// The cached history segments of `repository`, in `seq` order.
     async fn history(&self, repository: &str) -> Result<Vec<HistorySegment>, StoreError>;

@@ -13,8 +13,9 @@ use std::task::Poll;
 
 use jiff::Timestamp;
 use shiplog_core::{
-    Deployment, DeploymentId, DeploymentSource, DeploymentStatus, Environment, Incident,
-    IncidentId, ServiceName, Sha,
+    Capability, Deployment, DeploymentId, DeploymentSource, DeploymentStatus, Environment,
+    Incident, IncidentId, PracticeChange, PracticeName, PracticeScope, PullRequest, PullRequestId,
+    RepositoryName, ServiceName, Sha, TeamName,
 };
 
 use crate::{
@@ -55,6 +56,10 @@ where
         replace_history_rejects_out_of_order_segments,
         repositories_are_independent,
         concurrent_writers_are_serialized,
+        practice_changes_round_trip,
+        practice_changes_update_by_name,
+        pull_requests_round_trip,
+        pull_requests_update_by_id,
     );
 }
 
@@ -124,6 +129,7 @@ fn incident(id: &str, opened_at: i64) -> Incident {
         deployment_id: None,
         sha: None,
         title: None,
+        duplicate_of: None,
     }
 }
 
@@ -198,6 +204,7 @@ pub fn sample_incidents() -> Vec<Incident> {
             environment: env("staging"),
             sha: Some(sha(2)),
             deployment_id: Some(did("d-404")),
+            duplicate_of: Some(iid("pagerduty:PXYZ123")),
             ..incident("inc-2", T0 + 50 * SECOND + 500_000)
         },
         Incident {
@@ -223,6 +230,8 @@ fn sample_batch() -> EventBatch {
     EventBatch {
         deployments: sample_deployments(),
         incidents: sample_incidents(),
+        practice_changes: vec![],
+        pull_requests: vec![],
     }
 }
 
@@ -248,6 +257,8 @@ fn summary(deployments: WriteCounts, incidents: WriteCounts) -> ApplySummary {
     ApplySummary {
         deployments,
         incidents,
+        practice_changes: WriteCounts::default(),
+        pull_requests: WriteCounts::default(),
     }
 }
 
@@ -615,6 +626,8 @@ pub async fn every_changed_field_counts_as_updated(store: &dyn Store) {
                 .apply(&EventBatch {
                     deployments: vec![record.clone()],
                     incidents: vec![],
+                    practice_changes: vec![],
+                    pull_requests: vec![],
                 })
                 .await,
             &format!("applying deployment {id} with a changed {what}"),
@@ -674,6 +687,15 @@ pub async fn every_changed_field_counts_as_updated(store: &dyn Store) {
         ("title None -> empty", "inc-3", |i| {
             i.title = Some(String::new())
         }),
+        ("duplicate_of None -> Some", "inc-1", |i| {
+            i.duplicate_of = Some(iid("pagerduty:P1"))
+        }),
+        ("duplicate_of to another", "inc-1", |i| {
+            i.duplicate_of = Some(iid("inc-3"))
+        }),
+        ("duplicate_of Some -> None", "inc-2", |i| {
+            i.duplicate_of = None
+        }),
     ];
     for (what, id, change) in incident_changes {
         let mut record = incidents[&iid(id)].clone();
@@ -683,6 +705,8 @@ pub async fn every_changed_field_counts_as_updated(store: &dyn Store) {
                 .apply(&EventBatch {
                     deployments: vec![],
                     incidents: vec![record.clone()],
+                    practice_changes: vec![],
+                    pull_requests: vec![],
                 })
                 .await,
             &format!("applying incident {id} with a changed {what}"),
@@ -743,6 +767,8 @@ pub async fn mixed_batch_counts_are_exact(store: &dyn Store) {
             new_incidents[0].clone(),
             incidents[3].clone(),
         ],
+        practice_changes: vec![],
+        pull_requests: vec![],
     };
     let got = ok(store.apply(&change).await, "applying a mixed batch");
     assert_eq!(
@@ -779,6 +805,8 @@ pub async fn later_record_wins_within_a_batch(store: &dyn Store) {
             .apply(&EventBatch {
                 deployments: vec![v1.clone(), same.clone(), v2.clone(), same.clone()],
                 incidents: vec![open.clone(), resolved.clone()],
+                practice_changes: vec![],
+                pull_requests: vec![],
             })
             .await,
         "applying a batch holding ids twice",
@@ -803,6 +831,8 @@ pub async fn later_record_wins_within_a_batch(store: &dyn Store) {
             .apply(&EventBatch {
                 deployments: vec![v2.clone(), v3.clone(), v2.clone()],
                 incidents: vec![open.clone()],
+                practice_changes: vec![],
+                pull_requests: vec![],
             })
             .await,
         "applying [v2, v3, v2]",
@@ -825,6 +855,8 @@ pub async fn later_record_wins_within_a_batch(store: &dyn Store) {
             .apply(&EventBatch {
                 deployments: vec![v1.clone(), v3.clone()],
                 incidents: vec![],
+                practice_changes: vec![],
+                pull_requests: vec![],
             })
             .await,
         "applying [v1, v3]",
@@ -892,6 +924,8 @@ pub async fn large_batch_round_trips(store: &dyn Store) {
     let batch = EventBatch {
         deployments,
         incidents,
+        practice_changes: vec![],
+        pull_requests: vec![],
     };
     let got = ok(store.apply(&batch).await, "applying 10,000 deployments");
     assert_eq!(
@@ -917,6 +951,8 @@ pub async fn large_batch_round_trips(store: &dyn Store) {
     let changed = EventBatch {
         deployments: large_deployments(10_000, 1),
         incidents: vec![],
+        practice_changes: vec![],
+        pull_requests: vec![],
     };
     let got = ok(
         store.apply(&changed).await,
@@ -1214,10 +1250,14 @@ pub async fn concurrent_writers_are_serialized(store: &dyn Store) {
     let first = EventBatch {
         deployments: all[..1_500].to_vec(),
         incidents: vec![incident("inc-a", T0)],
+        practice_changes: vec![],
+        pull_requests: vec![],
     };
     let second = EventBatch {
         deployments: all[500..].to_vec(),
         incidents: vec![incident("inc-a", T0)],
+        practice_changes: vec![],
+        pull_requests: vec![],
     };
     let (a, b) = join2(store.apply(&first), store.apply(&second)).await;
     let a = ok(a, "applying the first of two concurrent batches");
@@ -1291,4 +1331,366 @@ pub async fn concurrent_writers_are_serialized(store: &dyn Store) {
         &[segment(0, 2, vec![2])],
     )
     .await;
+}
+
+fn practice(name: &str, started_on: &str) -> PracticeChange {
+    PracticeChange {
+        name: PracticeName::new(name).unwrap_or_else(|e| panic!("testsuite fixture: {e}")),
+        started_on: started_on
+            .parse()
+            .unwrap_or_else(|e| panic!("testsuite fixture: {e}")),
+        ended_on: None,
+        scope: PracticeScope::AllServices,
+        capability: None,
+        note: None,
+    }
+}
+
+/// Practice changes covering every scope and optional field, with a tie on the start date broken
+/// by name, and non-ASCII text. Not sorted.
+pub fn sample_practice_changes() -> Vec<PracticeChange> {
+    vec![
+        PracticeChange {
+            scope: PracticeScope::services(vec![service("web"), service("api")]),
+            capability: Some(
+                Capability::new("trunk-based-development")
+                    .unwrap_or_else(|e| panic!("testsuite fixture: {e}")),
+            ),
+            note: Some("No branch lives longer than a day — «vraiment»".to_owned()),
+            ..practice("Trunk-based development", "2026-03-03")
+        },
+        PracticeChange {
+            ended_on: Some(
+                "2026-02-01"
+                    .parse()
+                    .unwrap_or_else(|e| panic!("testsuite fixture: {e}")),
+            ),
+            scope: PracticeScope::Team {
+                team: TeamName::new("payments")
+                    .unwrap_or_else(|e| panic!("testsuite fixture: {e}")),
+            },
+            ..practice("Pair programming", "2026-01-05")
+        },
+        practice("All hands on deck", "2026-03-03"),
+        PracticeChange {
+            note: Some(String::new()),
+            ..practice("Small batches", "2025-12-31")
+        },
+    ]
+}
+
+fn sorted_practice_changes(mut list: Vec<PracticeChange>) -> Vec<PracticeChange> {
+    list.sort_by(|a, b| (a.started_on, &a.name).cmp(&(b.started_on, &b.name)));
+    list
+}
+
+fn practice_batch(changes: Vec<PracticeChange>) -> EventBatch {
+    EventBatch {
+        practice_changes: changes,
+        ..EventBatch::default()
+    }
+}
+
+/// Practice changes are read back exactly, ordered by start date then name, and counted apart
+/// from the events written in the same batch.
+pub async fn practice_changes_round_trip(store: &dyn Store) {
+    assert_list(
+        "practice changes of a new store",
+        &ok(store.practice_changes().await, "reading practice changes"),
+        &[],
+    );
+    let mut batch = sample_batch();
+    batch.practice_changes = sample_practice_changes();
+    let got = ok(
+        store.apply(&batch).await,
+        "applying events and practice changes",
+    );
+    let n = batch.practice_changes.len() as u64;
+    assert_eq!(
+        got.practice_changes,
+        counts(n, 0, 0),
+        "{n} new practice changes must count as inserted"
+    );
+    assert_eq!(
+        got.deployments,
+        counts(batch.deployments.len() as u64, 0, 0),
+        "deployments in the same batch are counted on their own"
+    );
+    assert_list(
+        "practice changes (ordered by started_on, then name)",
+        &ok(store.practice_changes().await, "reading practice changes"),
+        &sorted_practice_changes(batch.practice_changes.clone()),
+    );
+    let again = ok(store.apply(&batch).await, "applying the same batch again");
+    assert_eq!(again.practice_changes, counts(0, 0, n));
+}
+
+/// A practice change is identified by its name: recording it again updates every field (here:
+/// ending it, changing its scope), and within a batch the later record wins.
+pub async fn practice_changes_update_by_name(store: &dyn Store) {
+    let changes = sample_practice_changes();
+    ok(
+        store.apply(&practice_batch(changes.clone())).await,
+        "applying practice changes",
+    );
+    let mut ended = changes[0].clone();
+    ended.ended_on = Some(
+        "2026-06-30"
+            .parse()
+            .unwrap_or_else(|e| panic!("testsuite fixture: {e}")),
+    );
+    let mut rescoped = ended.clone();
+    rescoped.scope = PracticeScope::services(vec![service("api")]);
+    rescoped.capability = None;
+    rescoped.note = None;
+    let got = ok(
+        store
+            .apply(&practice_batch(vec![
+                ended,
+                rescoped.clone(),
+                changes[1].clone(),
+            ]))
+            .await,
+        "updating a practice change twice in one batch",
+    );
+    assert_eq!(
+        got.practice_changes,
+        counts(0, 2, 1),
+        "two changes of one practice count as two updates, the untouched one as unchanged"
+    );
+    let mut expected = changes.clone();
+    expected[0] = rescoped;
+    assert_list(
+        "practice changes after the updates",
+        &ok(store.practice_changes().await, "reading practice changes"),
+        &sorted_practice_changes(expected),
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Pull requests
+// ---------------------------------------------------------------------------------------------
+
+fn pull_request(id: &str, number: u64, opened_at: i64) -> PullRequest {
+    let number = Some(number);
+    PullRequest {
+        id: PullRequestId::new(id).unwrap_or_else(|e| panic!("testsuite fixture: {e}")),
+        repository: RepositoryName::new("octo-org/octo-repo")
+            .unwrap_or_else(|e| panic!("testsuite fixture: {e}")),
+        number,
+        title: None,
+        opened_at: ts(opened_at),
+        ready_for_review_at: None,
+        draft: false,
+        first_review_at: None,
+        merged_at: None,
+        closed_at: None,
+        merge_commit: None,
+        head_sha: None,
+        head_branch: None,
+        base_branch: None,
+        commits: vec![],
+        first_commit_at: None,
+        additions: None,
+        deletions: None,
+        labels: vec![],
+    }
+}
+
+/// Pull requests covering every optional field (several commits and labels, empty lists, zero
+/// sizes, sub-second times, a GitLab id with `!`), and ties on `opened_at` broken by id. Not sorted.
+pub fn sample_pull_requests() -> Vec<PullRequest> {
+    let tie = T0 + 500 * SECOND + 1;
+    vec![
+        PullRequest {
+            title: Some("Update the README — ünïcode \"quoted\"".to_owned()),
+            ready_for_review_at: Some(ts(T0 + 60 * SECOND + 7)),
+            first_review_at: Some(ts(T0 + 120 * SECOND + 999_999)),
+            merged_at: Some(ts(T0 + 3_600 * SECOND)),
+            closed_at: Some(ts(T0 + 3_600 * SECOND)),
+            merge_commit: Some(sha(10)),
+            head_sha: Some(sha(11)),
+            head_branch: Some("feature/ünï-code".to_owned()),
+            base_branch: Some("main".to_owned()),
+            commits: vec![sha(12), sha(13), sha(11)],
+            first_commit_at: Some(ts(T0 - 86_400 * SECOND)),
+            additions: Some(120),
+            deletions: Some(0),
+            labels: vec!["bug".to_owned(), "size/S".to_owned()],
+            ..pull_request("github:octo-org/octo-repo#2", 2, T0)
+        },
+        PullRequest {
+            draft: true,
+            title: Some(String::new()),
+            labels: vec!["wip".to_owned()],
+            ..pull_request("github:octo-org/octo-repo#10", 10, tie)
+        },
+        PullRequest {
+            repository: RepositoryName::new("group/sub/project")
+                .unwrap_or_else(|e| panic!("testsuite fixture: {e}")),
+            closed_at: Some(ts(tie + 5)),
+            head_branch: Some("fix".to_owned()),
+            ..pull_request("gitlab:group/sub/project!45", 45, tie)
+        },
+        pull_request("github:octo-org/octo-repo#9", 9, T0 - 1),
+    ]
+}
+
+fn sorted_pull_requests(mut list: Vec<PullRequest>) -> Vec<PullRequest> {
+    list.sort_by(|a, b| (a.opened_at, &a.id).cmp(&(b.opened_at, &b.id)));
+    list
+}
+
+async fn assert_pull_requests(store: &dyn Store, what: &str, expected: &[PullRequest]) {
+    assert_list(
+        &format!("{what}: pull requests (ordered by opened_at, then id in byte order)"),
+        &ok(store.pull_requests().await, "reading pull requests"),
+        &sorted_pull_requests(expected.to_vec()),
+    );
+}
+
+/// Pull requests are read back exactly, ordered by opening time then id, counted apart from the
+/// events of the same batch; applying them again changes nothing.
+pub async fn pull_requests_round_trip(store: &dyn Store) {
+    assert_pull_requests(store, "a new store", &[]).await;
+    let batch = EventBatch {
+        pull_requests: sample_pull_requests(),
+        ..sample_batch()
+    };
+    let n = batch.pull_requests.len() as u64;
+    let got = ok(
+        store.apply(&batch).await,
+        "applying pull requests and events",
+    );
+    assert_eq!(
+        got.pull_requests,
+        counts(n, 0, 0),
+        "{n} new pull requests must count as inserted"
+    );
+    assert_eq!(
+        got.incidents,
+        counts(batch.incidents.len() as u64, 0, 0),
+        "incidents in the same batch count on their own"
+    );
+    assert_pull_requests(store, "after inserting", &batch.pull_requests).await;
+    assert_events(
+        store,
+        "after inserting",
+        &batch.deployments,
+        &batch.incidents,
+    )
+    .await;
+
+    let mut reversed = batch.clone();
+    reversed.pull_requests.reverse();
+    let again = ok(
+        store.apply(&reversed).await,
+        "applying the same batch again",
+    );
+    assert_eq!(
+        again.pull_requests,
+        counts(0, 0, n),
+        "the same pull requests again (in another order) must count as unchanged"
+    );
+    assert_pull_requests(store, "after applying again", &batch.pull_requests).await;
+}
+
+type PullRequestChange = (&'static str, usize, fn(&mut PullRequest));
+
+/// A change to any single field of a pull request is an update and is read back; within a batch
+/// the later record with an id wins.
+pub async fn pull_requests_update_by_id(store: &dyn Store) {
+    let mut current = sample_pull_requests();
+    ok(
+        store
+            .apply(&EventBatch {
+                pull_requests: current.clone(),
+                ..EventBatch::default()
+            })
+            .await,
+        "applying the sample pull requests",
+    );
+    let changes: &[PullRequestChange] = &[
+        ("repository", 3, |p| {
+            p.repository = RepositoryName::new("octo-org/other").unwrap_or_else(|e| panic!("{e}"))
+        }),
+        ("number", 3, |p| p.number = Some(90)),
+        ("number Some -> None", 3, |p| p.number = None),
+        ("title None -> Some", 3, |p| p.title = Some("t".to_owned())),
+        ("title empty -> None", 1, |p| p.title = None),
+        ("opened_at by 1µs", 0, |p| {
+            p.opened_at = ts(p.opened_at.as_microsecond() - 1)
+        }),
+        ("ready_for_review_at Some -> None", 0, |p| {
+            p.ready_for_review_at = None
+        }),
+        ("draft true -> false", 1, |p| p.draft = false),
+        ("first_review_at by 1µs", 0, |p| {
+            p.first_review_at = p.first_review_at.map(|t| ts(t.as_microsecond() + 1))
+        }),
+        ("merged_at None -> Some", 2, |p| p.merged_at = p.closed_at),
+        ("closed_at Some -> None", 2, |p| p.closed_at = None),
+        ("merge_commit to another", 0, |p| {
+            p.merge_commit = Some(sha(20))
+        }),
+        ("head_sha Some -> None", 0, |p| p.head_sha = None),
+        ("head_branch", 2, |p| {
+            p.head_branch = Some("fix-2".to_owned())
+        }),
+        ("base_branch None -> Some", 2, |p| {
+            p.base_branch = Some("main".to_owned())
+        }),
+        ("commits reordered", 0, |p| p.commits.reverse()),
+        ("commits emptied", 0, |p| p.commits.clear()),
+        ("first_commit_at Some -> None", 0, |p| {
+            p.first_commit_at = None
+        }),
+        ("additions", 0, |p| p.additions = Some(121)),
+        ("deletions Some(0) -> None", 0, |p| p.deletions = None),
+        ("labels", 0, |p| p.labels = vec!["bug".to_owned()]),
+        ("labels emptied", 1, |p| p.labels.clear()),
+    ];
+    for (what, index, change) in changes {
+        let mut record = current[*index].clone();
+        change(&mut record);
+        let got = ok(
+            store
+                .apply(&EventBatch {
+                    pull_requests: vec![record.clone()],
+                    ..EventBatch::default()
+                })
+                .await,
+            &format!("applying pull request {} with a changed {what}", record.id),
+        );
+        assert_eq!(
+            got.pull_requests,
+            counts(0, 1, 0),
+            "applying pull request {} with a changed {what} must count one update",
+            record.id
+        );
+        current[*index] = record;
+        assert_pull_requests(store, &format!("after changing {what}"), &current).await;
+    }
+
+    let first = pull_request("github:octo-org/octo-repo#77", 77, T0 + 9);
+    let second = PullRequest {
+        merged_at: Some(ts(T0 + 99)),
+        ..first.clone()
+    };
+    let got = ok(
+        store
+            .apply(&EventBatch {
+                pull_requests: vec![first.clone(), second.clone(), second.clone()],
+                ..EventBatch::default()
+            })
+            .await,
+        "applying one new id three times",
+    );
+    assert_eq!(
+        got.pull_requests,
+        counts(1, 1, 1),
+        "an id three times in a batch: inserted, then updated, then unchanged"
+    );
+    current.push(second);
+    assert_pull_requests(store, "after a batch holding an id three times", &current).await;
 }

@@ -1,15 +1,21 @@
 //! From a repository and a store to an attributed delivery model: load the cached history, read the
-//! commits the cache lacks, derive or load deployments, and run attribution.
+//! commits the cache lacks, classify commits by service when the configuration maps paths (monorepos),
+//! derive or load deployments, link pull requests, and run attribution.
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 use jiff::Timestamp;
+use shiplog_config::Config;
 use shiplog_core::{
-    AttributionOptions, CommitGraph, DeliveryModel, Deployment, DeploymentId, DeploymentSource,
-    DeploymentStatus, Environment, ServiceName, Sha, attribute,
+    AttributionInputs, AttributionOptions, CommitGraph, DeliveryModel, Deployment, DeploymentId,
+    DeploymentSource, DeploymentStatus, Environment, PrFacts, PrLinks, ServiceMembership,
+    ServiceName, Sha, attribute_with,
 };
+use shiplog_git::cache::PathMasks;
+use shiplog_git::paths::ServicePaths;
+use shiplog_git::rebased::{RebaseCandidate, branch_commits, match_rebased};
 use shiplog_git::{CachedTag, GitRepo, SyncError, TagCache, cache};
 use shiplog_store::{HistorySegment, Store};
 use shiplog_store_sqlite::SqliteStore;
@@ -56,11 +62,13 @@ pub fn open_repo(path: &Path) -> Result<GitRepo> {
         .map_err(|e| anyhow::anyhow!("{e}\nhint: run inside a git repository or pass --repo PATH"))
 }
 
-/// A repository's cached history: the commit graph and the annotated tags already read.
+/// A repository's cached history: the commit graph, the annotated tags already read, and the
+/// service masks cached with each segment (its commit range and masks, when it has them).
 struct CachedHistory {
     graph: CommitGraph,
     tags: TagCache,
     segments: usize,
+    masks: Vec<(std::ops::Range<usize>, Option<PathMasks>)>,
 }
 
 /// Loads `repo`'s cached history from the store. A damaged cache is reported and rebuilt.
@@ -79,10 +87,19 @@ async fn load_history(store: &dyn Store, key: &str, ui: &Ui) -> Result<CachedHis
         graph: CommitGraph::new(),
         tags: TagCache::new(),
         segments: segments.len(),
+        masks: Vec::with_capacity(segments.len()),
     };
     for segment in &segments {
-        match cache::decode_into(&mut history.graph, segment.seq, &segment.data) {
-            Ok(tags) => history.tags.extend(tags.into_iter().map(|t| (t.tag, t))),
+        let start = history.graph.len();
+        match cache::decode_segment(&mut history.graph, segment.seq, &segment.data) {
+            Ok(decoded) => {
+                history
+                    .tags
+                    .extend(decoded.tags.into_iter().map(|t| (t.tag, t)));
+                history
+                    .masks
+                    .push((start..history.graph.len(), decoded.paths));
+            }
             Err(e) => {
                 ui.warn(&format!("{e}; the history cache will be rebuilt"));
                 store.replace_history(key, &[]).await?;
@@ -90,6 +107,7 @@ async fn load_history(store: &dyn Store, key: &str, ui: &Ui) -> Result<CachedHis
                     graph: CommitGraph::new(),
                     tags: TagCache::new(),
                     segments: 0,
+                    masks: Vec::new(),
                 });
             }
         }
@@ -114,11 +132,25 @@ pub struct AnalysisOptions<'a> {
     pub attribution: AttributionOptions,
 }
 
-/// Loads, syncs and attributes.
+/// Loads, syncs and attributes, with the configuration found at the repository root (or the
+/// built-in defaults).
 pub async fn analyze(
     repo: GitRepo,
     store: &dyn Store,
     options: &AnalysisOptions<'_>,
+    ui: &Ui,
+) -> Result<Analysis> {
+    let config = shiplog_config::discover(None, Some(repo.root()))?;
+    analyze_with(repo, store, options, &config, ui).await
+}
+
+/// Loads, syncs and attributes under `config`: its path globs classify commits by service, and its
+/// pull-request rules (hotfix labels and branches, revert branches) apply to stored pull requests.
+pub async fn analyze_with(
+    repo: GitRepo,
+    store: &dyn Store,
+    options: &AnalysisOptions<'_>,
+    config: &Config,
     ui: &Ui,
 ) -> Result<Analysis> {
     let key = repo.cache_key();
@@ -126,6 +158,7 @@ pub async fn analyze(
         mut graph,
         tags: mut tag_cache,
         mut segments,
+        masks: mut cached_masks,
     } = load_history(store, &key, ui).await?;
     let cached_commits = graph.len();
     ui.phase("history cache loaded");
@@ -193,6 +226,7 @@ pub async fn analyze(
             graph = CommitGraph::new();
             tag_cache.clear();
             segments = 0;
+            cached_masks.clear();
             store.replace_history(&key, &[]).await?;
             shiplog_git::sync(&repo, &mut graph, &tips, &progress)?
         }
@@ -219,20 +253,53 @@ pub async fn analyze(
     } else {
         cached_commits..graph.len()
     };
-    if !new_commits.is_empty() || !new_tags.is_empty() {
+    // Monorepo paths: classify what the cache does not hold for this configuration.
+    let rules = config.path_rules(repo.root());
+    let classified = if rules.is_empty() {
+        None
+    } else {
+        let paths = ServicePaths::new(rules)?;
+        let started = Instant::now();
+        let (masks, reclassified) =
+            classify_commits(&repo, &graph, &paths, &cached_masks, cached_commits, ui)?;
+        if reclassified > 0 {
+            ui.note(&format!(
+                "paths: classified {reclassified} commits by service in {:.2} s",
+                started.elapsed().as_secs_f64()
+            ));
+        }
+        ui.phase("paths classified");
+        Some((paths, masks, reclassified))
+    };
+    // Cached commits that had to be (re)classified: rewrite the whole cache with their masks.
+    let rewrite = classified
+        .as_ref()
+        .is_some_and(|(_, _, n)| *n > new_commits.len());
+    if !new_commits.is_empty() || !new_tags.is_empty() || rewrite {
         tag_cache.extend(new_tags.iter().map(|t| (t.tag, *t)));
         persist_history(
             store,
             &key,
             &graph,
-            segments,
+            if rewrite { 0 } else { segments },
             new_commits,
             &new_tags,
             &tag_cache,
+            classified
+                .as_ref()
+                .map(|(p, masks, _)| (p.fingerprint(), masks.as_slice())),
         )
         .await?;
     }
     ui.phase("history cache written");
+    let membership = match classified {
+        Some((paths, masks, _)) => Some(ServiceMembership::new(
+            paths.services().to_vec(),
+            masks,
+            graph.len(),
+        )?),
+        None => None,
+    };
     if report.new > 0 {
         let seconds = started.elapsed().as_secs_f64();
         ui.note(&format!(
@@ -313,7 +380,13 @@ pub async fn analyze(
     };
 
     let incidents = store.incidents().await?;
-    let model = match attribute(&graph, deployments, incidents, options.attribution) {
+    let pull_requests = link_pull_requests(store, &repo, &graph, config).await?;
+    ui.phase("pull requests linked");
+    let inputs = AttributionInputs {
+        membership: membership.as_ref(),
+        pull_requests,
+    };
+    let model = match attribute_with(&graph, deployments, incidents, options.attribution, inputs) {
         Ok(model) => model,
         Err(unknown) => bail!(
             "{unknown}\nhint: fetch the missing history (git fetch), or leave these deployments out with --skip-unknown"
@@ -348,7 +421,115 @@ fn git_deployment(
     }
 }
 
-/// Appends what this run read as a segment, or compacts all segments into one when there are many.
+/// The service mask of every commit of `graph`: from the cached segments classified under the same
+/// path configuration, else classified now. Returns the masks and how many commits were classified.
+fn classify_commits(
+    repo: &GitRepo,
+    graph: &CommitGraph,
+    paths: &ServicePaths,
+    cached: &[(std::ops::Range<usize>, Option<PathMasks>)],
+    cached_commits: usize,
+    ui: &Ui,
+) -> Result<(Vec<u64>, usize)> {
+    let mut masks = vec![0u64; graph.len()];
+    let mut known = vec![false; graph.len()];
+    if graph.len() >= cached_commits {
+        for (range, segment) in cached {
+            if let Some(segment) = segment
+                && segment.fingerprint == paths.fingerprint()
+                && segment.masks.len() == range.len()
+                && range.end <= graph.len()
+            {
+                masks[range.clone()].copy_from_slice(&segment.masks);
+                known[range.clone()].fill(true);
+            }
+        }
+    }
+    let todo: Vec<u32> = (0..graph.len() as u32)
+        .filter(|&i| !known[i as usize])
+        .collect();
+    if !todo.is_empty() {
+        let progress = ui.history_progress();
+        let found = shiplog_git::paths::classify(repo, graph, &todo, paths, &progress)?;
+        progress.finish();
+        for (&i, mask) in todo.iter().zip(found) {
+            masks[i as usize] = mask;
+        }
+    }
+    Ok((masks, todo.len()))
+}
+
+/// The stored pull requests, as facts under the configuration's rules, linked to the history.
+async fn link_pull_requests(
+    store: &dyn Store,
+    repo: &GitRepo,
+    graph: &CommitGraph,
+    config: &Config,
+) -> Result<PrLinks> {
+    let records = store.pull_requests().await?;
+    if records.is_empty() {
+        return Ok(PrLinks::default());
+    }
+    let d = &config.definitions;
+    let facts: Vec<PrFacts> = records
+        .iter()
+        .map(|pr| {
+            let hotfix = d.is_hotfix(
+                pr.labels.iter().map(String::as_str),
+                pr.head_branch.as_deref(),
+            );
+            let revert_branch = pr
+                .head_branch
+                .as_deref()
+                .is_some_and(|b| d.is_revert_branch(b));
+            let mut facts = PrFacts::from_record(pr, hotfix, revert_branch);
+            // Records without a commit list: the branch's commits from its head, when the
+            // repository has it.
+            if facts.commits.is_empty()
+                && let Some(head) = pr.head_sha
+            {
+                let commits = branch_commits(repo, graph, &head, pr.merge_commit.as_ref(), 250);
+                let first = commits
+                    .iter()
+                    .map(|&(_, t)| t)
+                    .filter(|&t| t != i64::MIN)
+                    .min()
+                    .and_then(|t| Timestamp::from_second(t).ok());
+                facts.first_commit_at = match (facts.first_commit_at, first) {
+                    (Some(a), Some(b)) => Some(a.min(b)),
+                    (a, b) => a.or(b),
+                };
+                facts.commits = commits.into_iter().map(|(sha, _)| sha).collect();
+            }
+            facts
+        })
+        .collect();
+    let candidates: Vec<RebaseCandidate<'_>> = facts
+        .iter()
+        .filter_map(|f| {
+            Some(RebaseCandidate {
+                merge_commit: f.merged_at.and(f.merge_commit)?,
+                commits: &f.commits,
+            })
+        })
+        .collect();
+    // Indices of `candidates` back to `facts`.
+    let index: Vec<usize> = facts
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| f.merged_at.and(f.merge_commit).is_some())
+        .map(|(i, _)| i)
+        .collect();
+    let rebased: Vec<(usize, u32)> = match_rebased(repo, graph, &candidates)
+        .into_iter()
+        .map(|(c, commit)| (index[c], commit))
+        .collect();
+    Ok(PrLinks::build(graph, facts, &rebased))
+}
+
+/// Appends what this run read as a segment, or compacts all segments into one when there are many
+/// (or when `segments` is 0: a rewrite). `paths` holds every commit's service mask, when classified.
+#[allow(clippy::too_many_arguments)]
 async fn persist_history(
     store: &dyn Store,
     key: &str,
@@ -357,6 +538,7 @@ async fn persist_history(
     new_commits: std::ops::Range<usize>,
     new_tags: &[CachedTag],
     all_tags: &TagCache,
+    paths: Option<(&[u8], &[u64])>,
 ) -> Result<()> {
     if segments == 0 || segments + 1 > MAX_SEGMENTS {
         let sorted: Vec<u32> = match (graph.runs().count(), graph.sorted_run(0)) {
@@ -372,7 +554,7 @@ async fn persist_history(
         let segment = HistorySegment {
             seq: 0,
             commits: graph.len() as i64,
-            data: cache::encode(graph, 0..graph.len(), &sorted, &tags).into(),
+            data: cache::encode_with_paths(graph, 0..graph.len(), &sorted, &tags, paths).into(),
         };
         store.replace_history(key, &[segment]).await?;
         return Ok(());
@@ -386,10 +568,15 @@ async fn persist_history(
             .map(<[u32]>::to_vec)
             .unwrap_or_default()
     };
+    let paths = paths.and_then(|(fingerprint, masks)| {
+        masks
+            .get(new_commits.clone())
+            .map(|masks| (fingerprint, masks))
+    });
     let segment = HistorySegment {
         seq: segments as i64,
         commits: new_commits.len() as i64,
-        data: cache::encode(graph, new_commits, &sorted, new_tags).into(),
+        data: cache::encode_with_paths(graph, new_commits, &sorted, new_tags, paths).into(),
     };
     store.append_history(key, &segment).await?;
     Ok(())

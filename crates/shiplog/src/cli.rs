@@ -11,7 +11,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
     name = "shiplog",
     version,
     about,
-    after_help = "Start here:\n  shiplog demo                                  build a demo repository and show its metrics\n  shiplog metrics --repo . --deploys tags       your repository, deployments from v* tags\n  shiplog explain lead-time --repo . --deploys tags   the changes behind the lead time\n\nThe store defaults to .shiplog/shiplog.db under the repository root (override with --db or SHIPLOG_DB).\nSet NO_COLOR to disable colours."
+    after_help = "Start here:\n  shiplog demo                                  build a demo repository and show its metrics\n  shiplog metrics --repo . --deploys tags       your repository, deployments from v* tags\n  shiplog explain lead-time --repo . --deploys tags   the changes behind the lead time\n  shiplog impact \"Trunk-based development\"      what a practice change did, with honest statistics\n\nThe store defaults to .shiplog/shiplog.db under the repository root (override with --db or SHIPLOG_DB).\nSet NO_COLOR to disable colours."
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -28,6 +28,11 @@ pub struct Cli {
     /// Hide progress bars and informational notes on stderr (errors and warnings still show).
     #[arg(long, short, global = true)]
     pub quiet: bool,
+
+    /// The configuration file (services, teams, monorepo paths, definition options). Default:
+    /// shiplog.toml at the repository root, when present. See docs/config.md.
+    #[arg(long, global = true, env = "SHIPLOG_CONFIG", value_name = "PATH")]
+    pub config: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -45,13 +50,184 @@ pub enum Command {
     /// Record a deployment or an incident (from a CI pipeline, an on-call tool or by hand).
     #[command(subcommand)]
     Record(RecordCommand),
-    /// Import deployments and incidents from JSON Lines or CSV files (all or nothing).
+    /// Import deployments, incidents and pull requests from JSON Lines or CSV files, GitHub, GitLab,
+    /// PagerDuty or CDEvents payloads (all or nothing).
     #[command(
-        after_help = "Each line of a JSON Lines file is one record:\n  {\"type\":\"deployment\",\"id\":\"d-17\",\"service\":\"api\",\"environment\":\"production\",\"sha\":\"3f2a9c1\",\"finished_at\":\"2026-03-03T14:00:00Z\",\"status\":\"success\"}\n  {\"type\":\"incident\",\"id\":\"inc-4\",\"service\":\"api\",\"opened_at\":\"2026-03-03T15:10:00Z\",\"resolved_at\":\"2026-03-03T16:00:00Z\"}\nCSV files use the same names as header columns, with a `type` column. See docs/import.md."
+        after_help = "Vendor payloads (webhook deliveries, saved REST lists, CDEvents) are detected by content:\n  shiplog import deployment_status.json pulls.json pagerduty-event.json\n  shiplog import --from cdevents --env prod1=production --service myApp=api events/*.json\n  shiplog import --incident-label sev1 issues.json       GitHub issues labelled sev1 are incidents\nSee docs/ingestion.md.\n\nEach line of a JSON Lines file is one record:\n  {\"type\":\"deployment\",\"id\":\"d-17\",\"service\":\"api\",\"environment\":\"production\",\"sha\":\"3f2a9c1\",\"finished_at\":\"2026-03-03T14:00:00Z\",\"status\":\"success\"}\n  {\"type\":\"incident\",\"id\":\"inc-4\",\"service\":\"api\",\"opened_at\":\"2026-03-03T15:10:00Z\",\"resolved_at\":\"2026-03-03T16:00:00Z\"}\nCSV files use the same names as header columns, with a `type` column. See docs/import.md."
     )]
     Import(ImportArgs),
+    /// Record a change in practice (e.g. "Trunk-based development" from 2026-03-03), end one, or
+    /// list them.
+    #[command(subcommand)]
+    Practice(PracticeCommand),
+    /// Analyse what a recorded practice change did to the five metrics, with honest statistics:
+    /// before/after with intervals, a check for pre-existing trends, and a comparison group.
+    #[command(
+        after_help = "Examples:\n  shiplog impact \"Trunk-based development\"                       all five metrics, 90 days each side\n  shiplog impact \"Trunk-based development\" --compare-auto        services that changed nothing as the comparison\n  shiplog impact \"Trunk-based development\" --compare-with billing --format markdown > retro.md\n  shiplog impact \"Small daily deployments\" --before 12w --after 12w --transition 0d --format json\n\nEach metric ends in a verdict: improved, worse, no detectable change, or not enough data yet.\nMethods and assumptions: docs/impact.md."
+    )]
+    Impact(ImpactArgs),
     /// Build a realistic demo repository with deployments and incidents, then show its metrics.
     Demo(DemoArgs),
+    /// Write or check shiplog.toml: services, teams, monorepo paths, definition options.
+    #[command(subcommand)]
+    Config(ConfigCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Print a fully commented default shiplog.toml (every setting with its default).
+    #[command(after_help = "Example:\n  shiplog config init > shiplog.toml")]
+    Init,
+    /// Validate the configuration and print it with every default filled in.
+    #[command(
+        after_help = "Reads --config PATH (or SHIPLOG_CONFIG), else shiplog.toml at the repository root."
+    )]
+    Check,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PracticeCommand {
+    /// Record that a practice started. Recording the same name again updates it (its end date, if
+    /// any, is kept).
+    #[command(
+        after_help = "Examples:\n  shiplog practice start \"Trunk-based development\" --on 2026-03-03 --service api --service web\n  shiplog practice start \"Pair programming\" --on 2026-01-05 --team payments --capability code-maintainability\n  shiplog practice start \"Small batches\" --on 2026-04-01 --note \"PRs under 200 lines\"   (every service)"
+    )]
+    Start(PracticeStartArgs),
+    /// Record that a practice ended (the impact analysis stops there).
+    #[command(after_help = "Example:\n  shiplog practice end \"Pair programming\" --on 2026-02-27")]
+    End(PracticeEndArgs),
+    /// List the recorded practice changes.
+    List(PracticeListArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct PracticeStartArgs {
+    /// The practice's name, e.g. "Trunk-based development"; it identifies the change.
+    #[arg(value_name = "NAME")]
+    pub name: String,
+    /// The first day of the new practice (YYYY-MM-DD, UTC).
+    #[arg(long, value_name = "DATE")]
+    pub on: String,
+    /// A service that changed practice (repeat for several). Default: every service.
+    #[arg(long = "service", value_name = "NAME", conflicts_with = "team")]
+    pub services: Vec<String>,
+    /// The team that changed practice (its services come from configuration).
+    #[arg(long, value_name = "NAME")]
+    pub team: Option<String>,
+    /// The DORA capability it relates to, as a slug (e.g. trunk-based-development).
+    #[arg(long, value_name = "SLUG")]
+    pub capability: Option<String>,
+    /// What exactly changed.
+    #[arg(long, value_name = "TEXT")]
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct PracticeEndArgs {
+    /// The practice's name, as recorded.
+    #[arg(value_name = "NAME")]
+    pub name: String,
+    /// The day the practice stopped (YYYY-MM-DD, UTC).
+    #[arg(long, value_name = "DATE")]
+    pub on: String,
+}
+
+#[derive(Debug, Args)]
+pub struct PracticeListArgs {
+    /// Output format.
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: ListFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ListFormat {
+    Table,
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ImpactFormatArg {
+    /// The story and a table of the numbers.
+    Table,
+    /// Every estimate, interval, p-value, sample size and verdict.
+    Json,
+    /// The story and the table in Markdown, to paste into a retro or a proposal.
+    Markdown,
+}
+
+#[derive(Debug, Args)]
+pub struct ImpactArgs {
+    /// The practice change to analyse, as recorded with `shiplog practice start`.
+    #[arg(value_name = "NAME")]
+    pub name: String,
+
+    /// How far back the before window reaches from the change (whole weeks are used).
+    #[arg(long, default_value = "90d", value_name = "DURATION")]
+    pub before: String,
+
+    /// How long the after window lasts, after the transition (whole weeks; cut at --until and at
+    /// the practice's end).
+    #[arg(long, default_value = "90d", value_name = "DURATION")]
+    pub after: String,
+
+    /// Time right after the change left out of both windows, while the team adapts.
+    #[arg(long, default_value = "14d", value_name = "DURATION")]
+    pub transition: String,
+
+    /// Services that did not change practice, to compare with (repeat for several).
+    #[arg(
+        long = "compare-with",
+        value_name = "SERVICE",
+        conflicts_with = "compare_auto"
+    )]
+    pub compare_with: Vec<String>,
+
+    /// Compare with every other service that has no practice change in the windows.
+    #[arg(long)]
+    pub compare_auto: bool,
+
+    /// Where deployments come from: `tags[=GLOB]`, `merges[=BRANCH]` or `recorded`. Default:
+    /// recorded.
+    #[arg(long, value_name = "SOURCE", value_parser = parse_deploys)]
+    pub deploys: Option<DeploySource>,
+
+    /// With --deploys tags|merges: the service those deployments belong to (default: the
+    /// repository's directory name).
+    #[arg(long, value_name = "NAME")]
+    pub service: Option<String>,
+
+    /// The environment.
+    #[arg(long = "env", default_value = "production", value_name = "NAME")]
+    pub environment: String,
+
+    /// Analyse as of this time (a date, a timestamp or a duration back from now). Default: now.
+    #[arg(long, value_name = "WHEN")]
+    pub until: Option<String>,
+
+    /// When a change's lead time starts.
+    #[arg(long, value_enum, default_value = "author")]
+    pub lead_time_start: LeadTimeStartArg,
+
+    /// Incidents without a deployment or sha are blamed on the latest deployment that finished at
+    /// most this long before they opened.
+    #[arg(long, default_value = "24h", value_name = "DURATION")]
+    pub attribution_window: String,
+
+    /// Leave out deployments whose commit the repository does not have instead of failing.
+    #[arg(long)]
+    pub skip_unknown: bool,
+
+    /// Seed of the bootstrap: the same records and seed give the same report.
+    #[arg(long, default_value_t = 20_260_303)]
+    pub seed: u64,
+
+    /// Bootstrap resamples per interval.
+    #[arg(long, default_value_t = 2000, value_parser = clap::value_parser!(u32).range(200..=100_000))]
+    pub resamples: u32,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: ImpactFormatArg,
 }
 
 /// How deployments are found.
@@ -116,6 +292,10 @@ pub struct ScopeArgs {
     #[arg(long, value_name = "NAME")]
     pub service: Option<String>,
 
+    /// Only the services of this team (teams are mapped to services in shiplog.toml).
+    #[arg(long, value_name = "NAME", conflicts_with = "service")]
+    pub team: Option<String>,
+
     /// The environment.
     #[arg(long = "env", default_value = "production", value_name = "NAME")]
     pub environment: String,
@@ -129,14 +309,17 @@ pub struct ScopeArgs {
     #[arg(long, value_name = "WHEN")]
     pub until: Option<String>,
 
-    /// When a change's lead time starts.
-    #[arg(long, value_enum, default_value = "author")]
-    pub lead_time_start: LeadTimeStartArg,
+    /// When a change's lead time starts. Default: `definitions.lead_time_start` in shiplog.toml,
+    /// else author. With pull-request data, author time starts each change at its pull request's
+    /// first commit.
+    #[arg(long, value_enum)]
+    pub lead_time_start: Option<LeadTimeStartArg>,
 
     /// Incidents without a deployment or sha are blamed on the latest deployment that finished at
-    /// most this long before they opened (e.g. 24h, 2d, 90m).
-    #[arg(long, default_value = "24h", value_name = "DURATION")]
-    pub attribution_window: String,
+    /// most this long before they opened (e.g. 24h, 2d, 90m). Default:
+    /// `definitions.attribution_window` in shiplog.toml, else 24h.
+    #[arg(long, value_name = "DURATION")]
+    pub attribution_window: Option<String>,
 
     /// Leave out deployments whose commit the repository does not have (listed as warnings)
     /// instead of failing.
@@ -257,20 +440,56 @@ pub struct RecordIncidentArgs {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum InputFormat {
-    /// Choose from the file extension (.jsonl/.ndjson/.json or .csv), else from the content.
+    /// Choose from the headers (.http files), the extension (.csv, .jsonl/.ndjson) and the
+    /// content.
     Auto,
+    /// shiplog's JSON Lines.
     Jsonl,
+    /// shiplog's CSV.
     Csv,
+    /// GitHub webhook payloads and REST API list responses.
+    Github,
+    /// GitLab webhook payloads and REST API list responses.
+    Gitlab,
+    /// PagerDuty v3 webhook events and the REST incidents list.
+    Pagerduty,
+    /// CDEvents v0.4/v0.5, plain or as CloudEvents.
+    Cdevents,
 }
 
 #[derive(Debug, Args)]
 pub struct ImportArgs {
-    /// Files to import; `-` reads standard input.
+    /// Files to import; `-` reads standard input. A `.http` file is a saved HTTP request (request
+    /// line, headers, blank line, body), e.g. a webhook delivery or a CloudEvents binary-mode event.
     #[arg(required = true, value_name = "FILE")]
     pub files: Vec<PathBuf>,
     /// The files' format.
-    #[arg(long = "input-format", value_enum, default_value = "auto")]
+    #[arg(
+        long = "from",
+        alias = "input-format",
+        value_name = "FORMAT",
+        value_enum,
+        default_value = "auto"
+    )]
     pub input_format: InputFormat,
+    /// For GitHub, GitLab, PagerDuty and CDEvents: the service of every record whose source service
+    /// (repository, project, PagerDuty service, CDEvents service) is not mapped; or SOURCE=NAME to
+    /// map one (repeat for several). Without it a source's own name is used when valid.
+    #[arg(long = "service", value_name = "NAME|SOURCE=NAME")]
+    pub services: Vec<String>,
+    /// For GitHub, GitLab, PagerDuty and CDEvents: SOURCE=NAME maps a source environment (repeat
+    /// for several); NAME is the environment of records whose source names none (PagerDuty
+    /// incidents, issues, workflow runs). Default: production.
+    #[arg(long = "env", value_name = "NAME|SOURCE=NAME")]
+    pub environments: Vec<String>,
+    /// A GitHub or GitLab issue label that makes an issue an incident (repeat for several).
+    /// Default: incident.
+    #[arg(long = "incident-label", value_name = "LABEL")]
+    pub incident_labels: Vec<String>,
+    /// A GitHub workflow (name, file name or path) whose completed runs are deployments (repeat for
+    /// several).
+    #[arg(long = "deploy-workflow", value_name = "WORKFLOW")]
+    pub deploy_workflows: Vec<String>,
 }
 
 #[derive(Debug, Args)]

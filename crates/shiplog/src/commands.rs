@@ -1,25 +1,25 @@
 //! One function per subcommand: validate arguments, call the libraries, print.
 
-use std::io::{Read, Write};
+use std::io::Write;
 
 use anyhow::{Context, Result, bail};
 use jiff::Timestamp;
+use shiplog_config::Config;
 use shiplog_core::explain;
 use shiplog_core::metrics::{DoraMetrics, LeadTimeStart, Scope, compute};
 use shiplog_core::window::{parse_bound, parse_duration, parse_timestamp};
 use shiplog_core::{
     AttributionOptions, Deployment, DeploymentId, DeploymentSource, DeploymentStatus, Environment,
-    Incident, IncidentId, Period, ServiceName, Sha, ShaPrefix, TimeWindow,
+    Incident, IncidentId, Period, ServiceName, Sha, ShaPrefix, TeamScope, TimeWindow,
 };
 use shiplog_git::GitRepo;
-use shiplog_ingest::{ImportError, ImportErrors, Record};
 use shiplog_report::Format;
-use shiplog_store::{ApplySummary, EventBatch, Store, WriteCounts};
+use shiplog_store::{EventBatch, Store};
 
-use crate::analysis::{Analysis, AnalysisOptions, analyze, db_path, open_repo, open_store};
+use crate::analysis::{Analysis, AnalysisOptions, analyze_with, db_path, open_repo, open_store};
 use crate::cli::{
-    ByPeriod, Cli, ExplainArgs, ExplainWhat, ImportArgs, InputFormat, LeadTimeStartArg,
-    MetricsArgs, OutputFormat, RecordDeploymentArgs, RecordIncidentArgs, ScopeArgs,
+    ByPeriod, Cli, ExplainArgs, ExplainWhat, ImportArgs, LeadTimeStartArg, MetricsArgs,
+    OutputFormat, RecordDeploymentArgs, RecordIncidentArgs, ScopeArgs,
 };
 use crate::ui::Ui;
 
@@ -55,24 +55,50 @@ fn environment_arg(text: &str) -> Result<Environment> {
     Environment::new(text).with_context(|| format!("--env {text:?}"))
 }
 
-pub fn resolve_scope(args: &ScopeArgs, now: Timestamp) -> Result<ResolvedScope> {
+/// The configuration: `--config`/`SHIPLOG_CONFIG`, else shiplog.toml at the repository root, else
+/// the built-in defaults.
+pub fn load_config(cli: &Cli, repo: Option<&GitRepo>) -> Result<Config> {
+    shiplog_config::discover(cli.config.as_deref(), repo.map(GitRepo::root)).map_err(|e| {
+        anyhow::anyhow!(
+            "invalid configuration:\n{e}\nhint: `shiplog config init` prints a commented default; docs/config.md lists every key"
+        )
+    })
+}
+
+/// Validates the scope arguments; the configuration supplies defaults for the definition options
+/// (flags win) and the services of `--team`.
+pub fn resolve_scope(args: &ScopeArgs, config: &Config, now: Timestamp) -> Result<ResolvedScope> {
     let since = parse_bound(&args.since, now).context("--since")?;
     let until = match &args.until {
         Some(text) => parse_bound(text, now).context("--until")?,
         None => now,
     };
     let window = TimeWindow::new(since, until)?;
-    let incident_window =
-        parse_duration(&args.attribution_window).context("--attribution-window")?;
+    let incident_window = match &args.attribution_window {
+        Some(text) => parse_duration(text).context("--attribution-window")?,
+        None => config
+            .definitions
+            .attribution_window
+            .unwrap_or(AttributionOptions::default().incident_window),
+    };
+    let team = match &args.team {
+        Some(team) => {
+            let (team, services) = config.team_services(team)?;
+            Some(TeamScope { team, services })
+        }
+        None => None,
+    };
     Ok(ResolvedScope {
         scope: Scope {
             service: args.service.as_deref().map(service_arg).transpose()?,
+            team,
             environment: environment_arg(&args.environment)?,
             window,
         },
         start: match args.lead_time_start {
-            LeadTimeStartArg::Author => LeadTimeStart::Author,
-            LeadTimeStartArg::Committer => LeadTimeStart::Committer,
+            Some(LeadTimeStartArg::Author) => LeadTimeStart::Author,
+            Some(LeadTimeStartArg::Committer) => LeadTimeStart::Committer,
+            None => config.definitions.lead_time_start.unwrap_or_default(),
         },
         attribution: AttributionOptions {
             incident_window,
@@ -81,18 +107,15 @@ pub fn resolve_scope(args: &ScopeArgs, now: Timestamp) -> Result<ResolvedScope> 
     })
 }
 
-async fn analyze_scope(
-    cli: &Cli,
-    args: &ScopeArgs,
-    resolved: &ResolvedScope,
-    ui: &Ui,
-) -> Result<Analysis> {
+async fn analyze_scope(cli: &Cli, args: &ScopeArgs, ui: &Ui) -> Result<(ResolvedScope, Analysis)> {
     let repo = open_repo(&cli.repo)?;
     ui.phase("repository opened");
+    let config = load_config(cli, Some(&repo))?;
+    let resolved = resolve_scope(args, &config, Timestamp::now())?;
     let path = db_path(cli.db.as_deref(), Some(&repo))?;
     let store = open_store(&path).await?;
     ui.phase("store opened");
-    analyze(
+    let analysis = analyze_with(
         repo,
         &store,
         &AnalysisOptions {
@@ -100,9 +123,11 @@ async fn analyze_scope(
             service: resolved.scope.service.as_ref(),
             attribution: resolved.attribution,
         },
+        &config,
         ui,
     )
-    .await
+    .await?;
+    Ok((resolved, analysis))
 }
 
 /// Computes the metrics of `scope`, split by `by` when given.
@@ -138,8 +163,7 @@ pub fn metric_rows(
 }
 
 pub async fn metrics(cli: &Cli, args: &MetricsArgs, ui: &Ui) -> Result<()> {
-    let resolved = resolve_scope(&args.scope, Timestamp::now())?;
-    let analysis = analyze_scope(cli, &args.scope, &resolved, ui).await?;
+    let (resolved, analysis) = analyze_scope(cli, &args.scope, ui).await?;
     let rows = metric_rows(&analysis, &resolved.scope, resolved.start, args.by)?;
     ui.phase("metrics computed");
     let text = shiplog_report::metrics(&rows, args.by.is_some(), output_format(args.scope.format))?;
@@ -147,8 +171,7 @@ pub async fn metrics(cli: &Cli, args: &MetricsArgs, ui: &Ui) -> Result<()> {
 }
 
 pub async fn explain(cli: &Cli, args: &ExplainArgs, ui: &Ui) -> Result<()> {
-    let resolved = resolve_scope(&args.scope, Timestamp::now())?;
-    let analysis = analyze_scope(cli, &args.scope, &resolved, ui).await?;
+    let (resolved, analysis) = analyze_scope(cli, &args.scope, ui).await?;
     let format = output_format(args.scope.format);
     let limit = (args.limit > 0).then_some(args.limit);
     let scope = &resolved.scope;
@@ -188,12 +211,15 @@ pub async fn explain(cli: &Cli, args: &ExplainArgs, ui: &Ui) -> Result<()> {
 }
 
 /// Opens the repository if there is one; record and import work without it for full shas.
-fn optional_repo(cli: &Cli) -> Option<GitRepo> {
+pub fn optional_repo(cli: &Cli) -> Option<GitRepo> {
     GitRepo::discover(&cli.repo).ok()
 }
 
 /// Resolves a sha given on the command line or in a file.
-fn resolve_sha(repo: Option<&GitRepo>, prefix: &ShaPrefix) -> std::result::Result<Sha, String> {
+pub(crate) fn resolve_sha(
+    repo: Option<&GitRepo>,
+    prefix: &ShaPrefix,
+) -> std::result::Result<Sha, String> {
     match repo {
         Some(repo) => match repo.resolve(prefix) {
             Ok(sha) => Ok(sha),
@@ -211,22 +237,7 @@ fn resolve_sha(repo: Option<&GitRepo>, prefix: &ShaPrefix) -> std::result::Resul
     }
 }
 
-fn describe(counts: WriteCounts, what: &str) -> String {
-    format!(
-        "{what}: {} new, {} updated, {} unchanged",
-        counts.inserted, counts.updated, counts.unchanged
-    )
-}
-
-fn summary_line(summary: &ApplySummary) -> String {
-    format!(
-        "{}; {}",
-        describe(summary.deployments, "deployments"),
-        describe(summary.incidents, "incidents")
-    )
-}
-
-async fn store_for_writing(
+pub async fn store_for_writing(
     cli: &Cli,
     repo: Option<&GitRepo>,
 ) -> Result<shiplog_store_sqlite::SqliteStore> {
@@ -283,6 +294,7 @@ pub async fn record_deployment(cli: &Cli, args: &RecordDeploymentArgs, ui: &Ui) 
         .apply(&EventBatch {
             deployments: vec![deployment],
             incidents: vec![],
+            ..EventBatch::default()
         })
         .await?;
     let verb = if summary.deployments.inserted > 0 {
@@ -327,6 +339,7 @@ pub async fn record_incident(cli: &Cli, args: &RecordIncidentArgs, ui: &Ui) -> R
             .transpose()?,
         sha,
         title: args.title.clone(),
+        duplicate_of: None,
     };
     let id = incident.id.clone();
     let store = store_for_writing(cli, repo.as_ref()).await?;
@@ -334,6 +347,7 @@ pub async fn record_incident(cli: &Cli, args: &RecordIncidentArgs, ui: &Ui) -> R
         .apply(&EventBatch {
             deployments: vec![],
             incidents: vec![incident],
+            ..EventBatch::default()
         })
         .await?;
     let verb = if summary.incidents.inserted > 0 {
@@ -347,74 +361,7 @@ pub async fn record_incident(cli: &Cli, args: &RecordIncidentArgs, ui: &Ui) -> R
     Ok(())
 }
 
+/// `shiplog import`: see [`crate::ingest`].
 pub async fn import(cli: &Cli, args: &ImportArgs, ui: &Ui) -> Result<()> {
-    let repo = optional_repo(cli);
-    let mut errors: Vec<ImportError> = Vec::new();
-    let mut batch = EventBatch::default();
-    for path in &args.files {
-        let (label, bytes) = if path.as_os_str() == "-" {
-            let mut bytes = Vec::new();
-            std::io::stdin()
-                .read_to_end(&mut bytes)
-                .context("cannot read standard input")?;
-            ("<stdin>".to_owned(), bytes)
-        } else {
-            let bytes =
-                std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
-            (path.display().to_string(), bytes)
-        };
-        let format = match args.input_format {
-            InputFormat::Jsonl => shiplog_ingest::Format::JsonLines,
-            InputFormat::Csv => shiplog_ingest::Format::Csv,
-            InputFormat::Auto => shiplog_ingest::Format::from_path(path)
-                .unwrap_or_else(|| shiplog_ingest::Format::sniff(&bytes)),
-        };
-        let records = match shiplog_ingest::parse(&label, &bytes, format) {
-            Ok(records) => records,
-            Err(ImportErrors(more)) => {
-                errors.extend(more);
-                continue;
-            }
-        };
-        for located in records {
-            let line = located.line;
-            let field_error = |field: &str, problem: String| ImportError {
-                file: label.clone(),
-                line,
-                field: Some(field.to_owned()),
-                problem,
-            };
-            match located.value {
-                Record::Deployment(d) => match resolve_sha(repo.as_ref(), &d.sha) {
-                    Ok(sha) => batch
-                        .deployments
-                        .push(d.into_deployment(sha, DeploymentSource::Imported)),
-                    Err(problem) => errors.push(field_error("sha", problem)),
-                },
-                Record::Incident(i) => {
-                    let sha = match &i.sha {
-                        Some(prefix) => match resolve_sha(repo.as_ref(), prefix) {
-                            Ok(sha) => Some(sha),
-                            Err(problem) => {
-                                errors.push(field_error("sha", problem));
-                                continue;
-                            }
-                        },
-                        None => None,
-                    };
-                    batch.incidents.push(i.into_incident(sha));
-                }
-            }
-        }
-    }
-    if !errors.is_empty() {
-        bail!(
-            "import failed; nothing was stored\n{}",
-            ImportErrors(errors)
-        );
-    }
-    let store = store_for_writing(cli, repo.as_ref()).await?;
-    let summary = store.apply(&batch).await?;
-    ui.note(&format!("imported {}", summary_line(&summary)));
-    Ok(())
+    crate::ingest::import(cli, args, ui).await
 }

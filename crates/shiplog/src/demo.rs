@@ -20,8 +20,9 @@ use rand::{RngExt, SeedableRng};
 use rand_pcg::Pcg64;
 use shiplog_core::metrics::Scope;
 use shiplog_core::{
-    AttributionOptions, Deployment, DeploymentId, DeploymentSource, DeploymentStatus, Environment,
-    Incident, IncidentId, LeadTimeStart, ServiceName, Sha, TimeWindow,
+    AttributionOptions, Capability, Deployment, DeploymentId, DeploymentSource, DeploymentStatus,
+    Environment, Incident, IncidentId, LeadTimeStart, PracticeChange, PracticeName, PracticeScope,
+    ServiceName, Sha, TimeWindow,
 };
 use shiplog_store::{EventBatch, Store};
 
@@ -81,7 +82,7 @@ const PLANS: [ServicePlan; 3] = [
     ServicePlan {
         name: "web",
         branches_per_day: 2.0,
-        deploy_every_days: (5.0, 1.0),
+        deploy_every_days: (7.0, 1.0),
         fail_probability: (0.25, 0.10),
     },
     ServicePlan {
@@ -330,9 +331,21 @@ fn generate(dir: &Path, start: i64, end: i64, seed: u64) -> Result<Generated> {
     for (s, plan) in PLANS.iter().enumerate() {
         let mut t = start + rng.random_range(0..DAY);
         while t < end {
-            if !is_weekend(t - t.rem_euclid(DAY)) {
-                let hour_of_day = t.rem_euclid(DAY);
-                let at = t - hour_of_day + 10 * HOUR + rng.random_range(0..7 * HOUR);
+            let every = if t < mid {
+                plan.deploy_every_days.0
+            } else {
+                plan.deploy_every_days.1
+            };
+            // A release train that falls on a weekend leaves on Monday; daily deployments skip
+            // weekends.
+            let mut day = t - t.rem_euclid(DAY);
+            if every >= 2.0 {
+                while is_weekend(day) {
+                    day += DAY;
+                }
+            }
+            if !is_weekend(day) && day < end {
+                let at = day + 10 * HOUR + rng.random_range(0..7 * HOUR);
                 push(
                     &mut events,
                     at,
@@ -356,11 +369,6 @@ fn generate(dir: &Path, start: i64, end: i64, seed: u64) -> Result<Generated> {
                     );
                 }
             }
-            let every = if t < mid {
-                plan.deploy_every_days.0
-            } else {
-                plan.deploy_every_days.1
-            };
             let jitter = rng.random_range(0.7..1.3);
             t += ((every * jitter) * DAY as f64) as i64;
         }
@@ -621,9 +629,26 @@ fn generate(dir: &Path, start: i64, end: i64, seed: u64) -> Result<Generated> {
             deployment_id: None,
             sha: i.sha_mark.map(|m| shas[&m]),
             title: Some(i.title),
+            duplicate_of: None,
         });
     }
     Ok(out)
+}
+
+/// The demo's name for its half-way practice change.
+pub const PRACTICE: &str = "Small daily deployments";
+
+/// The practice change api and web make half-way, as `shiplog practice start` would record it.
+fn demo_practice(start: i64, end: i64) -> Result<PracticeChange> {
+    let mid = Timestamp::from_second(start + (end - start) / 2)?;
+    Ok(PracticeChange {
+        name: PracticeName::new(PRACTICE)?,
+        started_on: mid.to_zoned(jiff::tz::TimeZone::UTC).date(),
+        ended_on: None,
+        scope: PracticeScope::services(vec![ServiceName::new("api")?, ServiceName::new("web")?]),
+        capability: Some(Capability::new("working-in-small-batches")?),
+        note: Some("from large weekly deployments to small daily ones".to_owned()),
+    })
 }
 
 /// Runs `shiplog demo`.
@@ -637,6 +662,14 @@ pub async fn run(args: &DemoArgs, ui: &Ui) -> Result<()> {
     };
     let end = end_date.as_second() + DAY;
     let start = end - 26 * 7 * DAY;
+    // With a given end, `impact` must analyse as of that end, not as of now.
+    let until = match &args.end {
+        Some(_) => format!(
+            " --until {}",
+            Timestamp::from_second(end)?.strftime("%Y-%m-%d")
+        ),
+        None => String::new(),
+    };
     let dir = &args.dir;
     if dir.exists() {
         if !args.force {
@@ -659,6 +692,8 @@ pub async fn run(args: &DemoArgs, ui: &Ui) -> Result<()> {
         .apply(&EventBatch {
             deployments: generated.deployments.clone(),
             incidents: generated.incidents.clone(),
+            practice_changes: vec![demo_practice(start, end)?],
+            ..EventBatch::default()
         })
         .await?;
     ui.note(&format!(
@@ -688,6 +723,7 @@ pub async fn run(args: &DemoArgs, ui: &Ui) -> Result<()> {
     for plan in &PLANS {
         let scope = Scope {
             service: Some(ServiceName::new(plan.name)?),
+            team: None,
             environment: Environment::production(),
             window,
         };
@@ -709,7 +745,7 @@ pub async fn run(args: &DemoArgs, ui: &Ui) -> Result<()> {
     } else {
         let mid = Timestamp::from_second(start + (end - start) / 2)?;
         print(&format!(
-            "Half-way ({}), api and web moved from large weekly deployments to small daily ones;\nbilling kept its pace and is the comparison. Explore:\n  cd {}\n  shiplog metrics --service api --since {} --by month\n  shiplog explain failures --service api --since 180d\n  shiplog explain incidents --since 180d\n",
+            "Half-way ({}), api and web moved from large weekly deployments to small daily ones\n(recorded as the practice change \"{PRACTICE}\"); billing kept its pace and is the comparison.\nSee what the change did, with honest statistics:\n  cd {}\n  shiplog impact \"{PRACTICE}\" --compare-with billing{until}\nExplore:\n  shiplog metrics --service api --since {} --by month\n  shiplog explain failures --service api --since 180d\n  shiplog explain incidents --since 180d\n",
             mid.strftime("%Y-%m-%d"),
             dir.display(),
             Timestamp::from_second(start)?.strftime("%Y-%m-%d"),

@@ -6,12 +6,16 @@
 mod analysis;
 mod cli;
 mod commands;
+mod config_cmd;
 mod demo;
+mod impact;
+mod ingest;
+mod practice;
 mod ui;
 
 use clap::Parser;
 
-use crate::cli::{Cli, Command, RecordCommand};
+use crate::cli::{Cli, Command, PracticeCommand, RecordCommand};
 use crate::ui::Ui;
 
 fn main() {
@@ -53,6 +57,11 @@ async fn run(cli: Cli, ui: Ui) -> anyhow::Result<()> {
             commands::record_incident(&cli, args, &ui).await
         }
         Command::Import(args) => commands::import(&cli, args, &ui).await,
+        Command::Practice(PracticeCommand::Start(args)) => practice::start(&cli, args, &ui).await,
+        Command::Practice(PracticeCommand::End(args)) => practice::end(&cli, args, &ui).await,
+        Command::Practice(PracticeCommand::List(args)) => practice::list(&cli, args).await,
+        Command::Impact(args) => impact::run(&cli, args, &ui).await,
         Command::Demo(args) => demo::run(args, &ui).await,
+        Command::Config(command) => config_cmd::run(&cli, command),
     }
 }

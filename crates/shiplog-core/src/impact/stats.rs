@@ -1,0 +1,879 @@
+//! The statistics of an impact analysis, each a small function over plain numbers.
+//!
+//! They are kept apart from the delivery data so that each can be checked against a published or
+//! hand-computed value, and so that the simulation harness can feed synthetic samples to exactly the
+//! code the command runs. Distributions (normal, Student's t) and log-binomials come from `statrs`;
+//! the tests themselves are written here because statrs has no bootstrap, no clustered rank test, and
+//! its Mann–Whitney test is O(n²).
+//!
+//! Worked examples (each is a unit test below):
+//! - Wilson 95% interval of 7 events in 20: 0.1812 to 0.5671.
+//! - Newcombe's hybrid interval for 56/70 − 48/80 = 0.2000: 0.0524 to 0.3339 (Newcombe 1998).
+//! - Fisher's exact test of `[[3, 1], [1, 3]]`: two-sided p = 0.4857.
+//! - Mann–Whitney of `[1, 2, 3]` against `[4, 5]`: U = 0, z = −1.443 (continuity-corrected), p = 0.149.
+//! - Holm on p = `[0.01, 0.04, 0.03, 0.005]`: adjusted `[0.03, 0.06, 0.06, 0.02]`.
+
+use rand::RngExt;
+use rand_pcg::Pcg64;
+use statrs::distribution::{ContinuousCDF, Normal, StudentsT};
+use statrs::function::factorial::ln_binomial;
+
+use crate::stats::quantile_sorted;
+
+/// The two-sided 95% normal quantile.
+pub const Z95: f64 = 1.959_963_984_540_054;
+/// The normal quantile for 80% power.
+pub const Z80: f64 = 0.841_621_233_572_914_3;
+
+/// The standard normal distribution function.
+pub fn normal_cdf(x: f64) -> f64 {
+    Normal::standard().cdf(x)
+}
+
+/// Two-sided p-value of a z statistic.
+pub fn normal_p(z: f64) -> f64 {
+    if !z.is_finite() {
+        return if z.is_nan() { 1.0 } else { 0.0 };
+    }
+    (2.0 * Normal::standard().sf(z.abs())).min(1.0)
+}
+
+fn students_t(df: f64) -> Option<StudentsT> {
+    StudentsT::new(0.0, 1.0, df).ok()
+}
+
+/// The `p` quantile of Student's t with `df` degrees of freedom (normal when `df` is not positive).
+pub fn t_quantile(p: f64, df: f64) -> f64 {
+    match students_t(df) {
+        Some(t) if df.is_finite() => t.inverse_cdf(p),
+        _ => Normal::standard().inverse_cdf(p),
+    }
+}
+
+/// Two-sided p-value of a t statistic with `df` degrees of freedom.
+pub fn t_p(t: f64, df: f64) -> f64 {
+    if !t.is_finite() {
+        return if t.is_nan() { 1.0 } else { 0.0 };
+    }
+    match students_t(df) {
+        Some(dist) if df.is_finite() => (2.0 * dist.sf(t.abs())).min(1.0),
+        _ => normal_p(t),
+    }
+}
+
+/// An estimate with a two-sided interval and a p-value, on the analysis scale (a log ratio or a
+/// difference of proportions).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Estimate {
+    /// The point estimate.
+    pub estimate: f64,
+    /// Lower end of the 95% interval.
+    pub low: f64,
+    /// Upper end of the 95% interval.
+    pub high: f64,
+    /// Standard error (for the power note and for combining estimates).
+    pub se: f64,
+    /// Two-sided p-value of "no effect".
+    pub p_value: f64,
+}
+
+impl Estimate {
+    /// Whether the interval lies wholly above or below zero.
+    pub fn excludes_zero(&self) -> bool {
+        self.low > 0.0 || self.high < 0.0
+    }
+
+    /// A normal-theory estimate from a value and its standard error.
+    pub fn normal(estimate: f64, se: f64) -> Self {
+        Self {
+            estimate,
+            low: estimate - Z95 * se,
+            high: estimate + Z95 * se,
+            se,
+            p_value: if se > 0.0 {
+                normal_p(estimate / se)
+            } else if estimate == 0.0 {
+                1.0
+            } else {
+                0.0
+            },
+        }
+    }
+}
+
+/// The median of `values` (reordered), the mean of the two middle values for an even count.
+pub fn median(values: &mut [f64]) -> Option<f64> {
+    let n = values.len();
+    if n == 0 {
+        return None;
+    }
+    let mid = n / 2;
+    let (_, &mut upper, _) = values.select_nth_unstable_by(mid, f64::total_cmp);
+    if n % 2 == 1 {
+        return Some(upper);
+    }
+    let lower = values[..mid]
+        .iter()
+        .copied()
+        .max_by(f64::total_cmp)
+        .unwrap_or(upper);
+    Some((lower + upper) / 2.0)
+}
+
+/// The result of a rank test comparing a `before` and an `after` sample.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RankTest {
+    /// Mann–Whitney U of `before`: the pairs in which the before value is larger, ties counting ½.
+    pub u: f64,
+    /// `u` over the number of pairs: the probability that a before value exceeds an after value
+    /// (0.5 when the two samples are alike).
+    pub superiority: f64,
+    /// The standardised statistic.
+    pub z: f64,
+    /// Two-sided p-value.
+    pub p_value: f64,
+}
+
+/// Midranks (1-based, ties sharing their average rank) of `before` followed by `after`, and the tie
+/// correction term `Σ (t³ − t)`.
+fn midranks(before: &[f64], after: &[f64]) -> (Vec<f64>, f64) {
+    let mut all: Vec<(f64, usize)> = before
+        .iter()
+        .chain(after)
+        .copied()
+        .enumerate()
+        .map(|(i, v)| (v, i))
+        .collect();
+    all.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
+    let mut ranks = vec![0.0; all.len()];
+    let mut ties = 0.0;
+    let mut i = 0;
+    while i < all.len() {
+        let mut j = i + 1;
+        while j < all.len() && all[j].0 == all[i].0 {
+            j += 1;
+        }
+        let rank = (i + j + 1) as f64 / 2.0;
+        for &(_, k) in &all[i..j] {
+            ranks[k] = rank;
+        }
+        let t = (j - i) as f64;
+        ties += t * t * t - t;
+        i = j;
+    }
+    (ranks, ties)
+}
+
+/// The Mann–Whitney (Wilcoxon rank-sum) test of `before` against `after`, by ranks in O(n log n),
+/// with the tie correction and the continuity-corrected normal approximation.
+///
+/// Worked example: `before = [1, 2, 3]`, `after = [4, 5]`: the before ranks sum to 6, so
+/// U = 6 − 3·4/2 = 0; its mean is 3 and variance 3·2·6/12 = 3, so z = (0 − 3 + 0.5)/√3 = −1.443 and
+/// p = 0.149.
+pub fn mann_whitney(before: &[f64], after: &[f64]) -> Option<RankTest> {
+    let (na, nb) = (before.len() as f64, after.len() as f64);
+    if before.is_empty() || after.is_empty() {
+        return None;
+    }
+    let (ranks, ties) = midranks(before, after);
+    let rank_sum: f64 = ranks[..before.len()].iter().sum();
+    let u = rank_sum - na * (na + 1.0) / 2.0;
+    let n = na + nb;
+    let mean = na * nb / 2.0;
+    let variance = na * nb / 12.0 * ((n + 1.0) - ties / (n * (n - 1.0)));
+    let (z, p_value) = if variance > 0.0 {
+        let diff = u - mean;
+        let corrected = diff - 0.5 * diff.signum();
+        let corrected = if diff.abs() < 0.5 { 0.0 } else { corrected };
+        let z = corrected / variance.sqrt();
+        (z, normal_p(z))
+    } else {
+        (0.0, 1.0)
+    };
+    Some(RankTest {
+        u,
+        superiority: u / (na * nb),
+        z,
+        p_value,
+    })
+}
+
+/// Placements: for each value of `of`, the share of `against` below it (ties counting ½).
+fn placements(of: &[f64], sorted_against: &[f64]) -> Vec<f64> {
+    let n = sorted_against.len() as f64;
+    of.iter()
+        .map(|&x| {
+            let below = sorted_against.partition_point(|&y| y < x);
+            let not_above = sorted_against.partition_point(|&y| y <= x);
+            (below as f64 + 0.5 * (not_above - below) as f64) / n
+        })
+        .collect()
+}
+
+/// The rank test of [`mann_whitney`] for clustered samples: changes shipped by one deployment share
+/// its timing and are not independent. The statistic is the same U; its variance is the clustered
+/// DeLong variance of Obuchowski (1997), computed from per-deployment sums of placements, so a few
+/// large deployments count as few observations. With one value per cluster it is DeLong's variance,
+/// asymptotically that of the Mann–Whitney test. Needs at least two clusters on each side.
+pub fn clustered_rank_test(before: &[&[f64]], after: &[&[f64]]) -> Option<RankTest> {
+    let flat_before: Vec<f64> = before.iter().flat_map(|c| c.iter().copied()).collect();
+    let flat_after: Vec<f64> = after.iter().flat_map(|c| c.iter().copied()).collect();
+    let (ka, kb) = (
+        before.iter().filter(|c| !c.is_empty()).count(),
+        after.iter().filter(|c| !c.is_empty()).count(),
+    );
+    if ka < 2 || kb < 2 {
+        return None;
+    }
+    let (na, nb) = (flat_before.len() as f64, flat_after.len() as f64);
+    let mut sorted_before = flat_before.clone();
+    sorted_before.sort_unstable_by(f64::total_cmp);
+    let mut sorted_after = flat_after.clone();
+    sorted_after.sort_unstable_by(f64::total_cmp);
+    // V10: share of after values below each before value; V01: share of before values above each
+    // after value.
+    let v10 = placements(&flat_before, &sorted_after);
+    let v01: Vec<f64> = placements(&flat_after, &sorted_before)
+        .into_iter()
+        .map(|p| 1.0 - p)
+        .collect();
+    let theta = v10.iter().sum::<f64>() / na;
+    let cluster_variance = |clusters: &[&[f64]], values: &[f64], k: usize, n: f64| {
+        let mut offset = 0;
+        let mut sum = 0.0;
+        for c in clusters {
+            let part = &values[offset..offset + c.len()];
+            offset += c.len();
+            let dev = part.iter().sum::<f64>() - part.len() as f64 * theta;
+            sum += dev * dev;
+        }
+        k as f64 / ((k as f64 - 1.0) * n * n) * sum
+    };
+    let variance = cluster_variance(before, &v10, ka, na) + cluster_variance(after, &v01, kb, nb);
+    let (z, p_value) = if variance > 0.0 {
+        let z = (theta - 0.5) / variance.sqrt();
+        (z, normal_p(z))
+    } else {
+        (0.0, 1.0)
+    };
+    Some(RankTest {
+        u: theta * na * nb,
+        superiority: theta,
+        z,
+        p_value,
+    })
+}
+
+/// A bootstrap of the log ratio of medians, after ÷ before.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BootstrapRatio {
+    /// The estimate from the full samples, with its percentile interval and bootstrap standard error.
+    pub estimate: Estimate,
+    /// Every resampled log ratio, in draw order (combined index by index for a
+    /// difference-in-differences of independent groups).
+    pub draws: Vec<f64>,
+}
+
+/// The smallest duration a median may take before its logarithm is taken: one second.
+pub const MIN_DURATION: f64 = 1.0;
+
+fn pooled_median(clusters: &[&[f64]], picks: &[usize], buffer: &mut Vec<f64>) -> Option<f64> {
+    buffer.clear();
+    for &k in picks {
+        buffer.extend_from_slice(clusters[k]);
+    }
+    median(buffer).map(|m| m.max(MIN_DURATION))
+}
+
+/// The ratio of medians `median(after) / median(before)` of clustered durations, on the log scale,
+/// with a 95% percentile interval from a bootstrap that resamples whole clusters (deployments) with
+/// replacement, `resamples` times, on each side independently. The p-value is left to a rank test
+/// (see [`clustered_rank_test`]) and set to 1 here.
+pub fn bootstrap_median_ratio(
+    before: &[&[f64]],
+    after: &[&[f64]],
+    resamples: usize,
+    rng: &mut Pcg64,
+) -> Option<BootstrapRatio> {
+    let all_before: Vec<usize> = (0..before.len()).collect();
+    let all_after: Vec<usize> = (0..after.len()).collect();
+    let mut buffer = Vec::new();
+    let m0 = pooled_median(before, &all_before, &mut buffer)?;
+    let m1 = pooled_median(after, &all_after, &mut buffer)?;
+    let estimate = (m1 / m0).ln();
+    let mut draws = Vec::with_capacity(resamples);
+    let mut picks_before = vec![0usize; before.len()];
+    let mut picks_after = vec![0usize; after.len()];
+    for _ in 0..resamples {
+        for p in picks_before.iter_mut() {
+            *p = rng.random_range(0..before.len());
+        }
+        for p in picks_after.iter_mut() {
+            *p = rng.random_range(0..after.len());
+        }
+        let (Some(b), Some(a)) = (
+            pooled_median(before, &picks_before, &mut buffer),
+            pooled_median(after, &picks_after, &mut buffer),
+        ) else {
+            continue;
+        };
+        draws.push((a / b).ln());
+    }
+    let interval = percentile_interval(&draws)?;
+    Some(BootstrapRatio {
+        estimate: Estimate {
+            estimate,
+            low: interval.0,
+            high: interval.1,
+            se: interval.2,
+            p_value: 1.0,
+        },
+        draws,
+    })
+}
+
+/// The 2.5% and 97.5% percentiles and the standard deviation of bootstrap draws.
+pub fn percentile_interval(draws: &[f64]) -> Option<(f64, f64, f64)> {
+    if draws.len() < 2 {
+        return None;
+    }
+    let mut sorted = draws.to_vec();
+    sorted.sort_unstable_by(f64::total_cmp);
+    let mean = draws.iter().sum::<f64>() / draws.len() as f64;
+    let var = draws.iter().map(|d| (d - mean).powi(2)).sum::<f64>() / (draws.len() - 1) as f64;
+    Some((
+        quantile_sorted(&sorted, 0.025),
+        quantile_sorted(&sorted, 0.975),
+        var.sqrt(),
+    ))
+}
+
+/// The Wilson score interval for `events` out of `n` (95%).
+///
+/// Worked example: 7 of 20 gives 0.1812 to 0.5671.
+pub fn wilson(events: u64, n: u64) -> Option<(f64, f64)> {
+    if n == 0 || events > n {
+        return None;
+    }
+    let (k, n) = (events as f64, n as f64);
+    let p = k / n;
+    let z2 = Z95 * Z95;
+    let denominator = 1.0 + z2 / n;
+    let center = (p + z2 / (2.0 * n)) / denominator;
+    let half = Z95 * (p * (1.0 - p) / n + z2 / (4.0 * n * n)).sqrt() / denominator;
+    Some(((center - half).max(0.0), (center + half).min(1.0)))
+}
+
+/// Newcombe's hybrid score interval (his method 10) for the difference of two proportions,
+/// `a_events/a_n − b_events/b_n`, built from the two Wilson intervals. The estimate's `se` is the
+/// unpooled normal one and its p-value is left to [`fisher_exact`] (set to 1 here).
+///
+/// Worked example (Newcombe 1998): 56/70 − 48/80 = 0.2000, interval 0.0524 to 0.3339.
+pub fn newcombe(a_events: u64, a_n: u64, b_events: u64, b_n: u64) -> Option<Estimate> {
+    let (l1, u1) = wilson(a_events, a_n)?;
+    let (l2, u2) = wilson(b_events, b_n)?;
+    let p1 = a_events as f64 / a_n as f64;
+    let p2 = b_events as f64 / b_n as f64;
+    let d = p1 - p2;
+    let low = d - ((p1 - l1).powi(2) + (u2 - p2).powi(2)).sqrt();
+    let high = d + ((u1 - p1).powi(2) + (p2 - l2).powi(2)).sqrt();
+    let se = (p1 * (1.0 - p1) / a_n as f64 + p2 * (1.0 - p2) / b_n as f64).sqrt();
+    Some(Estimate {
+        estimate: d,
+        low,
+        high,
+        se,
+        p_value: 1.0,
+    })
+}
+
+/// Fisher's exact test of the 2×2 table `[[a, b], [c, d]]` (rows: the two samples; columns: events
+/// and non-events), two-sided: the probability, given the margins, of every table no more likely
+/// than the one observed.
+///
+/// Worked example: `[[3, 1], [1, 3]]` gives p = 0.4857.
+pub fn fisher_exact(a: u64, b: u64, c: u64, d: u64) -> f64 {
+    let row = a + b;
+    let col = a + c;
+    let n = a + b + c + d;
+    if n == 0 {
+        return 1.0;
+    }
+    let ln_total = ln_binomial(n, row);
+    let ln_p = |x: u64| ln_binomial(col, x) + ln_binomial(n - col, row - x) - ln_total;
+    let observed = ln_p(a);
+    let lo = row.saturating_sub(n - col);
+    let hi = row.min(col);
+    let mut p = 0.0;
+    for x in lo..=hi {
+        let lp = ln_p(x);
+        if lp <= observed + 1e-7 {
+            p += lp.exp();
+        }
+    }
+    p.min(1.0)
+}
+
+/// Holm's step-down adjustment of p-values tested together: the k-th smallest of m is multiplied by
+/// m − k + 1, and adjusted values never decrease along the sorted order. Returned in input order.
+pub fn holm(p_values: &[f64]) -> Vec<f64> {
+    let m = p_values.len();
+    let mut order: Vec<usize> = (0..m).collect();
+    order.sort_by(|&a, &b| p_values[a].total_cmp(&p_values[b]));
+    let mut adjusted = vec![1.0; m];
+    let mut running: f64 = 0.0;
+    for (k, &i) in order.iter().enumerate() {
+        let value = ((m - k) as f64 * p_values[i]).min(1.0);
+        running = running.max(value);
+        adjusted[i] = running;
+    }
+    adjusted
+}
+
+/// An ordinary least-squares fit.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Ols {
+    /// The coefficients, in the order of the design's columns.
+    pub coefficients: Vec<f64>,
+    /// Their covariance matrix (σ̂² (XᵀX)⁻¹), row-major.
+    pub covariance: Vec<Vec<f64>>,
+    /// Residual degrees of freedom.
+    pub df: f64,
+    /// The lag-1 autocorrelation of the residuals in row order (a check of independence).
+    pub residual_autocorrelation: f64,
+}
+
+impl Ols {
+    /// Coefficient `i` as an estimate with a t interval and p-value.
+    pub fn estimate(&self, i: usize) -> Estimate {
+        self.combination(&{
+            let mut w = vec![0.0; self.coefficients.len()];
+            w[i] = 1.0;
+            w
+        })
+    }
+
+    /// A linear combination `Σ w_i β_i` as an estimate with a t interval and p-value.
+    pub fn combination(&self, weights: &[f64]) -> Estimate {
+        let estimate: f64 = weights
+            .iter()
+            .zip(&self.coefficients)
+            .map(|(w, b)| w * b)
+            .sum();
+        let mut variance = 0.0;
+        for (i, wi) in weights.iter().enumerate() {
+            for (j, wj) in weights.iter().enumerate() {
+                variance += wi * wj * self.covariance[i][j];
+            }
+        }
+        let se = variance.max(0.0).sqrt();
+        let t = t_quantile(0.975, self.df);
+        Estimate {
+            estimate,
+            low: estimate - t * se,
+            high: estimate + t * se,
+            se,
+            p_value: if se > 0.0 {
+                t_p(estimate / se, self.df)
+            } else if estimate == 0.0 {
+                1.0
+            } else {
+                0.0
+            },
+        }
+    }
+}
+
+/// Inverts a small symmetric positive-definite matrix by Gauss–Jordan elimination; `None` when it is
+/// singular.
+fn invert(matrix: &[Vec<f64>]) -> Option<Vec<Vec<f64>>> {
+    let n = matrix.len();
+    let mut a: Vec<Vec<f64>> = matrix.to_vec();
+    let mut inv: Vec<Vec<f64>> = (0..n)
+        .map(|i| (0..n).map(|j| f64::from(u8::from(i == j))).collect())
+        .collect();
+    let scale = matrix
+        .iter()
+        .flatten()
+        .fold(0.0f64, |m, v| m.max(v.abs()))
+        .max(1.0);
+    for col in 0..n {
+        let pivot = (col..n).max_by(|&x, &y| a[x][col].abs().total_cmp(&a[y][col].abs()))?;
+        if a[pivot][col].abs() <= 1e-12 * scale {
+            return None;
+        }
+        a.swap(col, pivot);
+        inv.swap(col, pivot);
+        let p = a[col][col];
+        for j in 0..n {
+            a[col][j] /= p;
+            inv[col][j] /= p;
+        }
+        for row in 0..n {
+            if row != col {
+                let f = a[row][col];
+                if f != 0.0 {
+                    for j in 0..n {
+                        a[row][j] -= f * a[col][j];
+                        inv[row][j] -= f * inv[col][j];
+                    }
+                }
+            }
+        }
+    }
+    Some(inv)
+}
+
+/// Fits `y = X β` by ordinary least squares with the usual (homoscedastic, independent) standard
+/// errors. `None` when there are no more rows than columns or the design is singular.
+pub fn ols(x: &[Vec<f64>], y: &[f64]) -> Option<Ols> {
+    let n = y.len();
+    let p = x.first()?.len();
+    if n <= p || x.len() != n {
+        return None;
+    }
+    let mut xtx = vec![vec![0.0; p]; p];
+    let mut xty = vec![0.0; p];
+    for (row, &yi) in x.iter().zip(y) {
+        for i in 0..p {
+            xty[i] += row[i] * yi;
+            for j in 0..p {
+                xtx[i][j] += row[i] * row[j];
+            }
+        }
+    }
+    let inv = invert(&xtx)?;
+    let beta: Vec<f64> = (0..p)
+        .map(|i| (0..p).map(|j| inv[i][j] * xty[j]).sum())
+        .collect();
+    let residuals: Vec<f64> = x
+        .iter()
+        .zip(y)
+        .map(|(row, &yi)| yi - row.iter().zip(&beta).map(|(a, b)| a * b).sum::<f64>())
+        .collect();
+    let df = (n - p) as f64;
+    let sigma2 = residuals.iter().map(|r| r * r).sum::<f64>() / df;
+    let covariance = inv
+        .iter()
+        .map(|row| row.iter().map(|v| v * sigma2).collect())
+        .collect();
+    let ss: f64 = residuals.iter().map(|r| r * r).sum();
+    let lag: f64 = residuals.windows(2).map(|w| w[0] * w[1]).sum();
+    Some(Ols {
+        coefficients: beta,
+        covariance,
+        df,
+        residual_autocorrelation: if ss > 0.0 { lag / ss } else { 0.0 },
+    })
+}
+
+/// Weighted least squares: [`ols`] of the rows and values scaled by √weight, so a week of 10
+/// deployments counts as much as five weeks of 2 (the residual scale is estimated, as in `ols`).
+pub fn wls(x: &[Vec<f64>], y: &[f64], weights: &[f64]) -> Option<Ols> {
+    if weights.len() != y.len() || weights.iter().any(|w| w.is_nan() || *w <= 0.0) {
+        return None;
+    }
+    let root: Vec<f64> = weights.iter().map(|w| w.sqrt()).collect();
+    let xs: Vec<Vec<f64>> = x
+        .iter()
+        .zip(&root)
+        .map(|(row, r)| row.iter().map(|v| v * r).collect())
+        .collect();
+    let ys: Vec<f64> = y.iter().zip(&root).map(|(v, r)| v * r).collect();
+    ols(&xs, &ys)
+}
+
+/// A rate ratio of weekly counts, after ÷ before, from a quasi-Poisson model.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RateRatio {
+    /// The log rate ratio with its t interval (df = weeks − 2) and p-value.
+    pub estimate: Estimate,
+    /// The dispersion used: Pearson χ² over its degrees of freedom, never below 1 (Poisson).
+    pub dispersion: f64,
+}
+
+/// The ratio of mean weekly counts, after ÷ before, with a 95% interval that allows for
+/// over-dispersion: a quasi-Poisson log-linear model with one indicator for the after period, whose
+/// dispersion φ is Pearson's χ² over n − 2 (floored at 1, so the interval is never narrower than
+/// Poisson's). Var(log RR) = φ (1/Y₀ + 1/Y₁), Y the total counts; intervals and p-values use t with
+/// n − 2 degrees of freedom. A zero total is replaced by ½ (a continuity correction).
+///
+/// Worked example: before `[2, 4, 3, 3]` (12 in 4 weeks), after `[6, 5, 7, 6]` (24): RR = 2; the
+/// Pearson χ² is 2/3 + 1/4 = 0.917, so φ = 1 (floored); se = √(1/12 + 1/24) = 0.354; with t₆ = 2.447
+/// the interval is 2·e^(±0.865) = 0.84 to 4.75.
+pub fn rate_ratio(before: &[f64], after: &[f64]) -> Option<RateRatio> {
+    let (n0, n1) = (before.len(), after.len());
+    if n0 == 0 || n1 == 0 || n0 + n1 < 3 {
+        return None;
+    }
+    let y0: f64 = before.iter().sum();
+    let y1: f64 = after.iter().sum();
+    let (m0, m1) = (y0 / n0 as f64, y1 / n1 as f64);
+    let pearson = |values: &[f64], mean: f64| {
+        if mean > 0.0 {
+            values
+                .iter()
+                .map(|y| (y - mean).powi(2) / mean)
+                .sum::<f64>()
+        } else {
+            0.0
+        }
+    };
+    let df = (n0 + n1 - 2) as f64;
+    let dispersion = ((pearson(before, m0) + pearson(after, m1)) / df).max(1.0);
+    let (y0c, y1c) = (y0.max(0.5), y1.max(0.5));
+    let log_rr = ((y1c / n1 as f64) / (y0c / n0 as f64)).ln();
+    let se = (dispersion * (1.0 / y0c + 1.0 / y1c)).sqrt();
+    let t = t_quantile(0.975, df);
+    Some(RateRatio {
+        estimate: Estimate {
+            estimate: log_rr,
+            low: log_rr - t * se,
+            high: log_rr + t * se,
+            se,
+            p_value: t_p(log_rr / se, df),
+        },
+        dispersion,
+    })
+}
+
+/// The per-side sample size a two-sample comparison needs for 80% power at a two-sided 5% level,
+/// given the standard error `se` observed with `n` per side and the effect to detect (on the same
+/// scale as `se`). Standard errors shrink as 1/√n.
+pub fn needed_per_side(se: f64, n: f64, effect: f64) -> Option<f64> {
+    if se <= 0.0 || effect == 0.0 || n <= 0.0 || !se.is_finite() {
+        return None;
+    }
+    let target = effect.abs() / (Z95 + Z80);
+    Some((n * (se / target).powi(2)).ceil())
+}
+
+/// The power of a two-sided 5% test to detect `effect` when its estimate has standard error `se`.
+pub fn power(se: f64, effect: f64) -> f64 {
+    power_at(se, effect, 0.05)
+}
+
+/// The power of a two-sided test at level `alpha` to detect `effect` when its estimate has
+/// standard error `se`.
+pub fn power_at(se: f64, effect: f64, alpha: f64) -> f64 {
+    if se <= 0.0 || !se.is_finite() {
+        return if effect != 0.0 { 1.0 } else { alpha };
+    }
+    let z = Normal::standard().inverse_cdf(1.0 - alpha / 2.0);
+    normal_cdf(effect.abs() / se - z)
+}
+
+/// The smallest effect a two-sided 5% test detects with 80% power when the estimate has standard
+/// error `se`.
+pub fn minimum_detectable(se: f64) -> f64 {
+    (Z95 + Z80) * se
+}
+
+/// The number of deployments per side that a test of two proportions needs for 80% power at a
+/// two-sided 5% level to tell `p0` from `p1` (the usual normal-approximation formula).
+pub fn proportions_needed(p0: f64, p1: f64) -> Option<f64> {
+    if (p0 - p1).abs() < 1e-12 {
+        return None;
+    }
+    let pbar = (p0 + p1) / 2.0;
+    let a = Z95 * (2.0 * pbar * (1.0 - pbar)).sqrt();
+    let b = Z80 * (p0 * (1.0 - p0) + p1 * (1.0 - p1)).sqrt();
+    Some(((a + b) / (p0 - p1)).powi(2).ceil())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::SeedableRng;
+
+    fn close(a: f64, b: f64, tol: f64) {
+        assert!((a - b).abs() <= tol, "{a} is not within {tol} of {b}");
+    }
+
+    #[test]
+    fn wilson_seven_of_twenty() {
+        let (lo, hi) = wilson(7, 20).unwrap();
+        close(lo, 0.1812, 5e-5);
+        close(hi, 0.5671, 5e-5);
+        assert_eq!(wilson(0, 0), None);
+        let (lo, hi) = wilson(0, 10).unwrap();
+        assert_eq!(lo, 0.0);
+        close(hi, 0.2775, 5e-5);
+    }
+
+    #[test]
+    fn newcombe_published_example() {
+        let e = newcombe(56, 70, 48, 80).unwrap();
+        close(e.estimate, 0.2, 1e-12);
+        close(e.low, 0.0524, 5e-5);
+        close(e.high, 0.3339, 5e-5);
+    }
+
+    #[test]
+    fn fisher_exact_known_tables() {
+        close(fisher_exact(3, 1, 1, 3), 0.485_714, 1e-6);
+        // R: fisher.test(matrix(c(1, 11, 9, 3), 2))$p.value = 0.002759
+        close(fisher_exact(1, 9, 11, 3), 0.002_759, 1e-6);
+        assert_eq!(fisher_exact(0, 5, 0, 5), 1.0);
+    }
+
+    #[test]
+    fn mann_whitney_by_hand() {
+        let t = mann_whitney(&[1.0, 2.0, 3.0], &[4.0, 5.0]).unwrap();
+        assert_eq!(t.u, 0.0);
+        close(t.z, -2.5 / 3f64.sqrt(), 1e-12);
+        close(t.p_value, 0.149, 5e-4);
+        // Ties: before [1, 2, 2], after [2, 3]: midranks 1, 3, 3 | 3, 5; U = 7 − 6 = 1;
+        // variance 3·2/12·(6 − 24/20) = 2.4; z = (1 − 3 + 0.5)/√2.4.
+        let t = mann_whitney(&[1.0, 2.0, 2.0], &[2.0, 3.0]).unwrap();
+        assert_eq!(t.u, 1.0);
+        close(t.z, -1.5 / 2.4f64.sqrt(), 1e-12);
+        // Every value tied: no evidence at all.
+        assert_eq!(mann_whitney(&[1.0, 1.0], &[1.0]).unwrap().p_value, 1.0);
+    }
+
+    #[test]
+    fn clustered_rank_test_reduces_to_delong_for_singletons() {
+        let before = [3.0, 5.0, 7.0, 9.0, 11.0];
+        let after = [1.0, 2.0, 4.0, 6.0];
+        let b: Vec<&[f64]> = before.chunks(1).collect();
+        let a: Vec<&[f64]> = after.chunks(1).collect();
+        let clustered = clustered_rank_test(&b, &a).unwrap();
+        let plain = mann_whitney(&before, &after).unwrap();
+        assert_eq!(clustered.u, plain.u);
+        // Placements of before values among after: 2/4, 3/4, 1, 1, 1 → θ = 0.85.
+        close(clustered.superiority, 0.85, 1e-12);
+        // DeLong: var(V10)/5 + var(V01)/4 with V10 = [.5, .75, 1, 1, 1], V01 = [1, 1, .8, .6].
+        let var10 = [0.5f64, 0.75, 1.0, 1.0, 1.0]
+            .iter()
+            .map(|v| (v - 0.85).powi(2))
+            .sum::<f64>()
+            / 4.0;
+        let var01 = [1.0f64, 1.0, 0.8, 0.6]
+            .iter()
+            .map(|v| (v - 0.85).powi(2))
+            .sum::<f64>()
+            / 3.0;
+        close(
+            clustered.z,
+            0.35 / (var10 / 5.0 + var01 / 4.0).sqrt(),
+            1e-12,
+        );
+    }
+
+    #[test]
+    fn clustering_widens_the_rank_test() {
+        // The same values, once as 4 deployments of 5 changes and once as 20 deployments of 1.
+        let before: Vec<f64> = (0..20)
+            .map(|i| 10.0 + f64::from(i % 5) + f64::from(i / 5))
+            .collect();
+        let after: Vec<f64> = (0..20)
+            .map(|i| 8.0 + f64::from(i % 5) + f64::from(i / 5))
+            .collect();
+        let grouped = |v: &[f64], size: usize| -> Vec<Vec<f64>> {
+            v.chunks(size).map(<[f64]>::to_vec).collect()
+        };
+        let (b4, a4) = (grouped(&before, 5), grouped(&after, 5));
+        let b4: Vec<&[f64]> = b4.iter().map(Vec::as_slice).collect();
+        let a4: Vec<&[f64]> = a4.iter().map(Vec::as_slice).collect();
+        let (b20, a20) = (grouped(&before, 1), grouped(&after, 1));
+        let b20: Vec<&[f64]> = b20.iter().map(Vec::as_slice).collect();
+        let a20: Vec<&[f64]> = a20.iter().map(Vec::as_slice).collect();
+        let four = clustered_rank_test(&b4, &a4).unwrap();
+        let twenty = clustered_rank_test(&b20, &a20).unwrap();
+        assert_eq!(four.u, twenty.u);
+        assert!(four.p_value > twenty.p_value, "{four:?} {twenty:?}");
+    }
+
+    #[test]
+    fn holm_small_vector() {
+        let adjusted = holm(&[0.01, 0.04, 0.03, 0.005]);
+        let want = [0.03, 0.06, 0.06, 0.02];
+        for (a, w) in adjusted.iter().zip(want) {
+            close(*a, w, 1e-12);
+        }
+        assert_eq!(holm(&[]), Vec::<f64>::new());
+        // 0.8 × 2 = 1.6 caps at 1, and adjusted values never decrease.
+        assert_eq!(holm(&[0.9, 0.8]), vec![1.0, 1.0]);
+        assert_eq!(holm(&[0.04, 0.01]), vec![0.04, 0.02]);
+    }
+
+    #[test]
+    fn median_of_odd_and_even() {
+        assert_eq!(median(&mut [3.0, 1.0, 2.0]), Some(2.0));
+        assert_eq!(median(&mut [4.0, 1.0, 3.0, 2.0]), Some(2.5));
+        assert_eq!(median(&mut []), None);
+    }
+
+    #[test]
+    fn rate_ratio_worked_example() {
+        let rr = rate_ratio(&[2.0, 4.0, 3.0, 3.0], &[6.0, 5.0, 7.0, 6.0]).unwrap();
+        close(rr.estimate.estimate, 2f64.ln(), 1e-12);
+        assert_eq!(rr.dispersion, 1.0);
+        let se = (1.0f64 / 12.0 + 1.0 / 24.0).sqrt();
+        close(rr.estimate.se, se, 1e-12);
+        close(rr.estimate.low.exp(), 0.84, 5e-3);
+        close(rr.estimate.high.exp(), 4.75, 5e-3);
+        // Over-dispersed counts widen the interval.
+        let wide = rate_ratio(&[0.0, 9.0, 1.0, 2.0], &[12.0, 0.0, 10.0, 2.0]).unwrap();
+        assert!(wide.dispersion > 1.0);
+        assert!(wide.estimate.se > se);
+    }
+
+    #[test]
+    fn ols_fits_a_line_exactly_and_with_noise() {
+        let x: Vec<Vec<f64>> = (0..5).map(|i| vec![1.0, f64::from(i)]).collect();
+        let y = [1.0, 3.0, 5.0, 7.0, 9.0];
+        let fit = ols(&x, &y).unwrap();
+        close(fit.coefficients[0], 1.0, 1e-9);
+        close(fit.coefficients[1], 2.0, 1e-9);
+        // y = 1 + 2x + (1, -1, 0, 1, -1): slope 2 − 0.2 = 1.8 (Σ(x−x̄)e = −2, Sxx = 10).
+        let y = [2.0, 2.0, 5.0, 8.0, 8.0];
+        let fit = ols(&x, &y).unwrap();
+        close(fit.coefficients[1], 1.8, 1e-9);
+        // σ̂² = RSS/3; RSS = 4 − 0.4 = 3.6 → se(slope) = √(1.2/10).
+        close(fit.estimate(1).se, (1.2f64 / 10.0).sqrt(), 1e-9);
+        assert!(ols(&x[..2], &y[..2]).is_none());
+    }
+
+    #[test]
+    fn wls_with_equal_weights_is_ols() {
+        let x: Vec<Vec<f64>> = (0..5).map(|i| vec![1.0, f64::from(i)]).collect();
+        let y = [2.0, 2.0, 5.0, 8.0, 8.0];
+        let plain = ols(&x, &y).unwrap();
+        let weighted = wls(&x, &y, &[3.0; 5]).unwrap();
+        close(weighted.coefficients[1], plain.coefficients[1], 1e-12);
+        close(weighted.estimate(1).se, plain.estimate(1).se, 1e-12);
+        // A heavy point pulls the fit: weight 100 on (4, 8) vs the rest.
+        let heavy = wls(&x, &y, &[1.0, 1.0, 1.0, 1.0, 100.0]).unwrap();
+        assert!(heavy.coefficients[0] + 4.0 * heavy.coefficients[1] > 7.9);
+        assert!(wls(&x, &y, &[1.0, 0.0, 1.0, 1.0, 1.0]).is_none());
+    }
+
+    #[test]
+    fn bootstrap_is_seeded_and_centred() {
+        let before: Vec<Vec<f64>> = (0..30).map(|i| vec![100.0 + f64::from(i); 3]).collect();
+        let after: Vec<Vec<f64>> = (0..30)
+            .map(|i| vec![50.0 + f64::from(i) / 2.0; 3])
+            .collect();
+        let b: Vec<&[f64]> = before.iter().map(Vec::as_slice).collect();
+        let a: Vec<&[f64]> = after.iter().map(Vec::as_slice).collect();
+        let run =
+            |seed| bootstrap_median_ratio(&b, &a, 400, &mut Pcg64::seed_from_u64(seed)).unwrap();
+        let one = run(1);
+        assert_eq!(one, run(1));
+        close(one.estimate.estimate, 0.5f64.ln(), 1e-12);
+        assert!(one.estimate.low < 0.5f64.ln() && one.estimate.high > 0.5f64.ln());
+        assert_eq!(one.draws.len(), 400);
+    }
+
+    #[test]
+    fn power_and_sample_sizes() {
+        // se 0.2 with 50 per side; to detect a log effect of 0.28 needs (0.2/0.1)² = 4× → 200.
+        let n = needed_per_side(0.2, 50.0, (Z95 + Z80) * 0.1).unwrap();
+        assert_eq!(n, 200.0);
+        close(power(0.1, (Z95 + Z80) * 0.1), 0.8, 1e-9);
+        // Two proportions 0.2 vs 0.1: 199 per side by the usual formula.
+        assert_eq!(proportions_needed(0.2, 0.1), Some(199.0));
+    }
+}

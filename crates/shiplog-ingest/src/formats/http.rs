@@ -1,0 +1,84 @@
+//! Saved HTTP requests (`.http` files): a webhook delivery or a CloudEvents binary-mode event kept
+//! with its headers, so it can be imported exactly as a receiver would see it.
+//!
+//! httparse reads the request line and headers; the body is everything after the blank line. A
+//! `Content-Length` shorter than the rest of the file cuts the body there (a trailing newline an
+//! editor added is not part of the request).
+
+use super::Headers;
+
+const MAX_HEADERS: usize = 128;
+
+/// The headers and body of a raw HTTP request, or what is wrong with it.
+pub(crate) fn parse_request(bytes: &[u8]) -> Result<(Headers, Vec<u8>), String> {
+    let bytes = crate::format::strip_bom(bytes);
+    let mut slots = [httparse::EMPTY_HEADER; MAX_HEADERS];
+    let mut request = httparse::Request::new(&mut slots);
+    let body_start = match request.parse(bytes) {
+        Ok(httparse::Status::Complete(n)) => n,
+        Ok(httparse::Status::Partial) => {
+            return Err(
+                "expected an HTTP request: a request line, headers and a blank line before the body, got no blank line after the headers"
+                    .to_owned(),
+            );
+        }
+        Err(e) => {
+            return Err(format!(
+                "expected an HTTP request (e.g. \"POST /hook HTTP/1.1\", then headers, a blank line and the body), got an invalid request: {e}"
+            ));
+        }
+    };
+    let mut headers = Vec::with_capacity(request.headers.len());
+    for h in request.headers.iter() {
+        let value = std::str::from_utf8(h.value)
+            .map_err(|_| format!("expected UTF-8 text in the header {:?}", h.name))?;
+        headers.push((h.name.to_owned(), value.trim().to_owned()));
+    }
+    let headers = Headers(headers);
+    let mut body = &bytes[body_start..];
+    if let Some(length) = headers.get("content-length") {
+        let length: usize = length.parse().map_err(|_| {
+            format!("expected a number in the Content-Length header, got {length:?}")
+        })?;
+        if length < body.len() {
+            body = &body[..length];
+        }
+    }
+    Ok((headers, body.to_vec()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn headers_and_body_are_split_with_either_line_ending() {
+        for text in [
+            "POST /hook HTTP/1.1\r\nX-GitHub-Event: push\r\n\r\n{\"a\":1}\n",
+            "POST /hook HTTP/1.1\nX-GitHub-Event: push\n\n{\"a\":1}\n",
+        ] {
+            let (headers, body) = parse_request(text.as_bytes()).unwrap();
+            assert_eq!(headers.get("x-github-event"), Some("push"));
+            assert_eq!(body, b"{\"a\":1}\n");
+        }
+    }
+
+    #[test]
+    fn content_length_cuts_the_body() {
+        let text = "POST / HTTP/1.1\r\nContent-Length: 2\r\n\r\n{}\n\n";
+        assert_eq!(parse_request(text.as_bytes()).unwrap().1, b"{}");
+    }
+
+    #[test]
+    fn a_request_without_a_blank_line_is_refused() {
+        assert_eq!(
+            parse_request(b"POST / HTTP/1.1\r\nHost: x\r\n").unwrap_err(),
+            "expected an HTTP request: a request line, headers and a blank line before the body, got no blank line after the headers"
+        );
+        assert!(
+            parse_request(b"{\"not\":\"http\"}")
+                .unwrap_err()
+                .starts_with("expected an HTTP request (e.g. \"POST /hook HTTP/1.1\"")
+        );
+    }
+}

@@ -1,0 +1,610 @@
+//! Renders an impact report: the story a developer can paste into a retro, a blog post or a
+//! proposal, the table of numbers behind it, and JSON with every estimate.
+//!
+//! The story is written only from the verdicts and the numbers of the report: a metric is said to
+//! have improved only when its verdict is "improved", and every change it states comes with its
+//! interval. Whatever keeps a verdict from crediting the practice is stated as a caveat.
+
+use std::fmt::Write as _;
+
+use comfy_table::{CellAlignment, Table};
+use shiplog_core::PracticeChange;
+use shiplog_core::impact::{
+    ComparisonFinding, ImpactReport, MetricImpact, MetricKind, Scale, Side, TrendFinding, Verdict,
+};
+
+use crate::RenderError;
+
+/// A duration in seconds, in words: `45 minutes`, `5.2 hours`, `3.1 days`.
+pub fn prose_duration(seconds: f64) -> String {
+    let hours = seconds / 3600.0;
+    if hours < 1.0 {
+        format!("{:.0} minutes", seconds / 60.0)
+    } else if hours < 48.0 {
+        format!("{hours:.1} hours")
+    } else {
+        format!("{:.1} days", hours / 24.0)
+    }
+}
+
+fn value_text(metric: MetricKind, value: Option<f64>) -> String {
+    let Some(v) = value else {
+        return "none".to_owned();
+    };
+    match metric {
+        MetricKind::DeploymentFrequency => format!("{v:.1} a week"),
+        MetricKind::ChangeLeadTime | MetricKind::FailedDeploymentRecoveryTime => prose_duration(v),
+        MetricKind::ChangeFailRate | MetricKind::ReworkRate => format!("{:.0}%", v * 100.0),
+    }
+}
+
+fn percent(ratio: f64) -> String {
+    let p = (ratio - 1.0) * 100.0;
+    let p = if p.abs() < 0.5 { 0.0 } else { p };
+    format!("{}{:.0}%", if p < 0.0 { "−" } else { "+" }, p.abs())
+}
+
+fn signed(value: f64, decimals: usize) -> String {
+    let text = format!("{:.*}", decimals, value.abs());
+    // No "−0.0": a value that rounds to zero has no sign to show.
+    let zero = text.chars().all(|c| c == '0' || c == '.');
+    let sign = if value < 0.0 && !zero { "−" } else { "+" };
+    format!("{sign}{text}")
+}
+
+/// An effect and its interval: `−71% (95% CI −80% to −58%)`, `×5.1 (95% CI ×3.9 to ×6.7)` or
+/// `−4.0 points (95% CI −15.2 to +6.1)`.
+pub fn effect_text(scale: Scale, estimate: f64, low: f64, high: f64) -> String {
+    match scale {
+        // Large or very uncertain ratios read better as factors than as percentages.
+        Scale::Ratio if estimate >= 2.0 || high >= 5.0 => format!(
+            "×{} (95% CI ×{} to ×{})",
+            factor(estimate),
+            factor(low),
+            factor(high)
+        ),
+        Scale::Ratio => format!(
+            "{} (95% CI {} to {})",
+            percent(estimate),
+            percent(low),
+            percent(high)
+        ),
+        Scale::Difference => format!(
+            "{} points (95% CI {} to {})",
+            signed(estimate * 100.0, 1),
+            signed(low * 100.0, 1),
+            signed(high * 100.0, 1)
+        ),
+    }
+}
+
+/// A factor with as many decimals as it needs: `×12`, `×4.6`, `×0.37`, `×0.023`.
+fn factor(x: f64) -> String {
+    if x >= 10.0 {
+        format!("{x:.0}")
+    } else if x >= 1.0 {
+        format!("{x:.1}")
+    } else if x >= 0.1 {
+        format!("{x:.2}")
+    } else {
+        format!("{x:.3}")
+    }
+}
+
+fn p_text(p: f64) -> String {
+    if p < 0.001 {
+        "p < 0.001".to_owned()
+    } else {
+        format!("p = {p:.3}")
+    }
+}
+
+fn capitalised(text: &str) -> String {
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
+/// "api and web", "api, web and billing".
+fn and_list(items: &[String]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.clone(),
+        [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
+    }
+}
+
+fn date(t: jiff::Timestamp) -> String {
+    t.strftime("%-d %B %Y").to_string()
+}
+
+fn movement(metric: MetricKind, before: &Side, after: &Side) -> String {
+    let (b, a) = (before.value, after.value);
+    if b.is_some() && value_text(metric, b) == value_text(metric, a) {
+        return format!("stayed at {}", value_text(metric, b));
+    }
+    let verb = match (b, a) {
+        (Some(b), Some(a)) if a > b => "rose",
+        (Some(b), Some(a)) if a < b => "fell",
+        (Some(_), Some(_)) => "stayed",
+        _ => "went",
+    };
+    format!(
+        "{verb} from {} to {}",
+        value_text(metric, b),
+        value_text(metric, a)
+    )
+}
+
+/// One metric's sentence of the story.
+fn metric_sentence(m: &MetricImpact) -> String {
+    let name = capitalised(m.metric.label());
+    let verdict = m.verdict.describe();
+    match (&m.effect, m.verdict) {
+        (_, Verdict::NotEnoughData) | (None, _) => {
+            let mut text = format!(
+                "{name}: {verdict} ({} and {} {} before and after; at least {} each are needed",
+                m.before.n, m.after.n, m.power.unit, m.power.minimum
+            );
+            if m.before.n < m.power.minimum {
+                text.push_str("; a longer --before window helps if the records reach back");
+            }
+            if m.after.n < m.power.minimum
+                && let Some(weeks) = m.power.more_weeks
+            {
+                let _ = write!(
+                    text,
+                    "; roughly {weeks:.0} more weeks of data after the change"
+                );
+            }
+            text.push_str(").");
+            text
+        }
+        (Some(e), verdict_kind) => {
+            let verdict = verdict_kind.describe();
+            let change = effect_text(m.scale, e.estimate, e.low, e.high);
+            let head = match verdict_kind {
+                Verdict::Improved | Verdict::Worse => format!("{name} {verdict}"),
+                _ => format!("{name}: {verdict}"),
+            };
+            let mut text = format!(
+                "{head}: it {}, {change}; {}, Holm-adjusted over {} metrics.",
+                movement(m.metric, &m.before, &m.after),
+                p_text(e.p_adjusted),
+                e.tested_together
+            );
+            if verdict_kind == Verdict::NoDetectableChange {
+                let reason = m
+                    .caveats
+                    .iter()
+                    .find(|c| {
+                        matches!(
+                            c.code,
+                            "already-trending"
+                                | "trend-inconclusive"
+                                | "trend-contradicts"
+                                | "comparison-moved-too"
+                                | "comparison-inconclusive"
+                                | "comparison-contradicts"
+                                | "trends-not-parallel"
+                        )
+                    })
+                    .filter(|_| e.p_adjusted < 0.05 && (e.low > neutral(m) || e.high < neutral(m)));
+                match reason {
+                    Some(c) => {
+                        let _ = write!(
+                            text,
+                            " The difference is not credited to the practice: {}.",
+                            strip_metric(&c.message, m.metric)
+                        );
+                    }
+                    None => text.push_str(" Chance alone could produce a difference like this."),
+                }
+            }
+            text
+        }
+    }
+}
+
+/// The no-change value of a metric's effect.
+fn neutral(m: &MetricImpact) -> f64 {
+    match m.scale {
+        Scale::Ratio => 1.0,
+        Scale::Difference => 0.0,
+    }
+}
+
+/// A caveat's message without its leading "metric: ".
+fn strip_metric(message: &str, metric: MetricKind) -> String {
+    message
+        .strip_prefix(&format!("{}: ", metric.label()))
+        .unwrap_or(message)
+        .to_owned()
+}
+
+fn before_summary(report: &ImpactReport) -> String {
+    let parts: Vec<String> = report
+        .analysis
+        .metrics
+        .iter()
+        .filter(|m| m.before.value.is_some())
+        .map(|m| match m.metric {
+            MetricKind::DeploymentFrequency => format!(
+                "deployed {} times a week",
+                m.before.value.map_or("0".to_owned(), |v| format!("{v:.1}"))
+            ),
+            metric => format!("{} {}", metric.label(), value_text(metric, m.before.value)),
+        })
+        .collect();
+    and_list(&parts)
+}
+
+fn services_text(services: &[shiplog_core::ServiceName]) -> String {
+    and_list(&services.iter().map(|s| s.to_string()).collect::<Vec<_>>())
+}
+
+fn comparison_sentence(report: &ImpactReport) -> Option<String> {
+    if report.comparison_services.is_empty() {
+        return None;
+    }
+    let who = services_text(&report.comparison_services);
+    let parts: Vec<String> = report
+        .analysis
+        .metrics
+        .iter()
+        .filter_map(|m| {
+            let c = m.comparison.as_ref()?;
+            let change = c.change?;
+            Some(format!(
+                "its {} {}, {}",
+                m.metric.label(),
+                movement(m.metric, &c.before, &c.after),
+                effect_text(m.scale, change.estimate, change.low, change.high)
+            ))
+        })
+        .collect();
+    let chosen = match report.comparison_choice {
+        Some(shiplog_core::impact::ComparisonChoice::Auto) => {
+            "the services without a practice change in the windows"
+        }
+        _ => "chosen for not changing practice",
+    };
+    Some(if parts.is_empty() {
+        format!("The comparison group ({who}, {chosen}) has too little data to compare with.")
+    } else {
+        format!(
+            "Over the same windows the comparison group ({who}, {chosen}): {}.",
+            and_list(&parts)
+        )
+    })
+}
+
+/// The story as paragraphs and bullet items; `emphasis` wraps what Markdown would make bold.
+fn story(
+    report: &ImpactReport,
+    bold: &dyn Fn(&str) -> String,
+) -> (Vec<String>, Vec<String>, Vec<String>) {
+    let a = &report.analysis;
+    let d = &a.design;
+    let services = services_text(&report.services);
+    let p = &report.practice;
+    let mut opening = format!(
+        "In the {} weeks before {}, {services} {}.",
+        d.before_weeks,
+        date(d.change_at),
+        before_summary(report)
+    );
+    let _ = write!(
+        opening,
+        " On {} {} started {}",
+        date(d.change_at),
+        if report.services.len() > 1 {
+            "they"
+        } else {
+            "it"
+        },
+        bold(p.name.as_str())
+    );
+    if let Some(note) = &p.note {
+        let _ = write!(opening, " ({})", note.trim_end_matches('.'));
+    }
+    opening.push('.');
+    let _ = write!(
+        opening,
+        " Comparing with the {} weeks from {} to {}{}:",
+        d.after_weeks,
+        date(d.after_since),
+        date(d.after_until),
+        if d.transition_days > 0.0 {
+            format!(
+                " (after a {}-day transition, left out)",
+                d.transition_days.round()
+            )
+        } else {
+            String::new()
+        }
+    );
+    let bullets: Vec<String> = a.metrics.iter().map(metric_sentence).collect();
+    let mut closing = Vec::new();
+    if let Some(c) = comparison_sentence(report) {
+        closing.push(c);
+    }
+    let improved: Vec<&str> = a
+        .metrics
+        .iter()
+        .filter(|m| m.verdict == Verdict::Improved)
+        .map(|m| m.metric.label())
+        .collect();
+    let worse: Vec<&str> = a
+        .metrics
+        .iter()
+        .filter(|m| m.verdict == Verdict::Worse)
+        .map(|m| m.metric.label())
+        .collect();
+    let summary = match (improved.is_empty(), worse.is_empty()) {
+        (true, true) => format!(
+            "In short: the data show no change in delivery that can be credited to {} yet.",
+            p.name
+        ),
+        (false, true) => format!(
+            "In short: {} improved after the change, beyond the earlier trend{}.",
+            and_list(&improved.iter().map(|s| s.to_string()).collect::<Vec<_>>()),
+            if report.comparison_services.is_empty() {
+                ""
+            } else {
+                " and beyond the comparison group"
+            }
+        ),
+        (true, false) => format!(
+            "In short: {} got worse after the change.",
+            and_list(&worse.iter().map(|s| s.to_string()).collect::<Vec<_>>())
+        ),
+        (false, false) => format!(
+            "In short: {} improved and {} got worse after the change.",
+            and_list(&improved.iter().map(|s| s.to_string()).collect::<Vec<_>>()),
+            and_list(&worse.iter().map(|s| s.to_string()).collect::<Vec<_>>())
+        ),
+    };
+    closing.push(summary);
+    let mut paragraphs = vec![opening];
+    paragraphs.extend(closing);
+    let caveats: Vec<String> = a
+        .caveats
+        .iter()
+        .map(|c| capitalised(&c.message))
+        .chain(
+            a.metrics
+                .iter()
+                .flat_map(|m| m.caveats.iter())
+                // The metric's own sentence already says there is not enough data.
+                .filter(|c| c.code != "not-enough-data")
+                .map(|c| capitalised(&c.message)),
+        )
+        .collect();
+    (paragraphs, bullets, caveats)
+}
+
+fn trend_cell(m: &MetricImpact) -> &'static str {
+    match m.trend.finding {
+        TrendFinding::Supports => "beyond the trend",
+        TrendFinding::Inconclusive => "cannot separate",
+        TrendFinding::AlreadyTrending => "already trending",
+        TrendFinding::Contradicts => "contradicts",
+        TrendFinding::NotEstimable => "–",
+    }
+}
+
+fn comparison_cell(m: &MetricImpact) -> &'static str {
+    match m.comparison.as_ref().map(|c| c.finding) {
+        None => "no group",
+        Some(ComparisonFinding::Supports) => "beyond the group",
+        Some(ComparisonFinding::Inconclusive) => "not beyond it",
+        Some(ComparisonFinding::MovedToo) => "group moved too",
+        Some(ComparisonFinding::Contradicts) => "contradicts",
+        Some(ComparisonFinding::TrendsNotParallel) => "trends differ",
+        Some(ComparisonFinding::NotEnoughData) => "–",
+    }
+}
+
+fn rows(report: &ImpactReport) -> Vec<[String; 7]> {
+    report
+        .analysis
+        .metrics
+        .iter()
+        .map(|m| {
+            let (change, p) = match &m.effect {
+                Some(e) => (
+                    effect_text(m.scale, e.estimate, e.low, e.high),
+                    p_text(e.p_adjusted),
+                ),
+                None => ("–".to_owned(), "–".to_owned()),
+            };
+            [
+                capitalised(m.metric.label()),
+                value_text(m.metric, m.before.value),
+                value_text(m.metric, m.after.value),
+                format!("{change}; {p}"),
+                trend_cell(m).to_owned(),
+                comparison_cell(m).to_owned(),
+                m.verdict.describe().to_owned(),
+            ]
+        })
+        .collect()
+}
+
+const HEADER: [&str; 7] = [
+    "Metric",
+    "Before",
+    "After",
+    "Change (adjusted p)",
+    "Trend check",
+    "Comparison",
+    "Verdict",
+];
+
+fn title(report: &ImpactReport) -> String {
+    format!(
+        "Impact of \"{}\" on {} ({}, from {})",
+        report.practice.name,
+        services_text(&report.services),
+        report.environment,
+        report.practice.started_on
+    )
+}
+
+fn methods_line(report: &ImpactReport) -> String {
+    let o = &report.analysis.options;
+    format!(
+        "Methods and assumptions: docs/impact.md. Bootstrap: {} resamples, seed {} (the same records and seed give the same numbers).",
+        o.resamples, o.seed
+    )
+}
+
+/// The terminal view: the story in plain text, then the table.
+pub fn render_terminal(report: &ImpactReport) -> String {
+    let (paragraphs, bullets, caveats) = story(report, &|s| format!("\"{s}\""));
+    let mut out = format!("{}\n\n", title(report));
+    let _ = writeln!(out, "{}", paragraphs[0]);
+    for b in &bullets {
+        let _ = writeln!(out, "  - {b}");
+    }
+    for p in &paragraphs[1..] {
+        let _ = write!(out, "\n{p}\n");
+    }
+    let mut t = Table::new();
+    t.load_preset(crate::TABLE_STYLE)
+        .set_content_arrangement(comfy_table::ContentArrangement::Dynamic)
+        .set_header(HEADER);
+    for row in rows(report) {
+        t.add_row(row);
+    }
+    if let Some(c) = t.column_mut(1) {
+        c.set_cell_alignment(CellAlignment::Right);
+    }
+    if let Some(c) = t.column_mut(2) {
+        c.set_cell_alignment(CellAlignment::Right);
+    }
+    let _ = write!(out, "\n{t}\n");
+    if !caveats.is_empty() {
+        out.push_str("\nKeep in mind:\n");
+        for c in &caveats {
+            let _ = writeln!(out, "  - {c}.");
+        }
+    }
+    let _ = writeln!(out, "\n{}", methods_line(report));
+    out
+}
+
+/// The Markdown view: a heading, the story, the table, the caveats.
+pub fn render_markdown(report: &ImpactReport) -> String {
+    let (paragraphs, bullets, caveats) = story(report, &|s| format!("*{s}*"));
+    let mut out = format!("## {}\n\n", title(report));
+    let _ = writeln!(out, "{}\n", paragraphs[0]);
+    for b in &bullets {
+        let _ = writeln!(out, "- {b}");
+    }
+    for p in &paragraphs[1..] {
+        let _ = write!(out, "\n{p}\n");
+    }
+    out.push('\n');
+    let _ = writeln!(out, "| {} |", HEADER.join(" | "));
+    let _ = writeln!(
+        out,
+        "|{}|",
+        HEADER
+            .iter()
+            .enumerate()
+            .map(|(i, _)| if i == 1 || i == 2 { "---:" } else { "---" })
+            .collect::<Vec<_>>()
+            .join("|")
+    );
+    for row in rows(report) {
+        let _ = writeln!(out, "| {} |", row.join(" | "));
+    }
+    if !caveats.is_empty() {
+        out.push_str("\n**Keep in mind:**\n\n");
+        for c in &caveats {
+            let _ = writeln!(out, "- {c}.");
+        }
+    }
+    let _ = writeln!(out, "\n*{}*", methods_line(report));
+    out
+}
+
+/// JSON: the whole report, with every estimate, interval, p-value, sample size and verdict.
+pub fn render_json(report: &ImpactReport) -> Result<String, RenderError> {
+    Ok(serde_json::to_string_pretty(report)? + "\n")
+}
+
+/// The recorded practice changes as JSON.
+pub fn practice_list_json(changes: &[PracticeChange]) -> Result<String, RenderError> {
+    Ok(serde_json::to_string_pretty(changes)? + "\n")
+}
+
+/// The recorded practice changes as a table.
+pub fn practice_list_table(changes: &[PracticeChange]) -> String {
+    if changes.is_empty() {
+        return "No practice changes recorded. Record one with: shiplog practice start NAME --on DATE\n"
+            .to_owned();
+    }
+    let mut t = Table::new();
+    t.load_preset(crate::TABLE_STYLE)
+        .set_content_arrangement(comfy_table::ContentArrangement::Dynamic)
+        .set_header([
+            "Practice",
+            "Started",
+            "Ended",
+            "Applies to",
+            "Capability",
+            "Note",
+        ]);
+    for c in changes {
+        t.add_row([
+            c.name.to_string(),
+            c.started_on.to_string(),
+            c.ended_on.map_or_else(|| "–".to_owned(), |d| d.to_string()),
+            c.scope.describe(),
+            c.capability
+                .as_ref()
+                .map_or_else(String::new, ToString::to_string),
+            c.note.clone().unwrap_or_default(),
+        ]);
+    }
+    format!("{t}\n{} practice changes\n", changes.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn effects_read_as_people_write_them() {
+        assert_eq!(
+            effect_text(Scale::Ratio, 0.29, 0.2, 0.42),
+            "−71% (95% CI −80% to −58%)"
+        );
+        assert_eq!(
+            effect_text(Scale::Ratio, 5.1, 3.9, 6.7),
+            "×5.1 (95% CI ×3.9 to ×6.7)"
+        );
+        assert_eq!(
+            effect_text(Scale::Ratio, 1.44, 0.0233, 15.67),
+            "×1.4 (95% CI ×0.023 to ×16)"
+        );
+        assert_eq!(
+            effect_text(Scale::Difference, -0.04, -0.152, 0.061),
+            "−4.0 points (95% CI −15.2 to +6.1)"
+        );
+        assert_eq!(prose_duration(3.1 * 86_400.0), "3.1 days");
+        assert_eq!(prose_duration(5.25 * 3600.0), "5.2 hours");
+        assert_eq!(prose_duration(45.0 * 60.0), "45 minutes");
+        assert_eq!(p_text(0.0004), "p < 0.001");
+        assert_eq!(p_text(0.0123), "p = 0.012");
+        assert_eq!(
+            and_list(&["a".to_owned(), "b".to_owned(), "c".to_owned()]),
+            "a, b and c"
+        );
+    }
+}

@@ -1,0 +1,203 @@
+//! Pull and merge requests in SQLite: the `pull_requests` table (migration 0003).
+//!
+//! Written by the same compare-then-upsert code as deployments and incidents (a pull request is
+//! keyed by its id, and re-imports are common), so only this table's encoding lives here: lists as
+//! text (commit shas separated by spaces, labels as a JSON array), counts as 64-bit integers.
+
+use jiff::Timestamp;
+use shiplog_core::{PullRequest, PullRequestId, RepositoryName, Sha};
+use shiplog_store::StoreError;
+use sqlx::SqlitePool;
+use sqlx::sqlite::SqliteRow;
+
+use crate::{Encoded, Kind, Table, Value, column, parse, query_error, row_key, text, timestamp};
+
+pub(crate) const PULL_REQUESTS: Table = Table {
+    name: "pull_requests",
+    columns: &[
+        ("id", Kind::Text),
+        ("repository", Kind::Text),
+        ("number", Kind::Int),
+        ("title", Kind::Text),
+        ("opened_at", Kind::Int),
+        ("ready_for_review_at", Kind::Int),
+        ("draft", Kind::Int),
+        ("first_review_at", Kind::Int),
+        ("merged_at", Kind::Int),
+        ("closed_at", Kind::Int),
+        ("merge_commit", Kind::Text),
+        ("head_sha", Kind::Text),
+        ("head_branch", Kind::Text),
+        ("base_branch", Kind::Text),
+        ("commits", Kind::Text),
+        ("first_commit_at", Kind::Int),
+        ("additions", Kind::Int),
+        ("deletions", Kind::Int),
+        ("labels", Kind::Text),
+    ],
+};
+
+/// A count too large for the database's 64-bit signed integers.
+#[derive(Debug, thiserror::Error)]
+#[error("pull request {id}: {what} {value} does not fit in a 64-bit signed integer")]
+struct TooLarge {
+    id: String,
+    what: &'static str,
+    value: u64,
+}
+
+fn int(id: &str, what: &'static str, value: Option<u64>) -> Result<Value, StoreError> {
+    value
+        .map(|v| {
+            i64::try_from(v).map_err(|_| StoreError::Query {
+                operation: "encode pull requests",
+                source: Box::new(TooLarge {
+                    id: id.to_owned(),
+                    what,
+                    value: v,
+                }),
+            })
+        })
+        .transpose()
+        .map(Value::Int)
+}
+
+fn time(value: Option<Timestamp>) -> Value {
+    Value::Int(value.map(Timestamp::as_microsecond))
+}
+
+pub(crate) fn encode(p: &PullRequest) -> Result<Encoded, StoreError> {
+    let id = p.id.as_str().to_owned();
+    let commits = p
+        .commits
+        .iter()
+        .map(Sha::to_string)
+        .collect::<Vec<_>>()
+        .join(" ");
+    let mut labels = p.labels.clone();
+    labels.sort();
+    labels.dedup();
+    let labels = serde_json::to_string(&labels).map_err(|e| StoreError::Query {
+        operation: "encode pull requests",
+        source: Box::new(e),
+    })?;
+    let row = vec![
+        Value::Text(Some(id.clone())),
+        text(p.repository.as_str()),
+        int(&id, "number", p.number)?,
+        Value::Text(p.title.clone()),
+        time(Some(p.opened_at)),
+        time(p.ready_for_review_at),
+        Value::Int(Some(i64::from(p.draft))),
+        time(p.first_review_at),
+        time(p.merged_at),
+        time(p.closed_at),
+        Value::Text(p.merge_commit.map(|s| s.to_string())),
+        Value::Text(p.head_sha.map(|s| s.to_string())),
+        Value::Text(p.head_branch.clone()),
+        Value::Text(p.base_branch.clone()),
+        Value::Text(Some(commits)),
+        time(p.first_commit_at),
+        int(&id, "additions", p.additions)?,
+        int(&id, "deletions", p.deletions)?,
+        Value::Text(Some(labels)),
+    ];
+    Ok((id, row))
+}
+
+const T: &str = "pull_requests";
+
+fn optional_time(
+    row: &SqliteRow,
+    k: &str,
+    what: &'static str,
+) -> Result<Option<Timestamp>, StoreError> {
+    column::<Option<i64>>(row, T, k, what)?
+        .map(|v| timestamp(v, T, k, what))
+        .transpose()
+}
+
+fn optional_sha(row: &SqliteRow, k: &str, what: &'static str) -> Result<Option<Sha>, StoreError> {
+    column::<Option<String>>(row, T, k, what)?
+        .map(|v| parse(&v, Sha::from_hex, T, k, what))
+        .transpose()
+}
+
+fn count(row: &SqliteRow, k: &str, what: &'static str) -> Result<Option<u64>, StoreError> {
+    column::<Option<i64>>(row, T, k, what)?
+        .map(|v| parse(&v.to_string(), str::parse::<u64>, T, k, what))
+        .transpose()
+}
+
+pub(crate) fn decode(row: &SqliteRow) -> Result<PullRequest, StoreError> {
+    let key = row_key(row, T)?;
+    let k = key.as_str();
+    let draft = match column::<i64>(row, T, k, "draft")? {
+        0 => false,
+        1 => true,
+        other => {
+            return Err(crate::corrupt(
+                T,
+                k,
+                "draft",
+                format!("expected 0 or 1, got {other}"),
+            ));
+        }
+    };
+    let commits = column::<String>(row, T, k, "commits")?
+        .split(' ')
+        .filter(|s| !s.is_empty())
+        .map(|s| parse(s, Sha::from_hex, T, k, "commits"))
+        .collect::<Result<Vec<_>, _>>()?;
+    let labels: Vec<String> = parse(
+        &column::<String>(row, T, k, "labels")?,
+        |text: &str| serde_json::from_str::<Vec<String>>(text),
+        T,
+        k,
+        "labels",
+    )?;
+    let number = count(row, k, "number")?;
+    let pull_request = PullRequest {
+        id: parse(k, PullRequestId::new, T, k, "id")?,
+        repository: parse(
+            &column::<String>(row, T, k, "repository")?,
+            RepositoryName::new,
+            T,
+            k,
+            "repository",
+        )?,
+        number,
+        title: column(row, T, k, "title")?,
+        opened_at: timestamp(column(row, T, k, "opened_at")?, T, k, "opened_at")?,
+        ready_for_review_at: optional_time(row, k, "ready_for_review_at")?,
+        draft,
+        first_review_at: optional_time(row, k, "first_review_at")?,
+        merged_at: optional_time(row, k, "merged_at")?,
+        closed_at: optional_time(row, k, "closed_at")?,
+        merge_commit: optional_sha(row, k, "merge_commit")?,
+        head_sha: optional_sha(row, k, "head_sha")?,
+        head_branch: column(row, T, k, "head_branch")?,
+        base_branch: column(row, T, k, "base_branch")?,
+        commits,
+        first_commit_at: optional_time(row, k, "first_commit_at")?,
+        additions: count(row, k, "additions")?,
+        deletions: count(row, k, "deletions")?,
+        labels,
+    };
+    Ok(pull_request)
+}
+
+/// Every pull request, ordered by opening time then id.
+pub(crate) async fn all(pool: &SqlitePool) -> Result<Vec<PullRequest>, StoreError> {
+    let sql = format!(
+        "SELECT {} FROM {T} ORDER BY opened_at, id",
+        PULL_REQUESTS.column_list()
+    );
+    sqlx::query(sqlx::AssertSqlSafe(sql))
+        .fetch_all(pool)
+        .await
+        .map_err(query_error("read pull requests"))?
+        .iter()
+        .map(decode)
+        .collect()
+}

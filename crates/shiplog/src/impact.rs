@@ -1,0 +1,264 @@
+//! `shiplog impact NAME`: from a recorded practice change to its impact report.
+//!
+//! This file only chooses the data: the practice's services, the comparison group, the windows.
+//! The statistics are in `shiplog_core::impact`, the rendering in `shiplog_report::impact`.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use anyhow::{Context, Result, bail};
+use jiff::tz::TimeZone;
+use jiff::{SignedDuration, Timestamp};
+use shiplog_core::impact::{
+    ComparisonChoice, ImpactOptions, ImpactReport, analyze,
+    extract::{design, group_history, records_start},
+};
+use shiplog_core::window::{parse_bound, parse_duration};
+use shiplog_core::{
+    AttributionOptions, Environment, LeadTimeStart, PracticeChange, PracticeScope, ServiceName,
+    TeamName,
+};
+use shiplog_store::Store;
+
+use crate::analysis::{AnalysisOptions, analyze as analyze_repo, db_path, open_repo, open_store};
+use crate::cli::{Cli, DeploySource, ImpactArgs, ImpactFormatArg, LeadTimeStartArg};
+use crate::commands::{load_config, print};
+use crate::ui::Ui;
+
+fn midnight(date: jiff::civil::Date) -> Result<Timestamp> {
+    Ok(date
+        .to_zoned(TimeZone::UTC)
+        .context("the date is out of range")?
+        .timestamp())
+}
+
+fn duration_arg(flag: &str, text: &str) -> Result<SignedDuration> {
+    parse_duration(text).with_context(|| flag.to_owned())
+}
+
+pub async fn run(cli: &Cli, args: &ImpactArgs, ui: &Ui) -> Result<()> {
+    let now = Timestamp::now();
+    let until = match &args.until {
+        Some(text) => parse_bound(text, now).context("--until")?,
+        None => now,
+    };
+    let before = duration_arg("--before", &args.before)?;
+    let after = duration_arg("--after", &args.after)?;
+    let transition = duration_arg("--transition", &args.transition)?;
+    let environment = Environment::new(&args.environment)
+        .with_context(|| format!("--env {:?}", args.environment))?;
+    let compare_with: Vec<ServiceName> = args
+        .compare_with
+        .iter()
+        .map(|s| ServiceName::new(s).with_context(|| format!("--compare-with {s:?}")))
+        .collect::<Result<_>>()?;
+
+    let repo = open_repo(&cli.repo)?;
+    let path = db_path(cli.db.as_deref(), Some(&repo))?;
+    let store = open_store(&path).await?;
+    let changes = store.practice_changes().await?;
+    let practice = crate::practice::find(&changes, &args.name)?.clone();
+    // A team's services come from the configuration (shiplog.toml).
+    let config = load_config(cli, Some(&repo))?;
+    let teams = config.teams();
+    let subject_scope = match &practice.scope {
+        PracticeScope::Team { team } => match config.team_services(team.as_str()) {
+            Ok((_, services)) => PracticeScope::services(services),
+            Err(e) => bail!(
+                "practice change {:?} is scoped to team {team}, whose services are not known: {e}\nhint: map them in shiplog.toml (`team = \"{team}\"` under [services.NAME], see docs/config.md), or record the change for its services: shiplog practice start {:?} --on {} --service SERVICE ...",
+                practice.name.as_str(),
+                practice.name.as_str(),
+                practice.started_on
+            ),
+        },
+        other => other.clone(),
+    };
+    let change_at = midnight(practice.started_on)?;
+    if change_at >= until {
+        bail!(
+            "practice change {:?} starts on {}, which is not before the analysis time {until}\nhint: there is nothing to compare yet; run again once the practice has been in place for a while",
+            practice.name.as_str(),
+            practice.started_on
+        );
+    }
+    let ended_at = practice.ended_on.map(midnight).transpose()?;
+
+    let incident_window =
+        parse_duration(&args.attribution_window).context("--attribution-window")?;
+    let git_service = args
+        .service
+        .as_deref()
+        .map(|s| ServiceName::new(s).with_context(|| format!("--service {s:?}")))
+        .transpose()?;
+    let analysis = analyze_repo(
+        repo,
+        &store,
+        &AnalysisOptions {
+            deploys: Some(args.deploys.as_ref().unwrap_or(&DeploySource::Recorded)),
+            service: git_service.as_ref(),
+            attribution: AttributionOptions {
+                incident_window,
+                skip_unknown: args.skip_unknown,
+            },
+        },
+        ui,
+    )
+    .await?;
+    let start = match args.lead_time_start {
+        LeadTimeStartArg::Author => LeadTimeStart::Author,
+        LeadTimeStartArg::Committer => LeadTimeStart::Committer,
+    };
+    let model = &analysis.model;
+
+    // Who changed practice.
+    let in_subject = |s: &ServiceName| subject_scope.includes(s).unwrap_or(false);
+    let all_services: BTreeSet<ServiceName> = model
+        .deployments
+        .iter()
+        .filter(|d| d.counts() && d.deployment.environment == environment)
+        .map(|d| d.deployment.service.clone())
+        .collect();
+    let subject: Vec<ServiceName> = all_services
+        .iter()
+        .filter(|s| in_subject(s))
+        .cloned()
+        .collect();
+    if subject.is_empty() {
+        bail!(
+            "no deployments to {environment} of {} are recorded\nhint: record deployments (shiplog record deployment, shiplog import), or choose the source with --deploys",
+            subject_scope.describe()
+        );
+    }
+
+    let design = design(
+        change_at,
+        before,
+        transition,
+        after,
+        records_start(model, &environment, &in_subject),
+        until,
+        ended_at,
+    )?;
+
+    // The comparison group.
+    let (comparison, choice): (Vec<ServiceName>, Option<ComparisonChoice>) = if !compare_with
+        .is_empty()
+    {
+        for s in &compare_with {
+            if in_subject(s) {
+                bail!(
+                    "--compare-with {s}: {s} is one of the services that changed practice\nhint: compare with services that did not change"
+                );
+            }
+            if !all_services.contains(s) {
+                bail!(
+                    "--compare-with {s}: no deployments of {s} to {environment} are recorded\nhint: the services with deployments are: {}",
+                    all_services
+                        .iter()
+                        .map(ServiceName::as_str)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                );
+            }
+        }
+        (compare_with, Some(ComparisonChoice::Given))
+    } else if args.compare_auto {
+        let group = auto_comparison(&changes, &subject_scope, &teams, &all_services, &design, ui);
+        if group.is_empty() {
+            ui.warn("--compare-auto: every service changed practice in the windows, so there is no comparison group");
+            (group, None)
+        } else {
+            (group, Some(ComparisonChoice::Auto))
+        }
+    } else {
+        (Vec::new(), None)
+    };
+
+    let subject_history = group_history(
+        model,
+        &analysis.graph,
+        start,
+        &environment,
+        &in_subject,
+        &design,
+    );
+    let comparison_set: BTreeSet<&ServiceName> = comparison.iter().collect();
+    let comparison_history = (!comparison.is_empty()).then(|| {
+        group_history(
+            model,
+            &analysis.graph,
+            start,
+            &environment,
+            &|s: &ServiceName| comparison_set.contains(s),
+            &design,
+        )
+    });
+    let options = ImpactOptions {
+        resamples: args.resamples as usize,
+        seed: args.seed,
+    };
+    let result = analyze(
+        &subject_history,
+        comparison_history.as_ref(),
+        &design,
+        &options,
+    );
+    ui.phase("impact analysed");
+    let report = ImpactReport {
+        practice,
+        environment,
+        services: subject,
+        comparison_services: comparison,
+        comparison_choice: choice,
+        analysis: result,
+    };
+    let text = match args.format {
+        ImpactFormatArg::Table => shiplog_report::impact::render_terminal(&report),
+        ImpactFormatArg::Markdown => shiplog_report::impact::render_markdown(&report),
+        ImpactFormatArg::Json => shiplog_report::impact::render_json(&report)?,
+    };
+    print(&text)
+}
+
+/// Services with deployments that neither changed practice here nor in another change overlapping
+/// the windows (team-scoped changes are resolved with the configuration's teams).
+fn auto_comparison(
+    changes: &[PracticeChange],
+    subject: &PracticeScope,
+    teams: &BTreeMap<TeamName, Vec<ServiceName>>,
+    all: &BTreeSet<ServiceName>,
+    design: &shiplog_core::impact::Design,
+    ui: &Ui,
+) -> Vec<ServiceName> {
+    let window_start = design.before_since;
+    let window_end = design.after_until;
+    let overlapping: Vec<&PracticeChange> = changes
+        .iter()
+        .filter(|c| {
+            let starts = midnight(c.started_on).unwrap_or(Timestamp::MAX);
+            let ends = c
+                .ended_on
+                .and_then(|d| midnight(d).ok())
+                .unwrap_or(Timestamp::MAX);
+            starts < window_end && ends > window_start
+        })
+        .collect();
+    for c in &overlapping {
+        if let PracticeScope::Team { team } = &c.scope
+            && !teams.contains_key(team)
+        {
+            ui.warn(&format!(
+                "practice change {:?} of team {team} overlaps the windows, and the configuration does not say which services team {team} owns: the comparison group may include some of them",
+                c.name.as_str()
+            ));
+        }
+    }
+    let changed = |s: &ServiceName, scope: &PracticeScope| match scope {
+        PracticeScope::Team { team } => teams.get(team).is_some_and(|list| list.contains(s)),
+        other => other.includes(s) == Some(true),
+    };
+    all.iter()
+        .filter(|s| !changed(s, subject))
+        .filter(|s| overlapping.iter().all(|c| !changed(s, &c.scope)))
+        .cloned()
+        .collect()
+}

@@ -1,0 +1,303 @@
+//! `shiplog import`: every file of the command line read, checked and turned into records before
+//! anything is stored, then one transaction.
+//!
+//! shiplog's own JSON Lines and CSV become whole records; vendor payloads (GitHub, GitLab,
+//! PagerDuty, CDEvents) become deployments and *updates* of incidents and pull requests, which are
+//! merged into the stored records here (read first, merged with the pure rules of
+//! `shiplog_ingest::formats`, written back), so a PagerDuty `incident.resolved` only resolves the
+//! incident its `incident.triggered` stored. The CLI is the only writer of its SQLite file, so
+//! reading before writing is safe; the team server will do the same inside its transaction.
+
+use std::collections::HashMap;
+use std::io::Read;
+use std::path::Path;
+
+use anyhow::{Context, Result, bail};
+use shiplog_core::{
+    DeploymentSource, Environment, Incident, IncidentId, PullRequest, PullRequestId, ServiceName,
+};
+use shiplog_ingest::formats::{self, Delivery, Detected, Options, Source};
+use shiplog_ingest::{ImportErrors, Record};
+use shiplog_store::{ApplySummary, EventBatch, Store, WriteCounts};
+
+use crate::cli::{Cli, ImportArgs, InputFormat};
+use crate::commands::{optional_repo, resolve_sha, store_for_writing};
+use crate::ui::Ui;
+
+/// Splits `SOURCE=NAME` flags into a map and at most one plain `NAME`.
+fn mapping<T>(
+    flag: &str,
+    values: &[String],
+    make: impl Fn(&str) -> std::result::Result<T, shiplog_core::NameError>,
+) -> Result<(Option<T>, std::collections::BTreeMap<String, T>)> {
+    let mut default = None;
+    let mut map = std::collections::BTreeMap::new();
+    for value in values {
+        match value.rsplit_once('=') {
+            Some((source, name)) => {
+                let name = make(name).with_context(|| format!("{flag} {value:?}"))?;
+                map.insert(source.trim().to_owned(), name);
+            }
+            None => {
+                if default.is_some() {
+                    bail!(
+                        "{flag} {value:?}: give one {flag} NAME (for every unmapped record) and any number of {flag} SOURCE=NAME"
+                    );
+                }
+                default = Some(make(value).with_context(|| format!("{flag} {value:?}"))?);
+            }
+        }
+    }
+    Ok((default, map))
+}
+
+fn options(args: &ImportArgs) -> Result<Options> {
+    let (service, services) = mapping("--service", &args.services, ServiceName::new)?;
+    let (environment, environments) = mapping("--env", &args.environments, Environment::new)?;
+    Ok(Options {
+        service,
+        services,
+        environment,
+        environments,
+        incident_labels: args.incident_labels.clone(),
+        deploy_workflows: args.deploy_workflows.clone(),
+    })
+}
+
+fn describe(counts: WriteCounts, what: &str) -> String {
+    format!(
+        "{what}: {} new, {} updated, {} unchanged",
+        counts.inserted, counts.updated, counts.unchanged
+    )
+}
+
+/// `deployments: 1 new, ...; incidents: ...`, then practice changes and pull requests when any.
+fn summary_line(summary: &ApplySummary) -> String {
+    let mut line = format!(
+        "{}; {}",
+        describe(summary.deployments, "deployments"),
+        describe(summary.incidents, "incidents")
+    );
+    for (counts, what) in [
+        (summary.practice_changes, "practice changes"),
+        (summary.pull_requests, "pull requests"),
+    ] {
+        if counts.inserted + counts.updated + counts.unchanged > 0 {
+            line.push_str("; ");
+            line.push_str(&describe(counts, what));
+        }
+    }
+    line
+}
+
+/// How a file is read: as given by `--from`, else from its headers, extension and content.
+fn detected(args: &ImportArgs, path: &Path, delivery: &Delivery) -> Result<Detected, String> {
+    Ok(match args.input_format {
+        InputFormat::Jsonl => Detected::JsonLines,
+        InputFormat::Csv => Detected::Csv,
+        InputFormat::Github => Detected::Source(Source::GitHub),
+        InputFormat::Gitlab => Detected::Source(Source::GitLab),
+        InputFormat::Pagerduty => Detected::Source(Source::PagerDuty),
+        InputFormat::Cdevents => Detected::Source(Source::CdEvents),
+        InputFormat::Auto => {
+            let ext = path
+                .extension()
+                .and_then(|e| e.to_str())
+                .map(str::to_ascii_lowercase);
+            match ext.as_deref() {
+                Some("csv") => Detected::Csv,
+                Some("jsonl" | "ndjson") => Detected::JsonLines,
+                _ => formats::detect(delivery).map_err(|e| e.to_string())?,
+            }
+        }
+    })
+}
+
+/// Last record per id, in first-seen order: what one import writes for records merged from
+/// several deliveries.
+fn last_per_id<K: std::hash::Hash + Eq + Clone, T>(records: Vec<(K, T)>) -> Vec<T> {
+    let mut order: Vec<K> = Vec::new();
+    let mut last: HashMap<K, T> = HashMap::new();
+    for (key, record) in records {
+        if last.insert(key.clone(), record).is_none() {
+            order.push(key);
+        }
+    }
+    order.into_iter().filter_map(|k| last.remove(&k)).collect()
+}
+
+pub async fn import(cli: &Cli, args: &ImportArgs, ui: &Ui) -> Result<()> {
+    let repo = optional_repo(cli);
+    // shiplog.toml's [sources] and incident labels, under the flags.
+    let options = crate::config_cmd::import_options(
+        options(args)?,
+        &crate::commands::load_config(cli, repo.as_ref())?,
+    );
+    let mut errors: Vec<String> = Vec::new();
+    let mut batch = EventBatch::default();
+    let mut parsed = Vec::new();
+    for path in &args.files {
+        let (label, bytes) = if path.as_os_str() == "-" {
+            let mut bytes = Vec::new();
+            std::io::stdin()
+                .read_to_end(&mut bytes)
+                .context("cannot read standard input")?;
+            ("<stdin>".to_owned(), bytes)
+        } else {
+            let bytes =
+                std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+            (path.display().to_string(), bytes)
+        };
+        let is_http = path
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("http"));
+        let delivery = if is_http {
+            match Delivery::from_http(&label, &bytes) {
+                Ok(d) => d,
+                Err(e) => {
+                    errors.push(e.to_string());
+                    continue;
+                }
+            }
+        } else {
+            Delivery::file(&label, bytes)
+        };
+        let format = match detected(args, path, &delivery) {
+            Ok(format) => format,
+            Err(e) => {
+                errors.push(e);
+                continue;
+            }
+        };
+        let own = match format {
+            Detected::JsonLines => shiplog_ingest::Format::JsonLines,
+            Detected::Csv => shiplog_ingest::Format::Csv,
+            Detected::Source(source) => {
+                match formats::parse(&delivery, source, &options) {
+                    Ok(p) => parsed.push(p),
+                    Err(list) => errors.extend(list.iter().map(ToString::to_string)),
+                }
+                continue;
+            }
+        };
+        let records = match shiplog_ingest::parse(&label, &delivery.body, own) {
+            Ok(records) => records,
+            Err(ImportErrors(more)) => {
+                errors.extend(more.iter().map(ToString::to_string));
+                continue;
+            }
+        };
+        for located in records {
+            let line = located.line;
+            let field_error = |field: &str, problem: String| {
+                shiplog_ingest::ImportError {
+                    file: label.clone(),
+                    line,
+                    field: Some(field.to_owned()),
+                    problem,
+                }
+                .to_string()
+            };
+            match located.value {
+                Record::Deployment(d) => match resolve_sha(repo.as_ref(), &d.sha) {
+                    Ok(sha) => batch
+                        .deployments
+                        .push(d.into_deployment(sha, DeploymentSource::Imported)),
+                    Err(problem) => errors.push(field_error("sha", problem)),
+                },
+                Record::Incident(i) => {
+                    let sha = match &i.sha {
+                        Some(prefix) => match resolve_sha(repo.as_ref(), prefix) {
+                            Ok(sha) => Some(sha),
+                            Err(problem) => {
+                                errors.push(field_error("sha", problem));
+                                continue;
+                            }
+                        },
+                        None => None,
+                    };
+                    batch.incidents.push(i.into_incident(sha));
+                }
+                Record::PracticeChange(p) => batch.practice_changes.push(p),
+            }
+        }
+    }
+    if !errors.is_empty() {
+        bail!("import failed; nothing was stored\n{}", capped(&errors));
+    }
+    let ingested = formats::combine(parsed);
+    for note in &ingested.notes {
+        ui.note(&format!("skipped {note}"));
+    }
+    let store = store_for_writing(cli, repo.as_ref()).await?;
+
+    batch.deployments.extend(ingested.deployments);
+    if !ingested.incidents.is_empty() {
+        let mut current: HashMap<IncidentId, Incident> = store
+            .incidents()
+            .await?
+            .into_iter()
+            .map(|i| (i.id.clone(), i))
+            .collect();
+        for i in &batch.incidents {
+            current.insert(i.id.clone(), i.clone());
+        }
+        let mut merged = Vec::new();
+        for update in &ingested.incidents {
+            let incident = update.apply(current.get(&update.id));
+            current.insert(incident.id.clone(), incident.clone());
+            merged.push((incident.id.clone(), incident));
+        }
+        let mut all: Vec<(IncidentId, Incident)> = std::mem::take(&mut batch.incidents)
+            .into_iter()
+            .map(|i| (i.id.clone(), i))
+            .collect();
+        all.extend(merged);
+        batch.incidents = last_per_id(all);
+    }
+    if !ingested.pull_requests.is_empty() {
+        let mut current: HashMap<PullRequestId, PullRequest> = store
+            .pull_requests()
+            .await?
+            .into_iter()
+            .map(|p| (p.id.clone(), p))
+            .collect();
+        let mut merged = Vec::new();
+        let mut problems = Vec::new();
+        for update in &ingested.pull_requests {
+            let pr = update.apply(current.get(&update.id));
+            if let Err(e) = pr.validate() {
+                problems.push(format!("pull request {}: {e}", pr.id));
+                continue;
+            }
+            current.insert(pr.id.clone(), pr.clone());
+            merged.push((pr.id.clone(), pr));
+        }
+        if !problems.is_empty() {
+            bail!("import failed; nothing was stored\n{}", capped(&problems));
+        }
+        batch.pull_requests = last_per_id(merged);
+    }
+    let summary = store.apply(&batch).await?;
+    ui.note(&format!("imported {}", summary_line(&summary)));
+    Ok(())
+}
+
+/// Problems one per line, at most [`ImportErrors::SHOWN`] of them.
+fn capped(lines: &[String]) -> String {
+    let mut text = lines
+        .iter()
+        .take(ImportErrors::SHOWN)
+        .cloned()
+        .collect::<Vec<_>>()
+        .join("\n");
+    let more = lines.len().saturating_sub(ImportErrors::SHOWN);
+    if more > 0 {
+        let s = if more == 1 { "" } else { "s" };
+        text.push_str(&format!(
+            "\n... and {more} more error{s} ({} in total)",
+            lines.len()
+        ));
+    }
+    text
+}

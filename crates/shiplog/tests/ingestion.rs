@@ -1,0 +1,296 @@
+//! End-to-end: vendor payloads (GitHub, GitLab, PagerDuty, CDEvents) imported by the real binary
+//! into a real SQLite store over the `basic` fixture repository. Payloads are read from
+//! `shared/payloads` beside the project; where a commit must resolve, a copy with the fixture's
+//! commit written in is made in the test's temporary directory.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use common::Fixture;
+use serde_json::{Value, json};
+
+fn shared(rel: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/payloads")
+        .join(rel)
+}
+
+fn read_json(rel: &str) -> Value {
+    let path = shared(rel);
+    let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    serde_json::from_slice(&bytes).unwrap_or_else(|e| panic!("{rel}: {e}"))
+}
+
+/// Writes `value` as `name` in the fixture's temporary directory; returns the path as text.
+fn write(fx: &Fixture, name: &str, value: &Value) -> String {
+    let path = fx.dir.path().join(name);
+    std::fs::write(&path, serde_json::to_vec_pretty(value).expect("json")).expect("write");
+    path.to_str().expect("utf-8 path").to_owned()
+}
+
+fn path(rel: &str) -> String {
+    shared(rel).to_str().expect("utf-8 path").to_owned()
+}
+
+/// The fixture's payload copies: a GitHub deployment of c4, a GitLab deployment of c5, the merged
+/// pull request, and the GitHub issue labelled "bug".
+fn copies(fx: &Fixture) -> Vec<String> {
+    let c4 = fx.rev("v1.2.0^{commit}");
+    let c5 = fx.rev("v1.3.0^{commit}");
+    let mut github = read_json("github/deployment_status_payload.json");
+    github["deployment"]["sha"] = json!(c4);
+    let mut gitlab = read_json("gitlab/deployment_hook.success.zulip-fixture.json");
+    gitlab["commit_url"] = json!(format!(
+        "https://gitlab.com/vedant8600317/test/-/commit/{c5}"
+    ));
+    vec![
+        write(fx, "github-deployment.json", &github),
+        write(fx, "gitlab-deployment.json", &gitlab),
+    ]
+}
+
+#[test]
+fn importing_the_same_files_twice_changes_nothing() {
+    let fx = Fixture::build("basic");
+    let mut files = copies(&fx);
+    files.extend([
+        path("github/pull_request_closed_merged.DERIVED.json"),
+        path("github/issues_labeled.json"),
+        path("github/push_payload.json"),
+        path("pagerduty/incident.triggered.v3.zulip-fixture.json"),
+        path("pagerduty/incident.resolved.v3.zulip-fixture.json"),
+        path("cdevents/incident_detected.cloudevents-http-binary.CONSTRUCTED.http"),
+        path("cdevents/v0.5.1/incident_resolved.json"),
+        path("gitlab/merge_request_hook.open.docs-example.json"),
+    ]);
+    let mut args = vec!["import", "--incident-label", "bug"];
+    args.extend(files.iter().map(String::as_str));
+    let first = fx.ok_stderr(&args);
+    assert!(
+        first.contains(
+            "imported deployments: 2 new, 0 updated, 0 unchanged; incidents: 4 new, 0 updated, 0 unchanged; pull requests: 2 new, 0 updated, 0 unchanged"
+        ),
+        "{first}"
+    );
+    assert!(
+        first.contains("skipped ") && first.contains("github/push_payload.json: $: GitHub push: commits are read from the repository itself, so a push adds nothing"),
+        "skips are noted: {first}"
+    );
+    let second = fx.ok_stderr(&args);
+    assert!(
+        second.contains(
+            "imported deployments: 0 new, 0 updated, 2 unchanged; incidents: 0 new, 0 updated, 4 unchanged; pull requests: 0 new, 0 updated, 2 unchanged"
+        ),
+        "{second}"
+    );
+
+    let deployments = fx.json(&[
+        "explain",
+        "deployments",
+        "--since",
+        "2019-01-01",
+        "--until",
+        "2026-01-01",
+        "--format",
+        "json",
+    ]);
+    let ids: Vec<&str> = deployments
+        .as_array()
+        .expect("array")
+        .iter()
+        .map(|d| d["id"].as_str().unwrap_or_default())
+        .collect();
+    assert_eq!(
+        ids,
+        [
+            "github:Codertocat/Hello-World:deployment:145988746",
+            "gitlab:deployment:988572802"
+        ]
+    );
+}
+
+#[test]
+fn a_resolution_after_a_trigger_updates_only_the_resolution() {
+    let fx = Fixture::build("basic");
+    let first = fx.ok_stderr(&[
+        "import",
+        &path("pagerduty/incident.triggered.v3.zulip-fixture.json"),
+    ]);
+    assert!(
+        first.contains("incidents: 1 new, 0 updated, 0 unchanged"),
+        "{first}"
+    );
+    // The recorded resolution belongs to another incident: point it at the triggered one.
+    let mut resolved = read_json("pagerduty/incident.resolved.v3.zulip-fixture.json");
+    resolved["event"]["data"]["id"] = json!("PFQZPSY");
+    resolved["event"]["data"]["title"] = json!("Test Incident 3");
+    resolved["event"]["occurred_at"] = json!("2021-06-04T14:05:00Z");
+    let file = write(&fx, "resolved.json", &resolved);
+    let second = fx.ok_stderr(&["import", &file]);
+    assert!(
+        second.contains("incidents: 0 new, 1 updated, 0 unchanged"),
+        "{second}"
+    );
+    let again = fx.ok_stderr(&["import", &file]);
+    assert!(
+        again.contains("incidents: 0 new, 0 updated, 1 unchanged"),
+        "{again}"
+    );
+
+    let incidents = fx.json(&[
+        "explain",
+        "incidents",
+        "--deploys",
+        "tags",
+        "--service",
+        "pig208",
+        "--since",
+        "2021-06-01",
+        "--until",
+        "2021-07-01",
+        "--format",
+        "json",
+    ]);
+    let list = incidents.as_array().expect("array");
+    assert_eq!(list.len(), 1, "{incidents}");
+    assert_eq!(list[0]["id"], "pagerduty:PFQZPSY");
+    assert_eq!(list[0]["opened_at"], "2021-06-04T13:35:29.781Z");
+    assert_eq!(list[0]["resolved_at"], "2021-06-04T14:05:00Z");
+    assert_eq!(list[0]["title"], "Test Incident 3");
+}
+
+/// PagerDuty pages for an outage and a GitHub incident issue links to the page.
+fn outage_files(fx: &Fixture, link: bool) -> Vec<String> {
+    let mut issue = read_json("github/issues_labeled.json");
+    issue["issue"]["labels"][0]["name"] = json!("incident");
+    issue["issue"]["created_at"] = json!("2021-06-04T13:40:00Z");
+    issue["issue"]["updated_at"] = json!("2021-06-04T13:40:00Z");
+    if link {
+        issue["issue"]["body"] = json!("Paged at https://pig208.pagerduty.com/incidents/PFQZPSY");
+    }
+    vec![
+        write(fx, "issue.json", &issue),
+        path("pagerduty/incident.triggered.v3.zulip-fixture.json"),
+    ]
+}
+
+fn incident_total(fx: &Fixture) -> u64 {
+    let metrics = fx.json(&[
+        "metrics",
+        "--deploys",
+        "tags",
+        "--service",
+        "pig208",
+        "--since",
+        "2021-06-01",
+        "--until",
+        "2021-07-01",
+        "--format",
+        "json",
+    ]);
+    metrics["incidents"]["total"]
+        .as_u64()
+        .expect("incidents.total")
+}
+
+#[test]
+fn one_outage_reported_by_two_sources_counts_once() {
+    let fx = Fixture::build("basic");
+    let files = outage_files(&fx, true);
+    // The issue first: its link names an incident not stored yet, then the page arrives.
+    fx.ok(&["import", "--service", "pig208", &files[0]]);
+    assert_eq!(incident_total(&fx), 1);
+    fx.ok(&["import", &files[1]]);
+    assert_eq!(incident_total(&fx), 1, "the issue duplicates the page");
+
+    let control = Fixture::build("basic");
+    let files = outage_files(&control, false);
+    control.ok(&[
+        "import",
+        "--service",
+        "Hello-World=pig208",
+        &files[0],
+        &files[1],
+    ]);
+    assert_eq!(
+        incident_total(&control),
+        2,
+        "without a link they are two incidents"
+    );
+}
+
+#[test]
+fn a_bad_file_among_good_ones_stores_nothing() {
+    let fx = Fixture::build("basic");
+    let good = copies(&fx);
+    let mut bad = read_json("pagerduty/incident.resolved.v3.zulip-fixture.json");
+    bad["event"]["occurred_at"] = json!(1_622_812_613);
+    let bad = write(&fx, "bad.json", &bad);
+    let broken = fx.dir.path().join("broken.json");
+    std::fs::write(&broken, b"{\"event\": {").expect("write");
+    let broken = broken.to_str().expect("utf-8").to_owned();
+    let out = fx.fails(&["import", &good[0], &bad, &good[1], &broken]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("import failed; nothing was stored"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(&format!(
+            "{bad}: $.event.occurred_at: expected an RFC 3339 timestamp (e.g. 2026-03-03T14:00:00Z), got the number 1622812613"
+        )),
+        "{stderr}"
+    );
+    // Broken JSON cannot say which vendor it is: the JSON Lines reader names the line.
+    assert!(
+        stderr.contains(&format!(
+            "{broken}:1: not valid JSON: EOF while parsing an object at column 11"
+        )),
+        "{stderr}"
+    );
+    // Nothing was stored: the good files now import as new.
+    let after = fx.ok_stderr(&["import", &good[0], &good[1]]);
+    assert!(
+        after.contains("deployments: 2 new, 0 updated, 0 unchanged"),
+        "{after}"
+    );
+}
+
+#[test]
+fn standard_input_and_forced_formats() {
+    let fx = Fixture::build("basic");
+    let body =
+        std::fs::read(shared("pagerduty/incident.triggered.v3.zulip-fixture.json")).expect("read");
+    let mut cmd = fx.shiplog();
+    cmd.args(["import", "-"]);
+    let out = assert_cmd::Command::from_std(cmd)
+        .write_stdin(body)
+        .output()
+        .expect("run");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("incidents: 1 new"));
+
+    // Forcing the wrong format is an error naming the path, not a guess.
+    let out = fx.fails(&[
+        "import",
+        "--from",
+        "gitlab",
+        &path("pagerduty/incident.triggered.v3.zulip-fixture.json"),
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("incident.triggered.v3.zulip-fixture.json: $.object_kind: missing; expected a GitLab event kind (object_kind)"),
+        "{stderr}"
+    );
+    // A vendor payload that names no commit explains where to put one.
+    let out = fx.fails(&["import", &path("cdevents/v0.5.1/service_deployed.json")]);
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .contains("or put the commit in customData.shiplog.sha")
+    );
+}
