@@ -322,6 +322,11 @@ pub struct AttributionInputs<'a> {
     pub membership: Option<&'a ServiceMembership>,
     /// Pull requests linked to the history.
     pub pull_requests: PrLinks,
+    /// The commit of each deployment, in the order the deployments are given, when the caller has
+    /// looked them up already (reading history does): each is checked against its deployment's sha,
+    /// which costs less than finding it again. Empty, or of another length: attribution looks the
+    /// commits up itself.
+    pub commits: Vec<Option<CommitIdx>>,
 }
 
 impl DeliveryModel {
@@ -336,6 +341,9 @@ impl DeliveryModel {
     }
 }
 
+/// A commit no deployment of the chain has reached; other marks name the deployment that first
+/// reached the commit. (Not 0, with marks one more than the deployment: zeroed memory is faulted
+/// in twice by the walk's read-then-write, once is cheaper.)
 const UNMARKED: u32 = u32::MAX;
 
 /// Runs attribution. See the module docs for the rules.
@@ -365,9 +373,34 @@ pub fn attribute_with(
     let AttributionInputs {
         membership,
         pull_requests,
+        commits,
     } = inputs;
     let mut deployments = deployments;
-    deployments.sort_by(|a, b| (a.finished_at, &a.id).cmp(&(b.finished_at, &b.id)));
+    let use_given = commits.len() == deployments.len();
+    let mut commits: Vec<Option<CommitIdx>> = deployments
+        .iter()
+        .enumerate()
+        .map(|(i, d)| {
+            let given = use_given.then(|| commits[i]).flatten();
+            given
+                .filter(|&c| (c as usize) < graph.len() && graph.sha(c) == d.sha)
+                .or_else(|| graph.find(&d.sha))
+        })
+        .collect();
+    // Deployment order: by finish time, then id, then position (as a stable sort). Positions are
+    // sorted by compact keys, and the (large) records then moved into place.
+    let mut keys: Vec<(Timestamp, usize)> = deployments
+        .iter()
+        .enumerate()
+        .map(|(i, d)| (d.finished_at, i))
+        .collect();
+    keys.sort_unstable_by(|&(at_a, a), &(at_b, b)| {
+        at_a.cmp(&at_b)
+            .then_with(|| deployments[a].id.cmp(&deployments[b].id))
+            .then(a.cmp(&b))
+    });
+    let mut order: Vec<usize> = keys.into_iter().map(|(_, i)| i).collect();
+    permute(&mut deployments, &mut commits, &mut order);
     let (mut incidents, duplicate_incidents) = crate::duplicates::split_duplicates(incidents);
     incidents.sort_by(|a, b| (a.opened_at, &a.id).cmp(&(b.opened_at, &b.id)));
 
@@ -377,8 +410,7 @@ pub fn attribute_with(
         duplicate_incidents,
         ..DeliveryModel::default()
     };
-    for deployment in deployments {
-        let commit = graph.find(&deployment.sha);
+    for (deployment, commit) in deployments.into_iter().zip(commits) {
         if commit.is_none() && deployment.status == DeploymentStatus::Success {
             unknown.push((deployment.id.clone(), deployment.sha));
         }
@@ -461,18 +493,22 @@ pub fn attribute_with(
         .filter_map(|&(c, sha)| graph.find(&sha).map(|t| (c, sha, t)))
         .collect();
     let mut mark = vec![UNMARKED; graph.len()];
+    let mark_of = |d: usize| d as u32;
     let mut stack: Vec<CommitIdx> = Vec::new();
-    // Each deployment's newly shipped changes are written contiguously as it is walked.
-    let mut changes: Vec<ShippedChange> = Vec::new();
+    let parents = graph.parent_lists();
+    // Each deployment's newly shipped changes are written contiguously as it is walked. A chain
+    // ships each commit at most once: room for one chain's worth, made once.
+    let mut changes: Vec<ShippedChange> = Vec::with_capacity(graph.len());
 
-    // Every commit a chain marked, to reset the marks for the next chain.
-    let mut reached: Vec<CommitIdx> = Vec::new();
-    for ((service, environment), chain) in &chains {
+    for (chain_number, ((service, environment), chain)) in chains.iter().enumerate() {
+        if chain_number > 0 {
+            // The previous chain's marks; clearing them all costs less than the walk that set them.
+            mark.fill(UNMARKED);
+        }
         // The service's bit when it has path globs: only its commits are its changes.
         let bit = membership.and_then(|m| m.bit(service).map(|b| (m, b)));
         let belongs = |c: CommitIdx| bit.is_none_or(|(m, b)| m.belongs(c, b));
         let mut reached_new = vec![false; chain.len()];
-        reached.clear();
         // 1. Newly shipped changes, one walk per deployment.
         for (position, &d) in chain.iter().enumerate() {
             model.deployments[d].chain_position = Some(position);
@@ -482,20 +518,24 @@ pub fn attribute_with(
             let start = changes.len();
             if mark[tip as usize] == UNMARKED {
                 reached_new[position] = true;
-                mark[tip as usize] = d as u32;
-                stack.push(tip);
-                while let Some(c) = stack.pop() {
-                    reached.push(c);
+                mark[tip as usize] = mark_of(d);
+                // Depth first. The walk goes on with the last parent it would push (the one the
+                // stack would give back next), so a linear stretch of history never touches the
+                // stack; the order is that of pushing every parent.
+                let mut next = Some(tip);
+                while let Some(c) = next.take().or_else(|| stack.pop()) {
                     if belongs(c) {
                         changes.push(ShippedChange {
                             commit: c,
                             deployment: d as u32,
                         });
                     }
-                    for &p in graph.parents(c) {
+                    for &p in parents.of(c) {
                         if mark[p as usize] == UNMARKED {
-                            mark[p as usize] = d as u32;
-                            stack.push(p);
+                            mark[p as usize] = mark_of(d);
+                            if let Some(earlier) = next.replace(p) {
+                                stack.push(earlier);
+                            }
                         }
                     }
                 }
@@ -617,11 +657,6 @@ pub fn attribute_with(
             };
             incident_attr[k] = Some(attribution);
         }
-
-        // Reset the marks this chain set, so the next chain starts clean.
-        for &c in &reached {
-            mark[c as usize] = UNMARKED;
-        }
     }
 
     // Incidents whose service and environment have no chain at all.
@@ -659,6 +694,25 @@ pub fn attribute_with(
         model.deployments[d].recovery = recovery_of(&model, d);
     }
     Ok(model)
+}
+
+/// Reorders `items` and `with` alike so that position `k` holds what was at `order[k]`, in place
+/// (following the permutation's cycles). `order` is used up.
+fn permute<A, B>(items: &mut [A], with: &mut [B], order: &mut [usize]) {
+    const DONE: usize = usize::MAX;
+    for start in 0..order.len() {
+        let mut at = start;
+        while order[at] != DONE {
+            let from = order[at];
+            order[at] = DONE;
+            if from == start {
+                break;
+            }
+            items.swap(at, from);
+            with.swap(at, from);
+            at = from;
+        }
+    }
 }
 
 /// The latest deployment of `chain` that finished at or before `opened_at`, within `window`.
@@ -1011,5 +1065,59 @@ mod tests {
         assert_eq!(shipped(&model, "P2"), [2]);
         assert!(model.deployments[0].is_baseline());
         assert!(model.deployments[1].is_baseline());
+    }
+
+    #[test]
+    fn permute_follows_every_cycle() {
+        // Position k receives what was at order[k].
+        let order = [3usize, 0, 4, 1, 2, 5, 7, 6];
+        let mut items: Vec<char> = "abcdefgh".chars().collect();
+        let mut with: Vec<usize> = (0..8).collect();
+        permute(&mut items, &mut with, &mut order.clone());
+        assert_eq!(items.iter().collect::<String>(), "daebcfhg");
+        assert_eq!(with, order);
+    }
+
+    #[test]
+    fn changes_come_in_the_order_of_a_plain_depth_first_walk() {
+        // Merges, an octopus and a shared ancestor, so that several parents are pending at once.
+        let parents: &[&[u32]] = &[
+            &[],
+            &[0],
+            &[0],
+            &[1, 2],
+            &[3],
+            &[3],
+            &[4, 5, 1],
+            &[6],
+            &[2],
+            &[7, 8],
+        ];
+        let g = graph(parents, &[]);
+        let model = attribute(
+            &g,
+            vec![deploy("D1", 4, 0), deploy("D2", 9, 1)],
+            vec![],
+            AttributionOptions::default(),
+        )
+        .unwrap();
+        // The walk as first written: push every unmarked parent, pop the last.
+        let mut expected = Vec::new();
+        let mut mark = [false; 10];
+        for tip in [4u32, 9] {
+            let mut stack = vec![tip];
+            mark[tip as usize] = true;
+            while let Some(c) = stack.pop() {
+                expected.push(c);
+                for &p in parents[c as usize] {
+                    if !mark[p as usize] {
+                        mark[p as usize] = true;
+                        stack.push(p);
+                    }
+                }
+            }
+        }
+        let got: Vec<u32> = model.changes.iter().map(|c| c.commit).collect();
+        assert_eq!(got, expected);
     }
 }

@@ -26,7 +26,7 @@ pub use attribution::{
     AttributionInputs, AttributionOptions, DeliveryModel, attribute, attribute_with,
 };
 pub use event::{Deployment, DeploymentSource, DeploymentStatus, Incident};
-pub use graph::{Columns, CommitGraph, CommitIdx, NewCommit};
+pub use graph::{ColumnBytes, Columns, CommitGraph, CommitIdx, NewCommit};
 pub use metrics::{DoraMetrics, LeadTimeStart, Scope, compute};
 pub use names::{DeploymentId, Environment, IncidentId, NameError, ServiceName, Sha, ShaPrefix};
 pub use pr_links::{PrFacts, PrLinks};

@@ -25,19 +25,19 @@
 //! counts once in each): coding, pickup, review and deploy, each summarised by count, median, p75
 //! and p90. A change owned by a pull request starts at the pull request's first commit.
 
-use std::collections::{BTreeSet, HashSet};
+use std::collections::HashSet;
 
 use jiff::{SignedDuration, Timestamp};
 use serde::Serialize;
 
 use crate::attribution::{AnalyzedDeployment, DeliveryModel};
-use crate::graph::CommitGraph;
+use crate::graph::{CommitGraph, TimeColumn};
 use crate::names::{Environment, ServiceName};
 use crate::pr_links::{StageTimes, stage_times};
 use crate::practice::TeamName;
 use crate::services::TeamScope;
 use crate::stats::summarize;
-use crate::window::{TimeWindow, utc_day};
+use crate::window::TimeWindow;
 
 /// What the metrics are computed over.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -98,6 +98,14 @@ impl LeadTimeStart {
         match self {
             Self::Author => graph.author_time(idx),
             Self::Committer => graph.committer_time(idx),
+        }
+    }
+
+    /// The start times of every commit, for reading many.
+    pub fn column(self, graph: &CommitGraph) -> TimeColumn<'_> {
+        match self {
+            Self::Author => graph.author_times(),
+            Self::Committer => graph.committer_times(),
         }
     }
 }
@@ -409,14 +417,49 @@ pub struct DoraMetrics {
     pub incidents: IncidentCounts,
 }
 
+/// The UTC day of `at` as days since 1970-01-01 ([`crate::window::utc_day`] without building a
+/// date): whole days of seconds, rounding down (UTC has no leap seconds here).
+fn utc_day_number(at: Timestamp) -> i64 {
+    let seconds = at.as_second() - i64::from(at.subsec_nanosecond() < 0);
+    seconds.div_euclid(86_400)
+}
+
 fn ratio(part: u64, whole: u64) -> Option<f64> {
     (whole > 0).then(|| part as f64 / whole as f64)
 }
 
 /// Lead time of one change in seconds, or `None` when its time cannot be represented.
 pub fn lead_time_seconds(deployed_at: Timestamp, start_seconds: i64) -> Option<f64> {
-    let start = Timestamp::from_second(start_seconds).ok()?;
-    Some(deployed_at.duration_since(start).as_secs_f64())
+    LeadTimeClock::new(deployed_at).seconds(start_seconds)
+}
+
+/// Lead times to one deployment: [`lead_time_seconds`] with the deployment's time converted once,
+/// for the hundreds of thousands of changes a large history ships.
+#[derive(Debug, Clone, Copy)]
+pub struct LeadTimeClock {
+    deployed: SignedDuration,
+    /// The seconds a [`Timestamp`] can hold.
+    range: (i64, i64),
+}
+
+impl LeadTimeClock {
+    /// The clock of a deployment that finished at `deployed_at`.
+    pub fn new(deployed_at: Timestamp) -> Self {
+        Self {
+            deployed: deployed_at.as_duration(),
+            range: (Timestamp::MIN.as_second(), Timestamp::MAX.as_second()),
+        }
+    }
+
+    /// The lead time of a change that started at `start_seconds`, in seconds; `None` when that is
+    /// not a representable time. Exactly `deployed_at.duration_since(start)` in seconds.
+    #[inline]
+    pub fn seconds(self, start_seconds: i64) -> Option<f64> {
+        let (min, max) = self.range;
+        (min..=max)
+            .contains(&start_seconds)
+            .then(|| (self.deployed - SignedDuration::from_secs(start_seconds)).as_secs_f64())
+    }
 }
 
 /// Computes the five metrics over `scope`.
@@ -427,7 +470,9 @@ pub fn compute(
     start: LeadTimeStart,
 ) -> DoraMetrics {
     let mut finish_times: Vec<Timestamp> = Vec::new();
-    let mut days = BTreeSet::new();
+    // Deployments come in finish order, so distinct days are counted as they change.
+    let mut days = 0u64;
+    let mut last_day: Option<i64> = None;
     let mut lead_times: Vec<f64> = Vec::new();
     let mut excluded_negative = 0u64;
     let mut baseline_excluded = 0u64;
@@ -438,17 +483,36 @@ pub fn compute(
     let mut recovery_negative = 0u64;
     let links = &model.pull_requests;
     let mut stages = StageCollector::default();
+    // Room for every lead time at once: growing a vector of hundreds of thousands by doubling
+    // copies and faults in its memory several times over.
+    lead_times.reserve_exact(
+        scope
+            .deployments(model)
+            .filter(|(_, d)| !d.is_baseline())
+            .map(|(_, d)| d.shipped.len())
+            .sum(),
+    );
 
+    let start_times = start.column(graph);
     for (index, d) in scope.deployments(model) {
         let finished_at = d.deployment.finished_at;
         finish_times.push(finished_at);
-        days.insert(utc_day(finished_at));
+        let day = utc_day_number(finished_at);
+        if last_day != Some(day) {
+            days += 1;
+            last_day = Some(day);
+        }
         if d.is_baseline() {
             baseline_excluded += d.shipped.len() as u64;
         } else {
+            let clock = LeadTimeClock::new(finished_at);
             for change in model.shipped_by(index) {
-                let (start_seconds, _) = links.start(graph, change.commit, start);
-                match lead_time_seconds(finished_at, start_seconds) {
+                let start_seconds = if links.is_empty() {
+                    start_times.get(change.commit)
+                } else {
+                    links.start(graph, change.commit, start).0
+                };
+                match clock.seconds(start_seconds) {
                     Some(seconds) if seconds >= 0.0 => lead_times.push(seconds),
                     _ => excluded_negative += 1,
                 }
@@ -507,7 +571,7 @@ pub fn compute(
         environment: scope.environment.clone(),
         deployment_frequency: DeploymentFrequency {
             deployments,
-            deployment_days: days.len() as u64,
+            deployment_days: days,
             per_week: deployments as f64 / days_in_window * 7.0,
             per_day: deployments as f64 / days_in_window,
             median_interval_seconds: median_interval,
@@ -666,5 +730,49 @@ mod tests {
             DurationBand::from_seconds(183.0 * DAY),
             DurationBand::MoreThanSixMonths
         );
+    }
+
+    #[test]
+    fn per_deployment_shortcuts_match_their_definitions() {
+        let epoch = jiff::civil::date(1970, 1, 1);
+        let times: Vec<Timestamp> = [
+            "1969-12-31T23:59:59.5Z",
+            "1969-12-31T00:00:00Z",
+            "1970-01-01T00:00:00Z",
+            "2026-03-01T23:59:59.999999999Z",
+            "2026-03-02T00:00:00Z",
+            "-009999-01-02T01:59:59Z",
+            "9999-12-30T22:00:00.000000001Z",
+        ]
+        .iter()
+        .map(|t| t.parse().unwrap())
+        .collect();
+        for &t in &times {
+            let day = crate::window::utc_day(t);
+            assert_eq!(
+                utc_day_number(t),
+                i64::from(epoch.until(day).unwrap().get_days()),
+                "{t}"
+            );
+            for start in [
+                T0,
+                -1,
+                i64::MIN,
+                i64::MAX,
+                Timestamp::MIN.as_second(),
+                Timestamp::MAX.as_second(),
+                Timestamp::MIN.as_second() - 1,
+                Timestamp::MAX.as_second() + 1,
+            ] {
+                let expected = Timestamp::from_second(start)
+                    .ok()
+                    .map(|s| t.duration_since(s).as_secs_f64());
+                assert_eq!(
+                    LeadTimeClock::new(t).seconds(start),
+                    expected,
+                    "{t} {start}"
+                );
+            }
+        }
     }
 }

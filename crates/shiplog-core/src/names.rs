@@ -54,6 +54,22 @@ const NAME_CHARS: &str = "letters, digits, '-', '_', '.', '/' and ':'";
 
 fn validate_name(text: &str, what: &'static str, max: usize) -> Result<String, NameError> {
     let text = text.trim();
+    check_name(text, what, max)?;
+    Ok(text.to_owned())
+}
+
+/// Like [`validate_name`], keeping `text`'s allocation when it needs no trimming (names made in
+/// bulk, such as one deployment id per tag).
+fn validate_owned_name(text: String, what: &'static str, max: usize) -> Result<String, NameError> {
+    if text.trim().len() != text.len() {
+        return validate_name(&text, what, max);
+    }
+    check_name(&text, what, max)?;
+    Ok(text)
+}
+
+/// Checks an already trimmed name.
+fn check_name(text: &str, what: &'static str, max: usize) -> Result<(), NameError> {
     if text.is_empty() {
         return Err(NameError::Empty { what });
     }
@@ -72,20 +88,39 @@ fn validate_name(text: &str, what: &'static str, max: usize) -> Result<String, N
             text: text.to_owned(),
         });
     }
-    Ok(text.to_owned())
+    Ok(())
+}
+
+/// How a name type holds its text: a `String`, or an `Arc<str>` for names that are cloned into
+/// every record (one service and one environment for thousands of deployments derived from tags:
+/// a clone is then a reference count, not an allocation).
+trait NameText: From<String> + std::ops::Deref<Target = str> {
+    fn into_string(self) -> String;
+}
+
+impl NameText for String {
+    fn into_string(self) -> String {
+        self
+    }
+}
+
+impl NameText for std::sync::Arc<str> {
+    fn into_string(self) -> String {
+        self.as_ref().to_owned()
+    }
 }
 
 macro_rules! name_type {
-    ($(#[$doc:meta])* $name:ident, $what:literal, $max:literal) => {
+    ($(#[$doc:meta])* $name:ident, $what:literal, $max:literal, $text:ty) => {
         $(#[$doc])*
         #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
         #[serde(try_from = "String", into = "String")]
-        pub struct $name(String);
+        pub struct $name($text);
 
         impl $name {
             /// Validates `text` (surrounding whitespace is trimmed).
             pub fn new(text: &str) -> Result<Self, NameError> {
-                validate_name(text, $what, $max).map(Self)
+                validate_name(text, $what, $max).map(|t| Self(t.into()))
             }
 
             /// The validated text.
@@ -104,13 +139,13 @@ macro_rules! name_type {
         impl TryFrom<String> for $name {
             type Error = NameError;
             fn try_from(text: String) -> Result<Self, NameError> {
-                Self::new(&text)
+                validate_owned_name(text, $what, $max).map(|t| Self(t.into()))
             }
         }
 
         impl From<$name> for String {
             fn from(value: $name) -> String {
-                value.0
+                value.0.into_string()
             }
         }
 
@@ -132,37 +167,46 @@ name_type!(
     /// A service: the unit that is deployed (e.g. `api`, `payments/worker`).
     ServiceName,
     "service name",
-    100
+    100,
+    std::sync::Arc<str>
 );
 name_type!(
     /// A deployment environment (e.g. `production`, `staging`).
     Environment,
     "environment name",
-    100
+    100,
+    std::sync::Arc<str>
 );
 name_type!(
     /// The identifier of a deployment, unique in a store (e.g. `d-17`, or `tag/v1.2.0` for a
     /// deployment derived from a git tag).
     DeploymentId,
     "deployment id",
-    255
+    255,
+    String
 );
 name_type!(
     /// The identifier of an incident, unique in a store (e.g. `inc-4`).
     IncidentId,
     "incident id",
-    255
+    255,
+    String
 );
 
 impl Environment {
     /// The environment DORA's metrics are about unless told otherwise.
     pub fn production() -> Self {
-        Self("production".to_owned())
+        static PRODUCTION: std::sync::LazyLock<Environment> =
+            std::sync::LazyLock::new(|| Environment(std::sync::Arc::from("production")));
+        PRODUCTION.clone()
     }
 }
 
 /// A full SHA-1 commit id (20 bytes). Displays as 40 lowercase hex characters.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+///
+/// Plain bytes (`Pod`), so a column of shas can be read in place from a cache's bytes.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, bytemuck::Pod, bytemuck::Zeroable)]
+#[repr(transparent)]
 pub struct Sha([u8; 20]);
 
 impl Sha {
@@ -323,6 +367,24 @@ mod tests {
             Environment::new(&"x".repeat(101)),
             Err(NameError::TooLong { len: 101, .. })
         ));
+    }
+
+    #[test]
+    fn owned_text_validates_like_borrowed_text() {
+        for text in [
+            "tag:v1.2.3",
+            "  tag:v1 ",
+            "",
+            "   ",
+            "a b",
+            &"x".repeat(300),
+        ] {
+            assert_eq!(
+                DeploymentId::try_from(text.to_owned()),
+                DeploymentId::new(text),
+                "{text:?}"
+            );
+        }
     }
 
     #[test]

@@ -4,11 +4,13 @@
 
 use std::collections::{BTreeSet, HashMap};
 
+use bytes::Bytes;
 use jiff::Timestamp;
 use proptest::prelude::*;
 use shiplog_core::{
-    AttributionOptions, CommitGraph, Deployment, DeploymentId, DeploymentSource, DeploymentStatus,
-    Environment, NewCommit, ServiceName, Sha, attribute,
+    AttributionInputs, AttributionOptions, ColumnBytes, CommitGraph, Deployment, DeploymentId,
+    DeploymentSource, DeploymentStatus, Environment, NewCommit, ServiceName, Sha, attribute,
+    attribute_with,
 };
 
 fn sha(i: usize) -> Sha {
@@ -99,6 +101,123 @@ proptest! {
             let got: BTreeSet<usize> = model.shipped_by(index).iter().map(|c| c.commit as usize).collect();
             prop_assert_eq!(got.len(), model.shipped_by(index).len(), "a change listed twice");
             prop_assert_eq!(got, expected, "deployment {}", d.id);
+        }
+    }
+
+    /// The same attribution whether the graph's first commits are read in place from bytes (the
+    /// rest appended after them) or pushed one by one, and whether the caller hands over each
+    /// deployment's commit (right or wrong) or leaves attribution to find them.
+    #[test]
+    fn attribution_is_the_same_from_bytes_and_with_given_commits(
+        parents in dag(),
+        split in any::<prop::sample::Index>(),
+        picks in proptest::collection::vec((any::<prop::sample::Index>(), 0u8..3, 0i64..50, 0u8..4), 1..25),
+    ) {
+        let parents: Vec<Vec<u32>> = parents
+            .iter()
+            .map(|ps| {
+                let mut ps: Vec<u32> = ps.iter().map(|&p| p as u32).collect();
+                ps.dedup();
+                ps
+            })
+            .collect();
+        let commit = |i: usize| NewCommit {
+            sha: sha(i),
+            parents: &parents[i],
+            author_time: 1_700_000_000 + i as i64,
+            committer_time: 1_700_000_000 + i as i64,
+            reverts: &[],
+            shallow: false,
+        };
+        let mut pushed = CommitGraph::new();
+        for i in 0..parents.len() {
+            pushed.push(commit(i)).unwrap();
+        }
+        pushed.close_run();
+
+        // The first `head` commits as one run of little-endian column bytes, the rest pushed.
+        let head = split.index(parents.len() + 1);
+        let mut first = CommitGraph::new();
+        for i in 0..head {
+            first.push(commit(i)).unwrap();
+        }
+        first.close_run();
+        let u32s = |v: &mut dyn Iterator<Item = u32>| -> Bytes {
+            v.flat_map(u32::to_le_bytes).collect::<Vec<u8>>().into()
+        };
+        let mut offsets = vec![0u32];
+        for i in 0..head {
+            offsets.push(offsets[i] + parents[i].len() as u32);
+        }
+        let run = ColumnBytes {
+            shas: (0..head).flat_map(|i| *sha(i).as_bytes()).collect::<Vec<u8>>().into(),
+            author_time: (0..head as u32)
+                .flat_map(|i| first.author_time(i).to_le_bytes())
+                .collect::<Vec<u8>>()
+                .into(),
+            committer_time: (0..head as u32)
+                .flat_map(|i| first.committer_time(i).to_le_bytes())
+                .collect::<Vec<u8>>()
+                .into(),
+            parent_offsets: u32s(&mut offsets.into_iter()),
+            parents: u32s(&mut parents[..head].iter().flatten().copied()),
+            reverts: Vec::new(),
+            shallow: Vec::new(),
+            sorted: u32s(&mut first.sorted_run(0).unwrap_or_default().iter().copied()),
+            sorted_prefix: u32s(&mut first.sorted_run_prefix(0).unwrap_or_default().iter().copied()),
+        };
+        let mut graph = CommitGraph::new();
+        graph.append_run_bytes(run).unwrap();
+        for i in head..parents.len() {
+            graph.push(commit(i)).unwrap();
+        }
+        graph.close_run();
+        prop_assert_eq!(graph.len(), parents.len());
+
+        let deployments: Vec<Deployment> = picks
+            .iter()
+            .enumerate()
+            .map(|(k, (commit, chain, hour, _))| Deployment {
+                id: DeploymentId::new(&format!("d{k:03}")).unwrap(),
+                service: ServiceName::new(&format!("svc{chain}")).unwrap(),
+                environment: Environment::production(),
+                sha: sha(commit.index(parents.len())),
+                finished_at: Timestamp::from_second(1_700_000_000 + hour * 3600).unwrap(),
+                started_at: None,
+                status: DeploymentStatus::Success,
+                unplanned: false,
+                source: DeploymentSource::Recorded,
+            })
+            .collect();
+        // Given commits: right (0, 1), missing (2) or wrong (3).
+        let given: Vec<Option<u32>> = picks
+            .iter()
+            .map(|(commit, _, _, how)| {
+                let right = commit.index(parents.len()) as u32;
+                match how {
+                    0 | 1 => Some(right),
+                    2 => None,
+                    _ => Some((right + 1) % parents.len() as u32 + u32::from(right.is_multiple_of(2)) * 1000),
+                }
+            })
+            .collect();
+        let expected = attribute(&pushed, deployments.clone(), vec![], AttributionOptions::default()).unwrap();
+        let got = attribute_with(
+            &graph,
+            deployments,
+            vec![],
+            AttributionOptions::default(),
+            AttributionInputs { commits: given, ..AttributionInputs::default() },
+        )
+        .unwrap();
+        prop_assert_eq!(&got.changes, &expected.changes);
+        prop_assert_eq!(got.deployments.len(), expected.deployments.len());
+        for (a, b) in got.deployments.iter().zip(&expected.deployments) {
+            prop_assert_eq!(&a.deployment.id, &b.deployment.id);
+            prop_assert_eq!(a.commit, b.commit);
+            prop_assert_eq!(&a.shipped, &b.shipped);
+            prop_assert_eq!(&a.failures, &b.failures);
+            prop_assert_eq!(&a.unplanned, &b.unplanned);
         }
     }
 }

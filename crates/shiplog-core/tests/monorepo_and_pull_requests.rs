@@ -95,6 +95,7 @@ fn a_deployment_ships_only_its_services_commits_and_rollbacks_still_count() {
         AttributionInputs {
             membership: Some(&membership),
             pull_requests: PrLinks::default(),
+            commits: Vec::new(),
         },
     )
     .expect("attribution");
@@ -157,6 +158,7 @@ fn hotfix_and_revert_pull_requests_mark_their_deployments() {
         AttributionInputs {
             membership: None,
             pull_requests: links,
+            commits: Vec::new(),
         },
     )
     .expect("attribution");

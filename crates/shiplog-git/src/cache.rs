@@ -7,12 +7,14 @@
 //! reverts, shallow markers): about 60 bytes a commit, decoded at memory speed. Storing one database
 //! row per commit would cost more than reading git itself.
 //!
-//! Layout (all integers little-endian):
+//! Layout (all integers little-endian; `pad` is zero bytes up to the next multiple of 8 from the
+//! segment's start, so that every column is aligned for its values):
 //! ```text
-//! magic "SHIPLOGH" | version u32 | base u32 | n u32
-//! n × 20-byte sha | n × i64 author time | n × i64 committer time
-//! (n + 1) × u32 parent-list offsets | m × u32 parent indices (global)
-//! n × u32 sorted lookup order (global indices) | n × u32 first 4 bytes of those shas (big-endian)
+//! magic "SHIPLOGH" | version u32 | base u32 | n u32 | 0u32
+//! n × 20-byte sha | pad | n × i64 author time | n × i64 committer time
+//! (n + 1) × u32 parent-list offsets | pad | m × u32 parent indices (global) | pad
+//! n × u32 sorted lookup order (global indices) | pad | n × u32 first 4 bytes of those shas
+//! (big-endian) | pad
 //! r u32 | r × (u32 commit, 20-byte reverted sha)
 //! s u32 | s × u32 shallow commit
 //! t u32 | t × (20-byte tag object id, 20-byte commit sha, i64 tagger time or i64::MIN)
@@ -20,18 +22,22 @@
 //! crc32 of everything above, u32
 //! ```
 //!
+//! The columns are aligned because a segment is memory-mapped and its columns are read in place
+//! ([`shiplog_core::graph`]'s head): a warm run then copies nothing of a history it already has.
+//!
 //! The tag section caches annotated tags: a tag object never changes, so its target commit and
 //! tagger time are read once instead of inflating thousands of tag objects on every run. The path
 //! section caches the monorepo classification of the segment's commits ([`crate::paths`]): one
 //! service mask per commit, valid only for the path configuration whose fingerprint it carries
 //! (empty when the configuration had no path globs when the segment was written).
 
-use shiplog_core::{Columns, CommitGraph, CommitIdx, Sha};
+use bytes::Bytes;
+use shiplog_core::{ColumnBytes, CommitGraph, CommitIdx, Sha};
 
 use crate::CachedTag;
 
 const MAGIC: &[u8; 8] = b"SHIPLOGH";
-const VERSION: u32 = 3;
+const VERSION: u32 = 4;
 
 /// Why a cached segment cannot be used. The cure is always the same: rebuild the cache.
 #[derive(Debug, thiserror::Error)]
@@ -119,15 +125,18 @@ pub fn encode_with_paths(
         .filter(|c| range.contains(&(**c as usize)))
         .copied()
         .collect();
-    let mut out =
-        Vec::with_capacity(20 + n * 56 + parents * 4 + 8 + reverts.len() * 24 + shallow.len() * 4);
+    let mut out = Vec::with_capacity(
+        24 + n * 68 + parents * 4 + 40 + reverts.len() * 24 + shallow.len() * 4 + tags.len() * 48,
+    );
     out.extend_from_slice(MAGIC);
     out.extend_from_slice(&VERSION.to_le_bytes());
     out.extend_from_slice(&(range.start as u32).to_le_bytes());
     out.extend_from_slice(&(n as u32).to_le_bytes());
+    out.extend_from_slice(&0u32.to_le_bytes());
     for i in range.clone() {
         out.extend_from_slice(graph.sha(i as u32).as_bytes());
     }
+    pad(&mut out);
     for i in range.clone() {
         out.extend_from_slice(&graph.author_time(i as u32).to_le_bytes());
     }
@@ -140,17 +149,21 @@ pub fn encode_with_paths(
         offset += graph.parents(i as u32).len() as u32;
         out.extend_from_slice(&offset.to_le_bytes());
     }
+    pad(&mut out);
     for i in range.clone() {
         for p in graph.parents(i as u32) {
             out.extend_from_slice(&p.to_le_bytes());
         }
     }
+    pad(&mut out);
     for i in sorted {
         out.extend_from_slice(&i.to_le_bytes());
     }
+    pad(&mut out);
     for &i in sorted {
         out.extend_from_slice(&graph.sha(i).prefix32().to_le_bytes());
     }
+    pad(&mut out);
     out.extend_from_slice(&(reverts.len() as u32).to_le_bytes());
     for (c, sha) in &reverts {
         out.extend_from_slice(&c.to_le_bytes());
@@ -178,8 +191,46 @@ pub fn encode_with_paths(
     out
 }
 
+/// The CRC-32 of `body`. A large segment's halves are summed on two threads and combined: the
+/// checksum reads every byte of a history that is otherwise read in place, and is the largest
+/// part of loading it.
+fn checksum_of(body: &[u8]) -> u32 {
+    const SPLIT_FROM: usize = 4 << 20;
+    if body.len() < SPLIT_FROM {
+        return crc32fast::hash(body);
+    }
+    let (first, second) = body.split_at(body.len() / 2);
+    std::thread::scope(|scope| {
+        let later = scope.spawn(|| {
+            let mut hasher = crc32fast::Hasher::new();
+            hasher.update(second);
+            hasher
+        });
+        let mut hasher = crc32fast::Hasher::new();
+        hasher.update(first);
+        match later.join() {
+            Ok(rest) => {
+                hasher.combine(&rest);
+                hasher.finalize()
+            }
+            // The thread cannot panic; were it lost, sum the second half here.
+            Err(_) => {
+                hasher.update(second);
+                hasher.finalize()
+            }
+        }
+    })
+}
+
+/// Zero bytes up to the next multiple of 8.
+fn pad(out: &mut Vec<u8>) {
+    out.resize(out.len().next_multiple_of(8), 0);
+}
+
 struct Reader<'a> {
     data: &'a [u8],
+    /// Bytes read so far.
+    at: usize,
     seq: i64,
 }
 
@@ -193,7 +244,32 @@ impl<'a> Reader<'a> {
         }
         let (head, rest) = self.data.split_at(len);
         self.data = rest;
+        self.at += len;
         Ok(head)
+    }
+
+    /// Skips the zero padding up to the next multiple of 8.
+    fn pad(&mut self, what: &str) -> Result<(), CacheError> {
+        let len = self.at.next_multiple_of(8) - self.at;
+        if self.take(len, what)?.iter().any(|&b| b != 0) {
+            return Err(CacheError::Malformed {
+                seq: self.seq,
+                problem: format!("non-zero padding after {what}"),
+            });
+        }
+        Ok(())
+    }
+
+    /// Like [`Reader::array`], returning the position of the bytes instead.
+    fn column(
+        &mut self,
+        count: usize,
+        width: usize,
+        what: &str,
+    ) -> Result<std::ops::Range<usize>, CacheError> {
+        let start = self.at;
+        self.array(count, width, what)?;
+        Ok(start..self.at)
     }
 
     fn u32(&mut self, what: &str) -> Result<u32, CacheError> {
@@ -236,14 +312,16 @@ pub fn decode_into(
     seq: i64,
     data: &[u8],
 ) -> Result<Vec<CachedTag>, CacheError> {
-    decode_segment(graph, seq, data).map(|d| d.tags)
+    decode_segment(graph, seq, &Bytes::copy_from_slice(data)).map(|d| d.tags)
 }
 
-/// Like [`decode_into`], returning the service masks as well.
+/// Like [`decode_into`], returning the service masks as well. The commit columns of the first
+/// segment of an empty graph stay in `data` (a memory-mapped file is read in place, not copied);
+/// `graph` keeps a reference to it.
 pub fn decode_segment(
     graph: &mut CommitGraph,
     seq: i64,
-    data: &[u8],
+    data: &Bytes,
 ) -> Result<Decoded, CacheError> {
     let Some((body, checksum)) = data.split_last_chunk::<4>() else {
         return Err(CacheError::Malformed {
@@ -251,7 +329,11 @@ pub fn decode_segment(
             problem: "truncated".to_owned(),
         });
     };
-    let mut r = Reader { data: body, seq };
+    let mut r = Reader {
+        data: body,
+        at: 0,
+        seq,
+    };
     if r.take(8, "magic")? != MAGIC {
         return Err(CacheError::Malformed {
             seq,
@@ -265,7 +347,7 @@ pub fn decode_segment(
             problem: format!("version {version}, this shiplog reads version {VERSION}"),
         });
     }
-    if crc32fast::hash(body) != u32::from_le_bytes(*checksum) {
+    if checksum_of(body) != u32::from_le_bytes(*checksum) {
         return Err(CacheError::Malformed {
             seq,
             problem: "checksum mismatch (the stored cache is damaged)".to_owned(),
@@ -280,14 +362,20 @@ pub fn decode_segment(
         });
     }
     let n = r.u32("count")? as usize;
-    let shas = r.array(n, 20, "shas")?;
-    let authors = r.array(n, 8, "author times")?;
-    let committers = r.array(n, 8, "committer times")?;
-    let offsets = r.array(n + 1, 4, "parent offsets")?;
-    let total_parents = u32_at(offsets, n) as usize;
-    let parents = r.array(total_parents, 4, "parents")?;
-    let sorted = r.array(n, 4, "lookup order")?;
-    let prefixes = r.array(n, 4, "lookup prefixes")?;
+    r.pad("count")?;
+    let shas = r.column(n, 20, "shas")?;
+    r.pad("shas")?;
+    let authors = r.column(n, 8, "author times")?;
+    let committers = r.column(n, 8, "committer times")?;
+    let offsets = r.column(n + 1, 4, "parent offsets")?;
+    let total_parents = u32_at(&body[offsets.clone()], n) as usize;
+    r.pad("parent offsets")?;
+    let parents = r.column(total_parents, 4, "parents")?;
+    r.pad("parents")?;
+    let sorted = r.column(n, 4, "lookup order")?;
+    r.pad("lookup order")?;
+    let prefixes = r.column(n, 4, "lookup prefixes")?;
+    r.pad("lookup prefixes")?;
     let revert_count = r.u32("revert count")? as usize;
     let reverts = r.array(revert_count, 24, "reverts")?;
     let shallow_count = r.u32("shallow count")? as usize;
@@ -311,30 +399,25 @@ pub fn decode_segment(
         });
     }
 
-    let u32s = |bytes: &[u8]| -> Vec<u32> {
-        bytes
-            .chunks_exact(4)
-            .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-            .collect()
-    };
-    let i64s =
-        |bytes: &[u8]| -> Vec<i64> { (0..bytes.len() / 8).map(|i| i64_at(bytes, i)).collect() };
-    let run = Columns {
-        shas: (0..n).map(|i| sha_at(shas, i)).collect(),
-        author_time: i64s(authors),
-        committer_time: i64s(committers),
-        parent_offsets: u32s(offsets),
-        parents: u32s(parents),
+    let run = ColumnBytes {
+        shas: data.slice(shas),
+        author_time: data.slice(authors),
+        committer_time: data.slice(committers),
+        parent_offsets: data.slice(offsets),
+        parents: data.slice(parents),
         reverts: reverts
             .chunks_exact(24)
             .map(|entry| (u32_at(entry, 0), sha_at(&entry[4..], 0)))
             .collect(),
-        shallow: u32s(shallow),
-        sorted: u32s(sorted),
-        sorted_prefix: u32s(prefixes),
+        shallow: shallow
+            .chunks_exact(4)
+            .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+            .collect(),
+        sorted: data.slice(sorted),
+        sorted_prefix: data.slice(prefixes),
     };
     graph
-        .append_run(run)
+        .append_run_bytes(run)
         .map_err(|source| CacheError::Graph { seq, source })?;
     let tags = tags
         .chunks_exact(48)
@@ -420,7 +503,7 @@ mod tests {
             [tag, lightweight]
         );
         assert!(decode_into(&mut back, 2, &empty).unwrap().is_empty());
-        assert_eq!(back.shas(), g.shas());
+        assert!(back.shas().eq(g.shas()));
         for i in 0..3 {
             assert_eq!(back.parents(i), g.parents(i));
             assert_eq!(back.author_time(i), g.author_time(i));
@@ -443,8 +526,8 @@ mod tests {
         );
         let second = encode(&g, 2..3, g.sorted_run(1).unwrap(), &[]);
         let mut back = CommitGraph::new();
-        let d0 = decode_segment(&mut back, 0, &first).unwrap();
-        let d1 = decode_segment(&mut back, 1, &second).unwrap();
+        let d0 = decode_segment(&mut back, 0, &Bytes::from(first)).unwrap();
+        let d1 = decode_segment(&mut back, 1, &Bytes::from(second)).unwrap();
         assert_eq!(
             d0.paths,
             Some(PathMasks {
@@ -456,7 +539,7 @@ mod tests {
         // Masks that do not cover the segment are not written.
         let wrong = encode_with_paths(&g, 0..2, g.sorted_run(0).unwrap(), &[], Some((b"x", &[1])));
         assert_eq!(
-            decode_segment(&mut CommitGraph::new(), 0, &wrong)
+            decode_segment(&mut CommitGraph::new(), 0, &Bytes::from(wrong))
                 .unwrap()
                 .paths,
             None
@@ -489,7 +572,7 @@ mod tests {
         let err = decode_into(&mut CommitGraph::new(), 0, &bad_version).unwrap_err();
         assert_eq!(
             err.to_string(),
-            "history cache segment 0: version 9, this shiplog reads version 3"
+            "history cache segment 0: version 9, this shiplog reads version 4"
         );
         let mut flipped = first.clone();
         flipped[30] ^= 1;
@@ -498,5 +581,68 @@ mod tests {
         let mut trailing = first;
         trailing.push(0);
         assert!(decode_into(&mut CommitGraph::new(), 0, &trailing).is_err());
+    }
+
+    #[test]
+    fn the_first_segment_is_read_in_place_when_aligned() {
+        let g = sample();
+        let first = encode(&g, 0..2, g.sorted_run(0).unwrap(), &[]);
+        let second = encode(&g, 2..3, g.sorted_run(1).unwrap(), &[]);
+        let check = |back: &CommitGraph| {
+            assert!(back.shas().eq(g.shas()));
+            for i in 0..3 {
+                assert_eq!(back.parents(i), g.parents(i));
+                assert_eq!(back.author_time(i), g.author_time(i));
+                assert_eq!(back.committer_time(i), g.committer_time(i));
+                assert_eq!(back.find(&g.sha(i)), Some(i));
+            }
+            assert_eq!(back.sorted_run(0), g.sorted_run(0));
+            assert_eq!(back.sorted_run(1), g.sorted_run(1));
+            assert_eq!(back.all_reverts(), g.all_reverts());
+            assert_eq!(back.shallow_commits(), g.shallow_commits());
+        };
+        let mut aligned = CommitGraph::new();
+        decode_segment(&mut aligned, 0, &Bytes::from(first.clone())).unwrap();
+        decode_segment(&mut aligned, 1, &Bytes::from(second.clone())).unwrap();
+        if cfg!(target_endian = "little") {
+            assert_eq!(
+                aligned.len_in_place(),
+                2,
+                "the first segment stays in its bytes"
+            );
+        }
+        check(&aligned);
+        // One byte off: decoded into owned columns instead, with the same result.
+        let mut shifted = vec![0u8];
+        shifted.extend_from_slice(&first);
+        let shifted = Bytes::from(shifted).slice(1..);
+        let mut decoded = CommitGraph::new();
+        decode_segment(&mut decoded, 0, &shifted).unwrap();
+        decode_segment(&mut decoded, 1, &Bytes::from(second)).unwrap();
+        assert_eq!(decoded.len_in_place(), 0);
+        check(&decoded);
+    }
+
+    #[test]
+    fn damaged_padding_is_rejected() {
+        let g = sample();
+        let mut first = encode(&g, 0..2, g.sorted_run(0).unwrap(), &[]);
+        // n = 2 shas end at 24 + 40 = 64 (aligned); author times at 64.. ; offsets (3 × 4) end
+        // at 64 + 32 + 12 = 108: 4 bytes of padding follow.
+        first[108] = 1;
+        let body = first.len() - 4;
+        let checksum = crc32fast::hash(&first[..body]);
+        first[body..].copy_from_slice(&checksum.to_le_bytes());
+        let err = decode_into(&mut CommitGraph::new(), 0, &first).unwrap_err();
+        assert!(err.to_string().contains("non-zero padding"), "{err}");
+    }
+
+    #[test]
+    fn split_checksums_equal_whole_ones() {
+        let body: Vec<u8> = (0..(9u32 << 20) + 13)
+            .map(|i| (i * 7 + i / 251) as u8)
+            .collect();
+        assert_eq!(checksum_of(&body), crc32fast::hash(&body));
+        assert_eq!(checksum_of(&body[..1000]), crc32fast::hash(&body[..1000]));
     }
 }

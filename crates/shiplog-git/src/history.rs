@@ -112,6 +112,35 @@ enum Node {
 
 const UNSEEN: u32 = u32::MAX;
 
+/// Discovery index by commit-graph position. The table (4 bytes per commit of the repository) is
+/// made on the first write: a warm run that reads a handful of new commits, none through the
+/// commit-graph, never pays for it.
+struct PositionMap {
+    slots: Vec<u32>,
+    len: usize,
+}
+
+impl PositionMap {
+    fn new(len: usize) -> Self {
+        Self {
+            slots: Vec::new(),
+            len,
+        }
+    }
+
+    fn get(&self, position: u32) -> u32 {
+        self.slots.get(position as usize).copied().unwrap_or(UNSEEN)
+    }
+
+    fn set(&mut self, position: u32, index: u32) {
+        let position = position as usize;
+        if position >= self.slots.len() {
+            self.slots.resize(self.len.max(position + 1), UNSEEN);
+        }
+        self.slots[position] = index;
+    }
+}
+
 /// A commit found by discovery. Kept small (48 bytes): a million of them live at once.
 struct Discovered {
     id: ObjectId,
@@ -173,8 +202,7 @@ pub fn sync(
     // Phase 1: discovery. Discovered commits are indexed by commit-graph position where possible.
     let mut found: Vec<Discovered> = Vec::new();
     let mut parents: Vec<ParentRef> = Vec::new();
-    let mut by_position: Vec<u32> =
-        cg.map_or_else(Vec::new, |cg| vec![UNSEEN; cg.num_commits() as usize]);
+    let mut by_position = PositionMap::new(cg.map_or(0, |cg| cg.num_commits() as usize));
     let mut by_id: HashMap<ObjectId, u32> = HashMap::default();
     let in_graph = |id: &ObjectId| cg.and_then(|cg| cg.lookup(id)).map(|p| p.0);
     let mut buf = Vec::new();
@@ -189,7 +217,7 @@ pub fn sync(
             position => position,
         };
         let seen = match node {
-            Node::Position(p) => by_position[p as usize] != UNSEEN,
+            Node::Position(p) => by_position.get(p) != UNSEEN,
             Node::Id(id) => by_id.contains_key(&id),
         };
         if seen {
@@ -243,7 +271,7 @@ pub fn sync(
             }
         };
         match node {
-            Node::Position(p) => by_position[p as usize] = me,
+            Node::Position(p) => by_position.set(p, me),
             Node::Id(id) => {
                 by_id.insert(id, me);
             }
@@ -275,8 +303,8 @@ pub fn sync(
                 }
             }
             match parent {
-                Node::Position(p) if by_position[p as usize] != UNSEEN => {
-                    parents.push(ParentRef::New(by_position[p as usize]));
+                Node::Position(p) if by_position.get(p) != UNSEEN => {
+                    parents.push(ParentRef::New(by_position.get(p)));
                 }
                 Node::Position(p) => {
                     parents.push(ParentRef::PendingPosition(p));
@@ -297,9 +325,7 @@ pub fn sync(
     for k in 0..found.len() {
         for slot in parent_range(&found, &parents, k) {
             let resolved = match parents[slot] {
-                ParentRef::PendingPosition(p) => {
-                    Some(by_position[p as usize]).filter(|&n| n != UNSEEN)
-                }
+                ParentRef::PendingPosition(p) => Some(by_position.get(p)).filter(|&n| n != UNSEEN),
                 ParentRef::PendingId(i) => by_id.get(&pending_ids[i as usize]).copied(),
                 _ => continue,
             };

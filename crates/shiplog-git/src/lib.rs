@@ -115,7 +115,59 @@ pub struct CachedTag {
 }
 
 /// Annotated tags already read, by tag object id.
-pub type TagCache = std::collections::HashMap<Sha, CachedTag>;
+pub type TagCache = std::collections::HashMap<Sha, CachedTag, ShaHashBuilder>;
+
+/// Hashing for maps keyed by [`Sha`]: a sha is uniformly distributed already, so its first eight
+/// bytes, multiplied once, make the hash. SipHash cost more than the rest of a lookup in the tens
+/// of thousands of tag lookups a run makes. (Shas come from git objects; the HashDoS resistance
+/// SipHash buys is not needed for them. Keys compare whole, so a shared hash costs a probe, not a
+/// wrong answer.)
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ShaHashBuilder;
+
+impl std::hash::BuildHasher for ShaHashBuilder {
+    type Hasher = ShaHasher;
+
+    fn build_hasher(&self) -> ShaHasher {
+        ShaHasher(0)
+    }
+}
+
+/// The hasher of [`ShaHashBuilder`]: each write adds its first eight bytes (all of a shorter one),
+/// with FxHash's round.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ShaHasher(u64);
+
+impl ShaHasher {
+    #[inline]
+    fn add(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+}
+
+impl std::hash::Hasher for ShaHasher {
+    #[inline]
+    fn write(&mut self, bytes: &[u8]) {
+        match bytes.first_chunk::<8>() {
+            Some(head) => self.add(u64::from_le_bytes(*head)),
+            None => {
+                let mut word = [0u8; 8];
+                word[..bytes.len()].copy_from_slice(bytes);
+                self.add(u64::from_le_bytes(word));
+            }
+        }
+    }
+
+    #[inline]
+    fn write_usize(&mut self, n: usize) {
+        self.add(n as u64);
+    }
+
+    #[inline]
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
 
 /// An open repository.
 pub struct GitRepo {
@@ -133,6 +185,46 @@ pub(crate) fn to_sha(id: &gix::oid) -> Sha {
 
 fn to_oid(sha: &Sha) -> ObjectId {
     ObjectId::from_bytes_or_panic(sha.as_bytes())
+}
+
+/// The prefix of tag references.
+const TAGS: &str = "refs/tags/";
+
+/// A line of the packed-refs file that is not `<hex id> <name>` (or a peeled `^<hex id>`).
+#[derive(Debug, thiserror::Error)]
+#[error("malformed packed-refs line {line:?}")]
+struct PackedRefsError {
+    line: String,
+}
+
+/// The tag references of a packed-refs file's records (after its header): (full name, target id)
+/// for each `<hex id> refs/tags/...` line. Peeled lines (`^<hex id>`) are skipped; the reader
+/// starts at the first tag (the file is sorted by name) but checks every later line's prefix.
+fn packed_tags(records: &[u8]) -> Result<Vec<(&[u8], ObjectId)>, RepoError> {
+    let error = |line: &[u8]| {
+        let line = line.to_str_lossy().chars().take(120).collect();
+        RepoError::query(
+            "read packed references",
+            gix::Error::from_error(PackedRefsError { line }),
+        )
+    };
+    let from = memchr::memmem::find(records, b" refs/tags/").map_or(records.len(), |at| {
+        memchr::memrchr(b'\n', &records[..at]).map_or(0, |newline| newline + 1)
+    });
+    let mut tags = Vec::with_capacity((records.len() - from) / 64);
+    for line in records[from..].split(|&b| b == b'\n') {
+        if line.is_empty() || line[0] == b'^' {
+            continue;
+        }
+        let space = memchr::memchr(b' ', line).ok_or_else(|| error(line))?;
+        let (hex, name) = (&line[..space], &line[space + 1..]);
+        if !name.starts_with(TAGS.as_bytes()) {
+            continue;
+        }
+        let id = ObjectId::from_hex(hex).map_err(|_| error(line))?;
+        tags.push((name, id));
+    }
+    Ok(tags)
 }
 
 fn kind_name(kind: gix::objs::Kind) -> &'static str {
@@ -198,7 +290,99 @@ impl GitRepo {
     ///
     /// Objects are read only for tags neither `cache` nor `graph` explains: a tag object in `cache`
     /// is known, and a lightweight tag naming a commit of `graph` is a commit.
+    ///
+    /// Most tags of a large repository are packed (`git pack-refs`, or a clone), so the packed-refs
+    /// file (as gix holds it) is read line by line, borrowing each name and id from it, and the few
+    /// loose tags are listed separately; a loose tag overrides a packed one of the same name, as in
+    /// git. Going through gix's merged reference iterator instead allocated and validated a
+    /// reference per tag, which cost more than everything else a run does per tag. (Refs in a
+    /// namespace take that general way.)
     pub fn tags(
+        &self,
+        pattern: &str,
+        cache: &TagCache,
+        graph: &CommitGraph,
+    ) -> Result<TagScan, RepoError> {
+        if self.repo.refs.namespace.is_some() {
+            return self.tags_merged(pattern, cache, graph);
+        }
+        let mut scan = TagScan::default();
+        let mut buf = Vec::new();
+        let matches = |short: &[u8]| {
+            gix::glob::wildmatch(
+                pattern.as_bytes().as_bstr(),
+                short.as_bstr(),
+                gix::glob::wildmatch::Mode::empty(),
+            )
+        };
+        let mut loose: Vec<gix::refs::Reference> = Vec::new();
+        let dir: &gix::path::RelativePath = "refs/tags/"
+            .try_into()
+            .map_err(|e| RepoError::query("list tags", gix::Error::from_error(e)))?;
+        let iter = self
+            .repo
+            .refs
+            .loose_iter_prefixed(dir)
+            .map_err(|e| RepoError::query("list tags", gix::Error::from_error(e)))?;
+        for reference in iter {
+            loose.push(reference.map_err(|e| RepoError::query("read a tag reference", e))?);
+        }
+        // By name, bytewise (directory order can differ: `a/b` before `a-b`).
+        loose.sort_by(|a, b| a.name.cmp(&b.name));
+        let packed = self
+            .repo
+            .refs
+            .cached_packed_buffer()
+            .map_err(|e| RepoError::query("read packed references", e))?;
+        if let Some(packed) = &packed {
+            for (full, id) in packed_tags(packed.as_ref().as_ref())? {
+                let Some(short) = full.strip_prefix(TAGS.as_bytes()) else {
+                    continue;
+                };
+                if !matches(short)
+                    || loose
+                        .binary_search_by(|l| l.name.as_bstr().as_bytes().cmp(full))
+                        .is_ok()
+                {
+                    continue;
+                }
+                let name = short.to_str_lossy().into_owned();
+                self.resolve_tag(name, id, cache, graph, &mut scan, &mut buf);
+            }
+        }
+        for reference in loose {
+            let Some(short) = reference.name.as_bstr().strip_prefix(TAGS.as_bytes()) else {
+                continue;
+            };
+            if !matches(short) {
+                continue;
+            }
+            let name = short.to_str_lossy().into_owned();
+            let id = match reference.target {
+                gix::refs::Target::Object(id) => id,
+                gix::refs::Target::Symbolic(_) => {
+                    let followed = self
+                        .repo
+                        .find_reference(reference.name.as_ref())
+                        .and_then(|mut r| r.peel_to_id().map(gix::Id::detach));
+                    match followed {
+                        Ok(id) => id,
+                        Err(e) => {
+                            scan.skipped.push((name, format!("cannot follow it: {e}")));
+                            continue;
+                        }
+                    }
+                }
+            };
+            self.resolve_tag(name, id, cache, graph, &mut scan, &mut buf);
+        }
+        scan.tags.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(scan)
+    }
+
+    /// [`GitRepo::tags`] through gix's merged (loose then packed) reference iterator, which honours
+    /// a reference namespace.
+    fn tags_merged(
         &self,
         pattern: &str,
         cache: &TagCache,
@@ -226,7 +410,7 @@ impl GitRepo {
             ) {
                 continue;
             }
-            let mut id = match reference.target().try_id() {
+            let id = match reference.target().try_id() {
                 Some(id) => id.to_owned(),
                 None => match reference.peel_to_id() {
                     Ok(id) => id.detach(),
@@ -236,84 +420,93 @@ impl GitRepo {
                     }
                 },
             };
-            let target = to_sha(&id);
-            if let Some(known) = cache.get(&target) {
-                scan.tags.push(TagTarget {
-                    name,
-                    commit: known.commit,
-                    tagger_time: known.tagger_time,
-                });
-                continue;
-            }
-            if graph.find(&target).is_some() {
-                scan.tags.push(TagTarget {
-                    name,
-                    commit: target,
-                    tagger_time: None,
-                });
-                continue;
-            }
-            let mut tagger_time = None;
-            let mut first_tag = true;
-            let outcome = loop {
-                let data = match self.repo.objects.try_find(&id, &mut buf) {
-                    Ok(Some(data)) => data,
-                    Ok(None) => break Err(format!("its object {id} is missing")),
-                    Err(e) => break Err(format!("cannot read {id}: {e}")),
-                };
-                match data.kind {
-                    gix::objs::Kind::Commit => break Ok(id),
-                    gix::objs::Kind::Tag => {
-                        let tag =
-                            gix::objs::TagRefIter::from_bytes(data.data, gix::hash::Kind::Sha1);
-                        let mut target = None;
-                        for token in tag {
-                            match token {
-                                Ok(gix::objs::tag::ref_iter::Token::Target { id }) => {
-                                    target = Some(id)
-                                }
-                                Ok(gix::objs::tag::ref_iter::Token::Tagger(Some(sig)))
-                                    if first_tag =>
-                                {
-                                    tagger_time = sig
-                                        .time
-                                        .split_ascii_whitespace()
-                                        .next()
-                                        .and_then(|s| s.parse().ok());
-                                }
-                                Ok(_) => {}
-                                Err(_) => break,
-                            }
-                        }
-                        first_tag = false;
-                        match target {
-                            Some(next) => id = next,
-                            None => break Err("its tag object is malformed".to_owned()),
-                        }
-                    }
-                    other => break Err(format!("it names a {}, not a commit", kind_name(other))),
-                }
+            self.resolve_tag(name, id, cache, graph, &mut scan, &mut buf);
+        }
+        scan.tags.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(scan)
+    }
+
+    /// Adds tag `name`, whose reference names object `id`, to `scan`: a cached annotated tag, a
+    /// commit of `graph`, or else whatever reading the objects finds (peeling nested tags).
+    fn resolve_tag(
+        &self,
+        name: String,
+        mut id: ObjectId,
+        cache: &TagCache,
+        graph: &CommitGraph,
+        scan: &mut TagScan,
+        buf: &mut Vec<u8>,
+    ) {
+        let target = to_sha(&id);
+        if let Some(known) = cache.get(&target) {
+            scan.tags.push(TagTarget {
+                name,
+                commit: known.commit,
+                tagger_time: known.tagger_time,
+            });
+            return;
+        }
+        if graph.find(&target).is_some() {
+            scan.tags.push(TagTarget {
+                name,
+                commit: target,
+                tagger_time: None,
+            });
+            return;
+        }
+        let mut tagger_time = None;
+        let mut first_tag = true;
+        let outcome = loop {
+            let data = match self.repo.objects.try_find(&id, buf) {
+                Ok(Some(data)) => data,
+                Ok(None) => break Err(format!("its object {id} is missing")),
+                Err(e) => break Err(format!("cannot read {id}: {e}")),
             };
-            match outcome {
-                Ok(commit) => {
-                    if !first_tag {
-                        scan.newly_read.push(CachedTag {
-                            tag: target,
-                            commit: to_sha(&commit),
-                            tagger_time,
-                        });
+            match data.kind {
+                gix::objs::Kind::Commit => break Ok(id),
+                gix::objs::Kind::Tag => {
+                    let tag = gix::objs::TagRefIter::from_bytes(data.data, gix::hash::Kind::Sha1);
+                    let mut target = None;
+                    for token in tag {
+                        match token {
+                            Ok(gix::objs::tag::ref_iter::Token::Target { id }) => target = Some(id),
+                            Ok(gix::objs::tag::ref_iter::Token::Tagger(Some(sig))) if first_tag => {
+                                tagger_time = sig
+                                    .time
+                                    .split_ascii_whitespace()
+                                    .next()
+                                    .and_then(|s| s.parse().ok());
+                            }
+                            Ok(_) => {}
+                            Err(_) => break,
+                        }
                     }
-                    scan.tags.push(TagTarget {
-                        name,
+                    first_tag = false;
+                    match target {
+                        Some(next) => id = next,
+                        None => break Err("its tag object is malformed".to_owned()),
+                    }
+                }
+                other => break Err(format!("it names a {}, not a commit", kind_name(other))),
+            }
+        };
+        match outcome {
+            Ok(commit) => {
+                if !first_tag {
+                    scan.newly_read.push(CachedTag {
+                        tag: target,
                         commit: to_sha(&commit),
                         tagger_time,
                     });
                 }
-                Err(reason) => scan.skipped.push((name, reason)),
+                scan.tags.push(TagTarget {
+                    name,
+                    commit: to_sha(&commit),
+                    tagger_time,
+                });
             }
+            Err(reason) => scan.skipped.push((name, reason)),
         }
-        scan.tags.sort_by(|a, b| a.name.cmp(&b.name));
-        Ok(scan)
     }
 
     /// The default branch: HEAD's branch, else what `origin/HEAD` points to.

@@ -43,7 +43,7 @@ fn sha(dir: &Path, spec: &str) -> Sha {
 }
 
 fn all_tips(repo: &GitRepo) -> Vec<Sha> {
-    repo.tags("*", &TagCache::new(), &CommitGraph::new())
+    repo.tags("*", &TagCache::default(), &CommitGraph::new())
         .expect("tags")
         .tags
         .iter()
@@ -71,13 +71,50 @@ fn facts(graph: &CommitGraph) -> BTreeSet<CommitFacts> {
 }
 
 #[test]
+fn packed_tags_read_like_loose_ones_and_loose_ones_win() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let dir = build("messy", tmp.path());
+    let repo = GitRepo::discover(&dir).expect("open");
+    let loose = repo
+        .tags("v*", &TagCache::default(), &CommitGraph::new())
+        .expect("tags");
+    git(&dir, &["pack-refs", "--all"]);
+    let repo = GitRepo::discover(&dir).expect("open");
+    let packed = repo
+        .tags("v*", &TagCache::default(), &CommitGraph::new())
+        .expect("tags");
+    assert_eq!(packed, loose, "the same tags, packed or loose");
+    // A loose tag overrides the packed one of the same name; a symbolic tag is followed.
+    let older = sha(&dir, "v2.4.0~1");
+    git(
+        &dir,
+        &["update-ref", "refs/tags/v2.4.0", &older.to_string()],
+    );
+    git(
+        &dir,
+        &["symbolic-ref", "refs/tags/v9-sym", "refs/tags/v2.3.0-a"],
+    );
+    git(&dir, &["tag", "w-not-matched"]);
+    let repo = GitRepo::discover(&dir).expect("open");
+    let mixed = repo
+        .tags("v*", &TagCache::default(), &CommitGraph::new())
+        .expect("tags");
+    let commit_of = |name: &str| mixed.tags.iter().find(|t| t.name == name).map(|t| t.commit);
+    assert_eq!(commit_of("v2.4.0"), Some(older));
+    assert_eq!(commit_of("v9-sym"), Some(sha(&dir, "v2.3.0-a")));
+    assert_eq!(commit_of("w-not-matched"), None);
+    assert_eq!(mixed.tags.len(), loose.tags.len() + 1);
+    assert!(mixed.tags.is_sorted_by(|a, b| a.name <= b.name));
+}
+
+#[test]
 fn messy_histories_read_without_errors() {
     let tmp = tempfile::tempdir().expect("tmp");
     let dir = build("messy", tmp.path());
     let repo = GitRepo::discover(&dir).expect("open");
 
     let scan = repo
-        .tags("v*", &TagCache::new(), &CommitGraph::new())
+        .tags("v*", &TagCache::default(), &CommitGraph::new())
         .expect("tags");
     let names: Vec<&str> = scan.tags.iter().map(|t| t.name.as_str()).collect();
     assert_eq!(

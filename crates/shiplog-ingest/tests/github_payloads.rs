@@ -465,3 +465,34 @@ fn malformed_payloads_name_the_file_and_the_json_path() {
         ]
     );
 }
+
+#[test]
+fn rest_lists_from_github_enterprise_server_name_their_repository() {
+    let mut issue = payloads::json("github/issues_labeled.json")["issue"].clone();
+    issue["labels"][0]["name"] = json!("incident");
+    issue["repository_url"] = json!("https://ghe.example.com/api/v3/repos/acme/shop");
+    let got = ingest_made(
+        "issues.json",
+        &json!([issue.clone()]),
+        Source::GitHub,
+        &Options::default(),
+    )
+    .unwrap();
+    assert_eq!(got.incidents[0].id.as_str(), "github:acme/shop:issue:1");
+    assert_eq!(got.incidents[0].service.as_str(), "shop");
+
+    issue["repository_url"] = json!("https://ghe.example.com/repos/acme/shop");
+    let errors = ingest_made(
+        "issues.json",
+        &json!([issue]),
+        Source::GitHub,
+        &Options::default(),
+    )
+    .unwrap_err();
+    assert_eq!(
+        errors,
+        [
+            "issues.json: $[0].repository_url: expected a GitHub API URL starting \"https://api.github.com/repos/\" (or https://HOST/api/v3/repos/ for GitHub Enterprise Server), got \"https://ghe.example.com/repos/acme/shop\""
+        ]
+    );
+}

@@ -5,7 +5,7 @@
 //! server. The team server's PostgreSQL backend implements the same trait with the same tables, and
 //! both pass the shared test suite (`shiplog_store::testsuite`).
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::time::Duration;
@@ -30,6 +30,8 @@ mod history;
 mod practice;
 
 mod pull_requests;
+
+mod sync_state;
 
 /// The schema, embedded from `migrations/` at build time.
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
@@ -532,10 +534,15 @@ fn seq_error(repository: &str, expected: i64, found: i64, operation: &'static st
     }
 }
 
-#[async_trait]
-impl Store for SqliteStore {
-    async fn apply(&self, batch: &EventBatch) -> Result<ApplySummary, StoreError> {
-        if batch.is_empty() {
+impl SqliteStore {
+    /// Applies `batch`, then saves the sync cursors `sync` (scope and key → value) when given, in
+    /// one transaction.
+    async fn apply_with(
+        &self,
+        batch: &EventBatch,
+        sync: Option<(&str, &BTreeMap<String, String>)>,
+    ) -> Result<ApplySummary, StoreError> {
+        if batch.is_empty() && sync.is_none_or(|(_, state)| state.is_empty()) {
             return Ok(ApplySummary::default());
         }
         let deployments: Vec<Encoded> = batch.deployments.iter().map(encode_deployment).collect();
@@ -558,10 +565,33 @@ impl Store for SqliteStore {
             practice_changes: practice::upsert(&mut tx, &batch.practice_changes).await?,
             pull_requests: upsert(&mut tx, &pull_requests::PULL_REQUESTS, &pull_requests).await?,
         };
+        if let Some((scope, state)) = sync {
+            sync_state::save(&mut tx, scope, state).await?;
+        }
         tx.commit()
             .await
             .map_err(query_error("commit writing events"))?;
         Ok(summary)
+    }
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn apply(&self, batch: &EventBatch) -> Result<ApplySummary, StoreError> {
+        self.apply_with(batch, None).await
+    }
+
+    async fn sync_state(&self, scope: &str) -> Result<BTreeMap<String, String>, StoreError> {
+        sync_state::load(&self.pool, scope).await
+    }
+
+    async fn apply_synced(
+        &self,
+        batch: &EventBatch,
+        scope: &str,
+        state: &BTreeMap<String, String>,
+    ) -> Result<ApplySummary, StoreError> {
+        self.apply_with(batch, Some((scope, state))).await
     }
 
     async fn deployments(&self) -> Result<Vec<Deployment>, StoreError> {

@@ -1,10 +1,13 @@
 //! The storage trait every shiplog backend implements, and the test suite each must pass.
 //!
-//! shiplog keeps its records (deployments, incidents, practice changes, the cached commit history) behind one trait so
-//! that the zero-setup CLI (embedded SQLite) and the team server (PostgreSQL) share every line above
-//! storage. Backends live in their own crates; this one holds only the contract, so depending on it
-//! costs nothing. The [`testsuite`] module (feature `testsuite`) is the contract's executable form:
-//! every backend runs the same tests against a real database.
+//! shiplog keeps its records (deployments, incidents, practice changes, the cached commit history,
+//! sync cursors) behind one trait so that the zero-setup CLI (embedded SQLite) and the team server
+//! (PostgreSQL) share every line above storage. Backends live in their own crates; this one holds
+//! only the contract, so depending on it costs nothing. The [`testsuite`] module (feature
+//! `testsuite`) is the contract's executable form: every backend runs the same tests against a real
+//! database.
+
+use std::collections::BTreeMap;
 
 use async_trait::async_trait;
 use shiplog_core::{Deployment, Incident, PracticeChange, PullRequest};
@@ -171,4 +174,18 @@ pub trait Store: Send + Sync {
         repository: &str,
         segments: &[HistorySegment],
     ) -> Result<(), StoreError>;
+
+    /// The sync cursors saved under `scope` (e.g. one GitHub repository): key → value, both opaque
+    /// to the store. Empty for a scope never saved.
+    async fn sync_state(&self, scope: &str) -> Result<BTreeMap<String, String>, StoreError>;
+
+    /// [`Store::apply`]s `batch` and saves `state` under `scope` in the same transaction: each key
+    /// is inserted or replaced, keys not in `state` are kept. So a sync's records and the cursors
+    /// that say what it fetched are stored together or not at all.
+    async fn apply_synced(
+        &self,
+        batch: &EventBatch,
+        scope: &str,
+        state: &BTreeMap<String, String>,
+    ) -> Result<ApplySummary, StoreError>;
 }

@@ -60,6 +60,7 @@ where
         practice_changes_update_by_name,
         pull_requests_round_trip,
         pull_requests_update_by_id,
+        sync_state_is_saved_with_the_records_per_scope,
     );
 }
 
@@ -1693,4 +1694,94 @@ pub async fn pull_requests_update_by_id(store: &dyn Store) {
     );
     current.push(second);
     assert_pull_requests(store, "after a batch holding an id three times", &current).await;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Sync cursors
+// ---------------------------------------------------------------------------------------------
+
+fn state(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+    pairs
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect()
+}
+
+/// `apply_synced` writes the records as `apply` does (same counts) and saves the cursors with them;
+/// cursors are read back per scope, exactly, and a later save replaces the keys it names and keeps
+/// the others, even with an empty batch.
+pub async fn sync_state_is_saved_with_the_records_per_scope(store: &dyn Store) {
+    let scope = "github https://api.github.com acme/shop";
+    let other = "github https://ghe.example.com/api/v3 acme/shop";
+    assert!(
+        ok(store.sync_state(scope).await, "reading a scope never saved").is_empty(),
+        "a scope never saved has no cursors"
+    );
+    let batch = sample_batch();
+    let n_d = batch.deployments.len() as u64;
+    let n_i = batch.incidents.len() as u64;
+    let first = state(&[
+        (
+            "pulls",
+            r#"{"since":"2026-03-03T12:00:00Z","etag":"W/\"5d1c\""}"#,
+        ),
+        ("deployments", r#"{"pending":[7,9]}"#),
+        ("issues:sévère", "ünïcode\nand a second line"),
+    ]);
+    let got = ok(
+        store.apply_synced(&batch, scope, &first).await,
+        "applying the sample batch with cursors",
+    );
+    assert_eq!(
+        got,
+        summary(counts(n_d, 0, 0), counts(n_i, 0, 0)),
+        "apply_synced must count records as apply does"
+    );
+    assert_events(
+        store,
+        "after apply_synced",
+        &batch.deployments,
+        &batch.incidents,
+    )
+    .await;
+    assert_eq!(
+        ok(store.sync_state(scope).await, "reading the cursors"),
+        first,
+        "cursors must read back exactly"
+    );
+    assert!(
+        ok(store.sync_state(other).await, "reading another scope").is_empty(),
+        "cursors of one scope must not show in another"
+    );
+
+    let update = state(&[
+        ("pulls", r#"{"since":"2026-03-04T12:00:00Z"}"#),
+        ("releases", "{}"),
+    ]);
+    let got = ok(
+        store
+            .apply_synced(&EventBatch::default(), scope, &update)
+            .await,
+        "saving cursors with an empty batch",
+    );
+    assert_eq!(got, ApplySummary::default());
+    let mut expected = first.clone();
+    expected.extend(update.clone());
+    assert_eq!(
+        ok(store.sync_state(scope).await, "reading the updated cursors"),
+        expected,
+        "a save must replace the keys it names and keep the others"
+    );
+
+    let got = ok(
+        store.apply_synced(&batch, other, &first).await,
+        "applying the same batch with another scope's cursors",
+    );
+    assert_eq!(
+        got,
+        summary(counts(0, 0, n_d), counts(0, 0, n_i)),
+        "records already stored count as unchanged"
+    );
+    assert_eq!(ok(store.sync_state(other).await, "reading"), first);
+    assert_eq!(ok(store.sync_state(scope).await, "reading"), expected);
 }

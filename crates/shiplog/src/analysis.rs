@@ -9,9 +9,9 @@ use anyhow::{Context, Result, bail};
 use jiff::Timestamp;
 use shiplog_config::Config;
 use shiplog_core::{
-    AttributionInputs, AttributionOptions, CommitGraph, DeliveryModel, Deployment, DeploymentId,
-    DeploymentSource, DeploymentStatus, Environment, PrFacts, PrLinks, ServiceMembership,
-    ServiceName, Sha, attribute_with,
+    AttributionInputs, AttributionOptions, CommitGraph, CommitIdx, DeliveryModel, Deployment,
+    DeploymentId, DeploymentSource, DeploymentStatus, Environment, PrFacts, PrLinks,
+    ServiceMembership, ServiceName, Sha, attribute_with,
 };
 use shiplog_git::cache::PathMasks;
 use shiplog_git::paths::ServicePaths;
@@ -85,7 +85,7 @@ async fn load_history(store: &dyn Store, key: &str, ui: &Ui) -> Result<CachedHis
     ui.phase("history cache read");
     let mut history = CachedHistory {
         graph: CommitGraph::new(),
-        tags: TagCache::new(),
+        tags: TagCache::default(),
         segments: segments.len(),
         masks: Vec::with_capacity(segments.len()),
     };
@@ -105,7 +105,7 @@ async fn load_history(store: &dyn Store, key: &str, ui: &Ui) -> Result<CachedHis
                 store.replace_history(key, &[]).await?;
                 return Ok(CachedHistory {
                     graph: CommitGraph::new(),
-                    tags: TagCache::new(),
+                    tags: TagCache::default(),
                     segments: 0,
                     masks: Vec::new(),
                 });
@@ -186,7 +186,6 @@ pub async fn analyze_with(
         }
     };
     let mut tag_scan = None;
-    let mut branch_tip = None;
     let tips: Vec<Sha> = match &source {
         DeploySource::Tags(glob) => {
             let scan = repo.tags(glob, &tag_cache, &graph)?;
@@ -208,9 +207,7 @@ pub async fn analyze_with(
                 Some(b) => b.clone(),
                 None => repo.default_branch()?,
             };
-            let tip = repo.branch_tip(&branch)?;
-            branch_tip = Some((branch, tip));
-            vec![tip]
+            vec![repo.branch_tip(&branch)?]
         }
         DeploySource::Recorded => stored.iter().map(|d| d.sha).collect(),
     };
@@ -218,7 +215,16 @@ pub async fn analyze_with(
     ui.phase("deployment tips found");
     let started = Instant::now();
     let progress = ui.history_progress();
-    let report = match shiplog_git::sync(&repo, &mut graph, &tips, &progress) {
+    // Each tip's commit, looked up once here and handed on (a warm run has thousands of tips and
+    // nearly all of them cached): only the tips the graph lacks are read from the repository.
+    let mut tip_commits: Vec<Option<CommitIdx>> = tips.iter().map(|t| graph.find(t)).collect();
+    let missing: Vec<Sha> = tips
+        .iter()
+        .zip(&tip_commits)
+        .filter(|(_, c)| c.is_none())
+        .map(|(&t, _)| t)
+        .collect();
+    let report = match shiplog_git::sync(&repo, &mut graph, &missing, &progress) {
         Err(SyncError::Deepened) => {
             ui.note(
                 "the repository was deepened since its history was cached; rebuilding the cache",
@@ -227,12 +233,20 @@ pub async fn analyze_with(
             tag_cache.clear();
             segments = 0;
             cached_masks.clear();
+            tip_commits.fill(None);
             store.replace_history(&key, &[]).await?;
             shiplog_git::sync(&repo, &mut graph, &tips, &progress)?
         }
         other => other?,
     };
     progress.finish();
+    if report.new > 0 {
+        for (tip, commit) in tips.iter().zip(&mut tip_commits) {
+            if commit.is_none() {
+                *commit = graph.find(tip);
+            }
+        }
+    }
     ui.phase("history read");
     let new_tags: Vec<CachedTag> = tag_scan
         .as_ref()
@@ -319,14 +333,16 @@ pub async fn analyze_with(
         ));
     }
 
-    // Deployments.
-    let deployments: Vec<Deployment> = match &source {
-        DeploySource::Recorded => stored,
+    // Deployments, and the commit of each.
+    let (deployments, commits): (Vec<Deployment>, Vec<Option<CommitIdx>>) = match &source {
+        DeploySource::Recorded => (stored, tip_commits),
         DeploySource::Tags(_) => {
             let service = git_service()?;
-            let mut out = Vec::new();
-            for tag in tag_scan.map(|s| s.tags).unwrap_or_default() {
-                let Some(idx) = graph.find(&tag.commit) else {
+            let tags = tag_scan.map(|s| s.tags).unwrap_or_default();
+            let mut out = Vec::with_capacity(tags.len());
+            let mut commits = Vec::with_capacity(tags.len());
+            for (tag, commit) in tags.into_iter().zip(tip_commits) {
+                let Some(idx) = commit else {
                     continue;
                 };
                 let seconds = tag.tagger_time.unwrap_or_else(|| graph.committer_time(idx));
@@ -337,7 +353,7 @@ pub async fn analyze_with(
                     ));
                     continue;
                 };
-                let Ok(id) = DeploymentId::new(&format!("tag:{}", tag.name)) else {
+                let Ok(id) = DeploymentId::try_from(format!("tag:{}", tag.name)) else {
                     ui.warn(&format!(
                         "tag {} skipped: its name is not a valid deployment id",
                         tag.name
@@ -351,15 +367,16 @@ pub async fn analyze_with(
                     finished_at,
                     DeploymentSource::GitTag,
                 ));
+                commits.push(Some(idx));
             }
-            out
+            (out, commits)
         }
         DeploySource::Merges(_) => {
             let service = git_service()?;
             let mut out = Vec::new();
-            if let Some((_, tip)) = branch_tip
-                && let Some(tip) = graph.find(&tip)
-            {
+            let mut commits = Vec::new();
+            // The branch tip is the one tip.
+            if let Some(Some(tip)) = tip_commits.first().copied() {
                 for idx in shiplog_git::first_parent_chain(&graph, tip) {
                     let sha = graph.sha(idx);
                     let Ok(finished_at) = Timestamp::from_second(graph.committer_time(idx)) else {
@@ -373,9 +390,10 @@ pub async fn analyze_with(
                         finished_at,
                         DeploymentSource::GitMerge,
                     ));
+                    commits.push(Some(idx));
                 }
             }
-            out
+            (out, commits)
         }
     };
 
@@ -385,6 +403,7 @@ pub async fn analyze_with(
     let inputs = AttributionInputs {
         membership: membership.as_ref(),
         pull_requests,
+        commits,
     };
     let model = match attribute_with(&graph, deployments, incidents, options.attribution, inputs) {
         Ok(model) => model,

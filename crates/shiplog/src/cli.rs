@@ -56,6 +56,10 @@ pub enum Command {
         after_help = "Vendor payloads (webhook deliveries, saved REST lists, CDEvents) are detected by content:\n  shiplog import deployment_status.json pulls.json pagerduty-event.json\n  shiplog import --from cdevents --env prod1=production --service myApp=api events/*.json\n  shiplog import --incident-label sev1 issues.json       GitHub issues labelled sev1 are incidents\nSee docs/ingestion.md.\n\nEach line of a JSON Lines file is one record:\n  {\"type\":\"deployment\",\"id\":\"d-17\",\"service\":\"api\",\"environment\":\"production\",\"sha\":\"3f2a9c1\",\"finished_at\":\"2026-03-03T14:00:00Z\",\"status\":\"success\"}\n  {\"type\":\"incident\",\"id\":\"inc-4\",\"service\":\"api\",\"opened_at\":\"2026-03-03T15:10:00Z\",\"resolved_at\":\"2026-03-03T16:00:00Z\"}\nCSV files use the same names as header columns, with a `type` column. See docs/import.md."
     )]
     Import(ImportArgs),
+    /// Fetch pull requests, reviews, deployments, releases and incident issues from GitHub's API:
+    /// only what changed since the last sync.
+    #[command(subcommand)]
+    Sync(SyncCommand),
     /// Record a change in practice (e.g. "Trunk-based development" from 2026-03-03), end one, or
     /// list them.
     #[command(subcommand)]
@@ -488,6 +492,57 @@ pub struct ImportArgs {
     pub incident_labels: Vec<String>,
     /// A GitHub workflow (name, file name or path) whose completed runs are deployments (repeat for
     /// several).
+    #[arg(long = "deploy-workflow", value_name = "WORKFLOW")]
+    pub deploy_workflows: Vec<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SyncCommand {
+    /// Sync one GitHub repository through the REST API: pull requests and their reviews,
+    /// deployments and their statuses, releases, incident issues (and workflow runs with
+    /// --deploy-workflow). The token comes from GITHUB_TOKEN, else `gh auth token`.
+    #[command(
+        after_help = "Examples:\n  shiplog sync github acme/shop                 first run: everything; later: what changed\n  shiplog sync github acme/shop --since 180d    what changed in the last 180 days\n  shiplog sync github acme/shop --base-url https://ghe.example.com/api/v3\n  shiplog sync github acme/shop --deploy-workflow deploy.yml --incident-label sev1\nIn GitHub Actions, GITHUB_REPOSITORY and GITHUB_API_URL name the repository and the API.\nSee docs/ingestion.md (\"Live sync from GitHub\")."
+    )]
+    Github(SyncGithubArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SyncGithubArgs {
+    /// The repository, OWNER/REPO.
+    #[arg(value_name = "OWNER/REPO", env = "GITHUB_REPOSITORY")]
+    pub repository: String,
+    /// The API's base URL; for GitHub Enterprise Server https://HOST/api/v3.
+    #[arg(
+        long,
+        env = "GITHUB_API_URL",
+        default_value = "https://api.github.com",
+        value_name = "URL"
+    )]
+    pub base_url: String,
+    /// Fetch what changed since WHEN (90d, a date or a timestamp) instead of since the last sync.
+    #[arg(long, value_name = "WHEN", conflicts_with = "full")]
+    pub since: Option<String>,
+    /// Fetch everything again, as on a first sync.
+    #[arg(long)]
+    pub full: bool,
+    /// The longest wait for a rate limit to reset (e.g. 15m, 1h; 0s never waits); a longer one
+    /// stops the sync, storing nothing, with the time it resets.
+    #[arg(long, default_value = "15m", value_name = "DURATION")]
+    pub max_wait: String,
+    /// The service of every record whose repository is not mapped; or SOURCE=NAME to map one
+    /// (repeat for several). Default: the repository's name.
+    #[arg(long = "service", value_name = "NAME|SOURCE=NAME")]
+    pub services: Vec<String>,
+    /// SOURCE=NAME maps a GitHub environment (repeat for several); NAME is the environment of
+    /// incident issues and workflow runs. Default: production.
+    #[arg(long = "env", value_name = "NAME|SOURCE=NAME")]
+    pub environments: Vec<String>,
+    /// An issue label that makes an issue an incident (repeat for several). Default: incident.
+    #[arg(long = "incident-label", value_name = "LABEL")]
+    pub incident_labels: Vec<String>,
+    /// A workflow (name, file name or path) whose completed runs are deployments (repeat for
+    /// several); workflow runs are only fetched with it.
     #[arg(long = "deploy-workflow", value_name = "WORKFLOW")]
     pub deploy_workflows: Vec<String>,
 }

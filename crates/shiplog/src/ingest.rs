@@ -52,15 +52,31 @@ fn mapping<T>(
 }
 
 fn options(args: &ImportArgs) -> Result<Options> {
-    let (service, services) = mapping("--service", &args.services, ServiceName::new)?;
-    let (environment, environments) = mapping("--env", &args.environments, Environment::new)?;
+    mapping_options(
+        &args.services,
+        &args.environments,
+        &args.incident_labels,
+        &args.deploy_workflows,
+    )
+}
+
+/// The vendor parsers' options from the `--service`, `--env`, `--incident-label` and
+/// `--deploy-workflow` flags (shared by `shiplog import` and `shiplog sync`).
+pub(crate) fn mapping_options(
+    services: &[String],
+    environments: &[String],
+    incident_labels: &[String],
+    deploy_workflows: &[String],
+) -> Result<Options> {
+    let (service, services) = mapping("--service", services, ServiceName::new)?;
+    let (environment, environments) = mapping("--env", environments, Environment::new)?;
     Ok(Options {
         service,
         services,
         environment,
         environments,
-        incident_labels: args.incident_labels.clone(),
-        deploy_workflows: args.deploy_workflows.clone(),
+        incident_labels: incident_labels.to_vec(),
+        deploy_workflows: deploy_workflows.to_vec(),
     })
 }
 
@@ -72,7 +88,7 @@ fn describe(counts: WriteCounts, what: &str) -> String {
 }
 
 /// `deployments: 1 new, ...; incidents: ...`, then practice changes and pull requests when any.
-fn summary_line(summary: &ApplySummary) -> String {
+pub(crate) fn summary_line(summary: &ApplySummary) -> String {
     let mut line = format!(
         "{}; {}",
         describe(summary.deployments, "deployments"),
@@ -230,7 +246,22 @@ pub async fn import(cli: &Cli, args: &ImportArgs, ui: &Ui) -> Result<()> {
         ui.note(&format!("skipped {note}"));
     }
     let store = store_for_writing(cli, repo.as_ref()).await?;
+    merge_updates(&store, &mut batch, ingested, "import").await?;
+    let summary = store.apply(&batch).await?;
+    ui.note(&format!("imported {}", summary_line(&summary)));
+    Ok(())
+}
 
+/// Adds vendor records to `batch`: deployments as they are, incident and pull request updates
+/// merged over the stored records (and over the batch's own incidents). Fails, before anything is
+/// stored, when a merged pull request is invalid (saying that the `command` failed).
+/// `ingested.notes` are the caller's to show.
+pub(crate) async fn merge_updates(
+    store: &impl Store,
+    batch: &mut EventBatch,
+    ingested: formats::Ingested,
+    command: &str,
+) -> Result<()> {
     batch.deployments.extend(ingested.deployments);
     if !ingested.incidents.is_empty() {
         let mut current: HashMap<IncidentId, Incident> = store
@@ -274,17 +305,18 @@ pub async fn import(cli: &Cli, args: &ImportArgs, ui: &Ui) -> Result<()> {
             merged.push((pr.id.clone(), pr));
         }
         if !problems.is_empty() {
-            bail!("import failed; nothing was stored\n{}", capped(&problems));
+            bail!(
+                "{command} failed; nothing was stored\n{}",
+                capped(&problems)
+            );
         }
         batch.pull_requests = last_per_id(merged);
     }
-    let summary = store.apply(&batch).await?;
-    ui.note(&format!("imported {}", summary_line(&summary)));
     Ok(())
 }
 
 /// Problems one per line, at most [`ImportErrors::SHOWN`] of them.
-fn capped(lines: &[String]) -> String {
+pub(crate) fn capped(lines: &[String]) -> String {
     let mut text = lines
         .iter()
         .take(ImportErrors::SHOWN)

@@ -11,11 +11,12 @@ mod demo;
 mod impact;
 mod ingest;
 mod practice;
+mod sync_github;
 mod ui;
 
 use clap::Parser;
 
-use crate::cli::{Cli, Command, PracticeCommand, RecordCommand};
+use crate::cli::{Cli, Command, PracticeCommand, RecordCommand, SyncCommand};
 use crate::ui::Ui;
 
 fn main() {
@@ -57,6 +58,7 @@ async fn run(cli: Cli, ui: Ui) -> anyhow::Result<()> {
             commands::record_incident(&cli, args, &ui).await
         }
         Command::Import(args) => commands::import(&cli, args, &ui).await,
+        Command::Sync(SyncCommand::Github(args)) => sync_github::run(&cli, args, &ui).await,
         Command::Practice(PracticeCommand::Start(args)) => practice::start(&cli, args, &ui).await,
         Command::Practice(PracticeCommand::End(args)) => practice::end(&cli, args, &ui).await,
         Command::Practice(PracticeCommand::List(args)) => practice::list(&cli, args).await,

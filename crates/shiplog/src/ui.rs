@@ -112,6 +112,22 @@ impl Ui {
     }
 }
 
+impl Ui {
+    /// A progress bar on stderr, drawn only on a terminal and not with --quiet, styled with
+    /// indicatif's `colored` template when colours are on and `plain` otherwise.
+    pub fn progress_bar(&self, colored: &str, plain: &str) -> ProgressBar {
+        let bar = ProgressBar::hidden();
+        if self.interactive && !self.quiet {
+            bar.set_draw_target(ProgressDrawTarget::stderr());
+        }
+        let template = if self.color { colored } else { plain };
+        if let Ok(style) = ProgressStyle::with_template(template) {
+            bar.set_style(style.progress_chars("=> "));
+        }
+        bar
+    }
+}
+
 /// Progress of a history read, as an indicatif bar.
 pub struct HistoryProgress {
     bar: ProgressBar,

@@ -246,12 +246,20 @@ fn parse_list(sink: &mut Sink<'_>, list: &Node<'_>) -> Res<()> {
     Ok(())
 }
 
-/// `owner/repo` from `https://api.github.com/repos/owner/repo[/...]`, keeping `parts` segments.
+/// `owner/repo` from `https://api.github.com/repos/owner/repo[/...]`, or from a GitHub Enterprise
+/// Server URL, `https://HOST/api/v3/repos/owner/repo[/...]`.
 fn repo_from_api_url(node: &Node<'_>) -> Res<String> {
     let url = node.str()?;
-    let rest = url.strip_prefix(API_REPOS).ok_or_else(|| {
+    let rest = url.strip_prefix(API_REPOS).or_else(|| {
+        let path = url
+            .strip_prefix("https://")
+            .or_else(|| url.strip_prefix("http://"))?;
+        let (_host, path) = path.split_once('/')?;
+        path.strip_prefix("api/v3/repos/")
+    });
+    let rest = rest.ok_or_else(|| {
         node.fault(format!(
-            "expected a GitHub API URL starting {API_REPOS:?}, got {url:?}"
+            "expected a GitHub API URL starting {API_REPOS:?} (or https://HOST/api/v3/repos/ for GitHub Enterprise Server), got {url:?}"
         ))
     })?;
     let mut parts = rest.split('/');
