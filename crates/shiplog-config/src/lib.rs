@@ -273,6 +273,9 @@ pub struct Definitions {
     /// `incident_labels`: issues or alerts with one of these labels (any case) are incidents, for
     /// the import parsers.
     pub incident_labels: Vec<String>,
+    /// `match_squashed_branches`: without pull-request data, match squash commits to the branches
+    /// the repository still has, by patch, so their lead time starts at the branch's first commit.
+    pub match_squashed_branches: bool,
 }
 
 impl Default for Definitions {
@@ -289,6 +292,7 @@ impl Default for Definitions {
             hotfix_branches: patterns(&["hotfix/*", "hotfix-*"]),
             revert_branches: patterns(&["revert-*"]),
             incident_labels: vec!["incident".to_owned()],
+            match_squashed_branches: true,
         }
     }
 }
@@ -405,6 +409,7 @@ struct RawDefinitions {
     hotfix_branches: Option<Vec<Spanned<String>>>,
     revert_branches: Option<Vec<Spanned<String>>>,
     incident_labels: Option<Vec<Spanned<String>>>,
+    match_squashed_branches: Option<bool>,
 }
 
 #[derive(Deserialize, Default)]
@@ -589,6 +594,9 @@ pub fn parse(text: &str, file: &str, base_dir: &Path) -> Result<Config, ConfigEr
             .map_or(defaults.incident_labels, |v| {
                 c.list(v, "definitions.incident_labels", label)
             }),
+        match_squashed_branches: d
+            .match_squashed_branches
+            .unwrap_or(defaults.match_squashed_branches),
     };
 
     let mut services = Vec::new();
@@ -817,6 +825,7 @@ impl Config {
             hotfix_branches: Vec<String>,
             revert_branches: Vec<String>,
             incident_labels: Vec<String>,
+            match_squashed_branches: bool,
         }
         #[derive(Serialize)]
         struct EffectiveService<'a> {
@@ -858,6 +867,7 @@ impl Config {
                     .map(|p| p.as_str().to_owned())
                     .collect(),
                 incident_labels: d.incident_labels.clone(),
+                match_squashed_branches: d.match_squashed_branches,
             },
             services: self
                 .services

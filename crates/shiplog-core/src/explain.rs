@@ -30,6 +30,9 @@ pub struct ChangeItem {
     pub start: StartRule,
     /// The pull request that owns the change, when pull-request data links one.
     pub pull_request: Option<String>,
+    /// The branch the change squashes, when matched by patch without pull-request data.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub squashed_branch: Option<String>,
     /// That pull request's stages, measured to this change's deployment.
     #[serde(flatten)]
     pub stages: StageTimes,
@@ -87,6 +90,10 @@ pub fn changes(
                 started_at: Timestamp::from_second(start_seconds).ok(),
                 start: start_rule,
                 pull_request: pr.map(|p| model.pull_requests.get(p).facts.key.clone()),
+                squashed_branch: model
+                    .pull_requests
+                    .squashed_branch(change.commit)
+                    .map(|s| s.branch.clone()),
                 stages: pr.map_or_else(StageTimes::default, |p| {
                     stage_times(model.pull_requests.get(p), d.deployment.finished_at)
                 }),

@@ -507,7 +507,7 @@ pub fn compute(
         } else {
             let clock = LeadTimeClock::new(finished_at);
             for change in model.shipped_by(index) {
-                let start_seconds = if links.is_empty() {
+                let start_seconds = if links.is_empty() && links.squashed_count() == 0 {
                     start_times.get(change.commit)
                 } else {
                     links.start(graph, change.commit, start).0

@@ -26,6 +26,9 @@
 //!   pattern (the button's branch is `revert-N-<branch>`), reverts pull request `N` of the same
 //!   repository: the number comes from the body when the record has one, else from the branch name,
 //!   else the pull request merged earlier whose title is the one inside the quotes.
+//! - **Squashes without pull-request data.** When no record owns a squash commit but the git reader
+//!   matched it to a branch the repository still has (same patch; see `shiplog_git::squash`), its
+//!   lead time starts at that branch's first commit (rule `squashed-branch-first-commit`).
 //! - **Hotfixes.** A pull request with a hotfix label or head branch (decided by the configuration)
 //!   makes the deployment that shipped it unplanned.
 //!
@@ -118,11 +121,25 @@ pub struct LinkedPr {
     pub reverts: Option<usize>,
 }
 
-/// Pull requests and the commits each owns. Empty when no pull-request data was given.
+/// A history commit that is the squash of a branch the repository still has, found without
+/// pull-request data by comparing patches (the git reader's `squash` module).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SquashedBranch {
+    /// The squash commit.
+    pub commit: CommitIdx,
+    /// The branch's short name (`feature-x`, `origin/feature-x`, `refs/pull/12/head`).
+    pub branch: String,
+    /// The earliest author time among the branch's commits, in seconds.
+    pub first_commit_seconds: i64,
+}
+
+/// Pull requests and the commits each owns, and squash commits matched to their branches. Empty
+/// when neither was given.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct PrLinks {
     prs: Vec<LinkedPr>,
     by_commit: HashMap<CommitIdx, u32>,
+    squashed: HashMap<CommitIdx, SquashedBranch>,
 }
 
 /// Where a change's lead time started.
@@ -135,6 +152,8 @@ pub enum StartRule {
     Committer,
     /// The first commit of its pull request.
     PullRequestFirstCommit,
+    /// The first commit of the branch it squashes (matched by patch, without pull-request data).
+    SquashedBranchFirstCommit,
 }
 
 /// The number of the pull request a revert pull request names: `Reverts owner/repo#N` (or `#N`) in
@@ -247,7 +266,29 @@ impl PrLinks {
         Self {
             prs: linked,
             by_commit,
+            squashed: HashMap::new(),
         }
+    }
+
+    /// Adds squash commits matched to their branches. A commit a pull request owns keeps its pull
+    /// request (the record knows more than the match).
+    pub fn with_squashed_branches(mut self, squashed: Vec<SquashedBranch>) -> Self {
+        for s in squashed {
+            if !self.by_commit.contains_key(&s.commit) {
+                self.squashed.insert(s.commit, s);
+            }
+        }
+        self
+    }
+
+    /// The branch `commit` squashes, when one was matched.
+    pub fn squashed_branch(&self, commit: CommitIdx) -> Option<&SquashedBranch> {
+        self.squashed.get(&commit)
+    }
+
+    /// How many squash commits were matched to their branches.
+    pub fn squashed_count(&self) -> usize {
+        self.squashed.len()
     }
 
     /// Whether no pull request was given.
@@ -279,13 +320,25 @@ impl PrLinks {
     ) -> (i64, StartRule) {
         match start {
             LeadTimeStart::Committer => (graph.committer_time(commit), StartRule::Committer),
-            LeadTimeStart::Author => match self
-                .of_commit(commit)
-                .and_then(|p| self.prs[p].first_commit_seconds)
-            {
-                Some(first) => (first, StartRule::PullRequestFirstCommit),
-                None => (graph.author_time(commit), StartRule::Author),
-            },
+            LeadTimeStart::Author => {
+                if let Some(first) = self
+                    .of_commit(commit)
+                    .and_then(|p| self.prs[p].first_commit_seconds)
+                {
+                    (first, StartRule::PullRequestFirstCommit)
+                } else if let Some(squashed) = self.squashed.get(&commit) {
+                    // Never later than the squash commit's own author time.
+                    let own = graph.author_time(commit);
+                    let first = if own == i64::MIN {
+                        squashed.first_commit_seconds
+                    } else {
+                        squashed.first_commit_seconds.min(own)
+                    };
+                    (first, StartRule::SquashedBranchFirstCommit)
+                } else {
+                    (graph.author_time(commit), StartRule::Author)
+                }
+            }
         }
     }
 }

@@ -8,6 +8,7 @@ pub mod cache;
 pub mod history;
 pub mod paths;
 pub mod rebased;
+pub mod squash;
 
 use std::path::{Path, PathBuf};
 

@@ -181,7 +181,7 @@ impl ServicePaths {
 }
 
 /// Git's tree order: by name, a tree's name compared as if it ended in `/`.
-fn tree_order(a: &[u8], a_tree: bool, b: &[u8], b_tree: bool) -> Ordering {
+pub(crate) fn tree_order(a: &[u8], a_tree: bool, b: &[u8], b_tree: bool) -> Ordering {
     let common = a.len().min(b.len());
     match a[..common].cmp(&b[..common]) {
         Ordering::Equal => {}
@@ -193,6 +193,50 @@ fn tree_order(a: &[u8], a_tree: bool, b: &[u8], b_tree: bool) -> Ordering {
             .or(if tree { Some(b'/') } else { None })
     };
     next(a, a_tree).cmp(&next(b, b_tree))
+}
+
+/// The entries that differ between two trees (each a list of entries and the bytes their names
+/// point into), in tree order: `(old, new, name)`, one side `None` for an added or removed name.
+pub(crate) fn changed_entries<'e>(
+    (old_buf, old): (&'e [u8], &'e [Entry]),
+    (new_buf, new): (&'e [u8], &'e [Entry]),
+) -> impl Iterator<Item = (Option<&'e Entry>, Option<&'e Entry>, &'e [u8])> {
+    let (mut i, mut j) = (0, 0);
+    std::iter::from_fn(move || {
+        loop {
+            let order = match (old.get(i), new.get(j)) {
+                (Some(a), Some(b)) => tree_order(
+                    &old_buf[a.name.clone()],
+                    a.tree,
+                    &new_buf[b.name.clone()],
+                    b.tree,
+                ),
+                (Some(_), None) => Ordering::Less,
+                (None, Some(_)) => Ordering::Greater,
+                (None, None) => return None,
+            };
+            match order {
+                Ordering::Less => {
+                    i += 1;
+                    let a = &old[i - 1];
+                    return Some((Some(a), None, &old_buf[a.name.clone()]));
+                }
+                Ordering::Greater => {
+                    j += 1;
+                    let b = &new[j - 1];
+                    return Some((None, Some(b), &new_buf[b.name.clone()]));
+                }
+                Ordering::Equal => {
+                    i += 1;
+                    j += 1;
+                    let (a, b) = (&old[i - 1], &new[j - 1]);
+                    if a.id != b.id || a.mode != b.mode {
+                        return Some((Some(a), Some(b), &old_buf[a.name.clone()]));
+                    }
+                }
+            }
+        }
+    })
 }
 
 /// One thread's reader: object access with a small cache and a buffer per tree depth.
@@ -207,14 +251,14 @@ struct Classifier<'a> {
     commit: Sha,
 }
 
-struct Entry {
-    name: std::ops::Range<usize>,
-    tree: bool,
-    mode: u16,
-    id: ObjectId,
+pub(crate) struct Entry {
+    pub(crate) name: std::ops::Range<usize>,
+    pub(crate) tree: bool,
+    pub(crate) mode: u16,
+    pub(crate) id: ObjectId,
 }
 
-fn entries(data: &[u8], out: &mut Vec<Entry>) -> Result<(), String> {
+pub(crate) fn entries(data: &[u8], out: &mut Vec<Entry>) -> Result<(), String> {
     out.clear();
     let base = data.as_ptr() as usize;
     for entry in gix::objs::TreeRefIter::from_bytes(data, gix::hash::Kind::Sha1) {
@@ -340,42 +384,10 @@ impl Classifier<'_> {
         (new_buf, new): (&[u8], &[Entry]),
         mask: &mut u64,
     ) -> Result<(), PathsError> {
-        let (mut i, mut j) = (0, 0);
-        while (i < old.len() || j < new.len()) && *mask != self.paths.all {
-            let order = match (old.get(i), new.get(j)) {
-                (Some(a), Some(b)) => tree_order(
-                    &old_buf[a.name.clone()],
-                    a.tree,
-                    &new_buf[b.name.clone()],
-                    b.tree,
-                ),
-                (Some(_), None) => Ordering::Less,
-                _ => Ordering::Greater,
-            };
-            let (a, b) = match order {
-                Ordering::Less => {
-                    i += 1;
-                    (Some(&old[i - 1]), None)
-                }
-                Ordering::Greater => {
-                    j += 1;
-                    (None, Some(&new[j - 1]))
-                }
-                Ordering::Equal => {
-                    i += 1;
-                    j += 1;
-                    let (a, b) = (&old[i - 1], &new[j - 1]);
-                    if a.id == b.id && a.mode == b.mode {
-                        continue;
-                    }
-                    (Some(a), Some(b))
-                }
-            };
-            let name = match (a, b) {
-                (Some(a), _) => &old_buf[a.name.clone()],
-                (None, Some(b)) => &new_buf[b.name.clone()],
-                (None, None) => continue,
-            };
+        for (a, b, name) in changed_entries((old_buf, old), (new_buf, new)) {
+            if *mask == self.paths.all {
+                break;
+            }
             let base = self.path.len();
             if base > 0 {
                 self.path.push(b'/');

@@ -438,6 +438,7 @@ pub fn changes(
             started_at: c.started_at.map(|t| t.to_string()),
             start: band_name(Some(c.start)).unwrap_or_default(),
             pull_request: c.pull_request.as_deref(),
+            squashed_branch: c.squashed_branch.as_deref(),
             coding_seconds: c.stages.coding_seconds,
             pickup_seconds: c.stages.pickup_seconds,
             review_seconds: c.stages.review_seconds,
@@ -454,7 +455,9 @@ pub fn changes(
             let (shown, hidden) = limited(items, limit);
             let mut t = table();
             // Pull-request stages only when some change has a pull request.
-            let prs = items.iter().any(|c| c.pull_request.is_some());
+            let prs = items
+                .iter()
+                .any(|c| c.pull_request.is_some() || c.squashed_branch.is_some());
             let mut header = vec!["Commit", "Lead time"];
             if prs {
                 header.extend(["PR", "Coding", "Pickup", "Review", "Deploy"]);
@@ -468,7 +471,11 @@ pub fn changes(
                         .map_or_else(|| c.excluded.unwrap_or("–").to_owned(), human_duration),
                 ];
                 if prs {
-                    row.push(c.pull_request.clone().unwrap_or_default());
+                    row.push(match (&c.pull_request, &c.squashed_branch) {
+                        (Some(pr), _) => pr.clone(),
+                        (None, Some(branch)) => format!("branch {branch}"),
+                        (None, None) => String::new(),
+                    });
                     for stage in [
                         c.stages.coding_seconds,
                         c.stages.pickup_seconds,
@@ -505,6 +512,7 @@ struct ChangeCsv<'a> {
     started_at: Option<String>,
     start: String,
     pull_request: Option<&'a str>,
+    squashed_branch: Option<&'a str>,
     coding_seconds: Option<f64>,
     pickup_seconds: Option<f64>,
     review_seconds: Option<f64>,

@@ -2,6 +2,7 @@
 //! commits the cache lacks, classify commits by service when the configuration maps paths (monorepos),
 //! derive or load deployments, link pull requests, and run attribution.
 
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -11,13 +12,14 @@ use shiplog_config::Config;
 use shiplog_core::{
     AttributionInputs, AttributionOptions, CommitGraph, CommitIdx, DeliveryModel, Deployment,
     DeploymentId, DeploymentSource, DeploymentStatus, Environment, PrFacts, PrLinks,
-    ServiceMembership, ServiceName, Sha, attribute_with,
+    ServiceMembership, ServiceName, Sha, SquashedBranch, attribute_with,
 };
 use shiplog_git::cache::PathMasks;
 use shiplog_git::paths::ServicePaths;
 use shiplog_git::rebased::{RebaseCandidate, branch_commits, match_rebased};
+use shiplog_git::squash::{SquashLimits, TipState, find_squashed_branches};
 use shiplog_git::{CachedTag, GitRepo, SyncError, TagCache, cache};
-use shiplog_store::{HistorySegment, Store};
+use shiplog_store::{EventBatch, HistorySegment, Store};
 use shiplog_store_sqlite::SqliteStore;
 
 use crate::cli::DeploySource;
@@ -398,7 +400,20 @@ pub async fn analyze_with(
     };
 
     let incidents = store.incidents().await?;
-    let pull_requests = link_pull_requests(store, &repo, &graph, config).await?;
+    let mut pull_requests = link_pull_requests(store, &repo, &graph, config).await?;
+    if config.definitions.match_squashed_branches {
+        let found = squashed_branches(store, &repo, &graph, &pull_requests).await?;
+        if !found.is_empty() {
+            ui.note(&format!(
+                "{} squash commit{} matched to {} branch{} by patch: their lead time starts at the branch's first commit",
+                found.len(),
+                if found.len() == 1 { "" } else { "s" },
+                if found.len() == 1 { "its" } else { "their" },
+                if found.len() == 1 { "" } else { "es" },
+            ));
+        }
+        pull_requests = pull_requests.with_squashed_branches(found);
+    }
     ui.phase("pull requests linked");
     let inputs = AttributionInputs {
         membership: membership.as_ref(),
@@ -544,6 +559,50 @@ async fn link_pull_requests(
         .map(|(c, commit)| (index[c], commit))
         .collect();
     Ok(PrLinks::build(graph, facts, &rebased))
+}
+
+/// Squash commits matched to the branches the repository still has, by patch. What each search
+/// learned per branch tip is kept in the store (as sync state of the repository), so a re-run
+/// searches only new branch tips and new commits.
+async fn squashed_branches(
+    store: &dyn Store,
+    repo: &GitRepo,
+    graph: &CommitGraph,
+    pull_requests: &PrLinks,
+) -> Result<Vec<SquashedBranch>> {
+    let scope = format!("squash-match:{}", repo.cache_key());
+    let saved = store.sync_state(&scope).await?;
+    let previous: HashMap<Sha, TipState> = saved
+        .iter()
+        .filter_map(|(tip, state)| Some((Sha::from_hex(tip).ok()?, TipState::decode(state)?)))
+        .collect();
+    let search = find_squashed_branches(
+        repo,
+        graph,
+        &|c| pull_requests.of_commit(c).is_some(),
+        SquashLimits::default(),
+        &previous,
+    );
+    let changed: BTreeMap<String, String> = search
+        .tips
+        .iter()
+        .filter(|(tip, state)| previous.get(tip) != Some(state))
+        .map(|(tip, state)| (tip.to_string(), state.encode()))
+        .collect();
+    if !changed.is_empty() {
+        store
+            .apply_synced(&EventBatch::default(), &scope, &changed)
+            .await?;
+    }
+    Ok(search
+        .matches
+        .into_iter()
+        .map(|m| SquashedBranch {
+            commit: m.commit,
+            branch: m.branch,
+            first_commit_seconds: m.first_author_time,
+        })
+        .collect())
 }
 
 /// Appends what this run read as a segment, or compacts all segments into one when there are many

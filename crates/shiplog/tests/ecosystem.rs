@@ -39,17 +39,75 @@ fn import_pull_requests(fx: &Fixture) {
 }
 
 #[test]
-fn git_alone_loses_the_start_of_squashed_work() {
+fn git_alone_finds_squashed_branches_by_patch() {
     let fx = Fixture::build("merge-styles");
+    let stderr = fx.ok_stderr(&args(
+        &["metrics"],
+        FEB,
+        &["--deploys", "tags", "--service", "shop"],
+    ));
+    assert!(
+        stderr.contains("3 squash commits matched to their branches by patch"),
+        "{stderr}"
+    );
     let m = shop(&fx, &["metrics"]);
     let l = &m["change_lead_time"];
-    // v1.1.0: a1 22h, a2 20h, merge 1h; v1.2.0: squash 2h; v1.3.0: rebased 22h, 20h (author times
-    // survive a rebase); v1.3.1: 0.5h; v1.4.0: 0.5h.
+    // The squashes of #2, #4 and #5 match refs/pull/{2,4,5}/head: 27h, 1h, 1h instead of 2h,
+    // 0.5h, 0.5h. v1.1.0: a1 22h, a2 20h, merge 1h; v1.3.0: rebased 22h, 20h (author times survive
+    // a rebase). Sorted: 1, 1, 1, 20, 20, 22, 22, 27 h.
     assert_eq!(l["changes"], 8);
-    assert_eq!(num(&l["median_seconds"]), 11.0 * H);
+    assert_eq!(num(&l["median_seconds"]), 20.0 * H);
+    approx(&l["mean_seconds"], 114.0 / 8.0 * H);
     assert_eq!(l["stages"], Value::Null, "no pull-request data");
     assert_eq!(m["change_fail_rate"]["failed"], 0);
     assert_eq!(m["rework_rate"]["unplanned"], 0);
+
+    let changes = shop(&fx, &["explain", "lead-time"]);
+    let rows = changes["changes"].as_array().expect("array");
+    let squash = rows
+        .iter()
+        .find(|c| c["summary"] == "Add two (#2)")
+        .expect("listed");
+    assert_eq!(squash["start"], "squashed-branch-first-commit");
+    assert_eq!(squash["squashed_branch"], "refs/pull/2/head");
+    assert_eq!(squash["started_at"], "2026-02-02T09:00:00Z");
+    assert_eq!(squash["pull_request"], Value::Null);
+    assert_eq!(num(&squash["lead_time_seconds"]), 27.0 * H);
+    let merge = rows
+        .iter()
+        .find(|c| c["summary"] == "one: a")
+        .expect("listed");
+    assert_eq!(merge["start"], "author");
+    assert!(merge.get("squashed_branch").is_none(), "{merge}");
+}
+
+#[test]
+fn git_alone_loses_the_start_of_squashed_work_without_the_branches() {
+    let fx = Fixture::build("merge-styles");
+    // Turned off in the configuration: the squash commits start at their own author time.
+    std::fs::write(
+        fx.repo().join("shiplog.toml"),
+        "[definitions]\nmatch_squashed_branches = false\n",
+    )
+    .expect("write config");
+    let off = shop(&fx, &["metrics"]);
+    std::fs::remove_file(fx.repo().join("shiplog.toml")).expect("remove config");
+    // With the pull-request heads deleted there is nothing to match.
+    for n in 1..=5 {
+        fx.git(
+            &["update-ref", "-d", &format!("refs/pull/{n}/head")],
+            "2026-03-01T00:00:00Z",
+        );
+    }
+    let gone = shop(&fx, &["metrics"]);
+    for m in [off, gone] {
+        let l = &m["change_lead_time"];
+        // v1.1.0: a1 22h, a2 20h, merge 1h; v1.2.0: squash 2h; v1.3.0: rebased 22h, 20h;
+        // v1.3.1: 0.5h; v1.4.0: 0.5h. Sorted: 0.5, 0.5, 1, 2, 20, 20, 22, 22 h.
+        assert_eq!(l["changes"], 8);
+        assert_eq!(num(&l["median_seconds"]), 11.0 * H);
+        approx(&l["mean_seconds"], 88.0 / 8.0 * H);
+    }
 }
 
 #[test]
