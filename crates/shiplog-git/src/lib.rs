@@ -50,6 +50,9 @@ pub enum RepoError {
         "cannot tell the default branch: HEAD is detached and there is no origin/HEAD; name the branch with --deploys merges=BRANCH"
     )]
     NoDefaultBranch,
+    /// The tag named does not exist.
+    #[error("no tag named {0:?} in the repository")]
+    NoSuchTag(String),
     /// A reference points to something that is not a commit.
     #[error("{name} does not point to a commit")]
     NotACommit {
@@ -546,6 +549,27 @@ impl GitRepo {
             }
         }
         Err(RepoError::NoSuchBranch(branch.to_owned()))
+    }
+
+    /// The commit tag `name` names (through annotated tags).
+    pub fn tag_commit(&self, name: &str) -> Result<Sha, RepoError> {
+        let full = format!("refs/tags/{name}");
+        let mut reference = match self.repo.try_find_reference(full.as_str()) {
+            Ok(Some(reference)) => reference,
+            Ok(None) => return Err(RepoError::NoSuchTag(name.to_owned())),
+            Err(e) => return Err(RepoError::query("look up the tag", e)),
+        };
+        let id = reference
+            .peel_to_id()
+            .map_err(|e| RepoError::query("follow the tag", e))?;
+        let header = self
+            .repo
+            .find_header(id.detach())
+            .map_err(|e| RepoError::query("read the tagged object", e))?;
+        if header.kind() != gix::objs::Kind::Commit {
+            return Err(RepoError::NotACommit { name: full });
+        }
+        Ok(to_sha(&id))
     }
 
     /// Resolves a full or abbreviated sha to the one commit it names.

@@ -361,7 +361,7 @@ fn events_that_are_no_records_are_skipped_with_a_note() {
         ),
         (
             "github/release_published.json",
-            "$: GitHub release: a release names a tag, not a deployment; use --deploys tags, or import the deployment_status events of your deployments",
+            "$.release: GitHub release: not a deployment unless --deploy-releases is given (a published release then deploys its tag); or read tags from git with --deploys tags",
         ),
         (
             "github/check_run_completed.json",
@@ -495,4 +495,112 @@ fn rest_lists_from_github_enterprise_server_name_their_repository() {
             "issues.json: $[0].repository_url: expected a GitHub API URL starting \"https://api.github.com/repos/\" (or https://HOST/api/v3/repos/ for GitHub Enterprise Server), got \"https://ghe.example.com/repos/acme/shop\""
         ]
     );
+}
+
+fn releases() -> Options {
+    Options {
+        deploy_releases: true,
+        ..Options::default()
+    }
+}
+
+#[test]
+fn with_deploy_releases_a_published_release_deploys_its_tag() {
+    let got = ingest("github/release_published.json", &releases()).unwrap();
+    assert!(
+        got.deployments.is_empty(),
+        "the tag is resolved by the caller"
+    );
+    assert_eq!(notes(&got), Vec::<String>::new());
+    let [release] = got.releases.as_slice() else {
+        panic!("one release: {got:?}");
+    };
+    assert_eq!(release.tag, "0.0.1");
+    assert_eq!(release.file, "github/release_published.json");
+    assert_eq!(release.path, "$.release");
+    let tagged = sha("6113728f27ae82c7b1a177c8d03f9e96e0adf246");
+    assert_eq!(
+        release.clone().into_deployment(tagged),
+        Deployment {
+            id: DeploymentId::new("github:Codertocat/Hello-World:release:17372790").unwrap(),
+            service: ServiceName::new("Hello-World").unwrap(),
+            environment: Environment::production(),
+            sha: tagged,
+            finished_at: ts("2019-05-15T15:20:53Z"),
+            started_at: None,
+            status: DeploymentStatus::Success,
+            unplanned: false,
+            source: DeploymentSource::Imported,
+        }
+    );
+
+    // The REST releases list holds the same objects; the repository comes from their API URL.
+    let list = json!([payloads::json("github/release_published.json")["release"]]);
+    let listed = ingest_made("releases.json", &list, Source::GitHub, &releases()).unwrap();
+    assert_eq!(listed.releases.len(), 1);
+    assert_eq!(listed.releases[0].deployment, release.deployment);
+    assert_eq!(listed.releases[0].path, "$[0]");
+}
+
+#[test]
+fn drafts_pre_releases_and_other_actions_are_not_deployments() {
+    let recorded = payloads::json("github/release_published.json");
+    let variant = |change: &dyn Fn(&mut serde_json::Value)| {
+        let mut body = recorded.clone();
+        change(&mut body);
+        let got = ingest_made("release.json", &body, Source::GitHub, &releases()).unwrap();
+        assert!(got.releases.is_empty() && got.deployments.is_empty());
+        notes(&got)
+    };
+    assert_eq!(
+        variant(&|b| b["release"]["prerelease"] = json!(true)),
+        ["release.json: $.release: GitHub pre-release: not a production deployment; skipped"]
+    );
+    assert_eq!(
+        variant(&|b| b["release"]["draft"] = json!(true)),
+        [
+            "release.json: $.release: GitHub draft release: not published, so not a deployment; skipped"
+        ]
+    );
+    assert_eq!(
+        variant(&|b| b["action"] = json!("deleted")),
+        [
+            "release.json: $.release: GitHub release deleted: only a published release is a deployment; skipped"
+        ]
+    );
+    assert_eq!(
+        variant(&|b| b["release"]["published_at"] = json!(null)),
+        ["release.json: $.release: GitHub release not published yet: skipped"]
+    );
+}
+
+#[test]
+fn a_malformed_release_names_its_json_path() {
+    let recorded = payloads::json("github/release_published.json");
+    for (change, error) in [
+        (
+            ("published_at", json!("yesterday")),
+            "release.json: $.release.published_at: expected",
+        ),
+        (
+            ("tag_name", json!(7)),
+            "release.json: $.release.tag_name: expected a string, got the number 7",
+        ),
+        (
+            ("tag_name", json!(" ")),
+            "release.json: $.release.tag_name: expected a tag name",
+        ),
+        (
+            ("draft", json!("no")),
+            "release.json: $.release.draft: expected",
+        ),
+    ] {
+        let mut body = recorded.clone();
+        body["release"][change.0] = change.1.clone();
+        let errors = ingest_made("release.json", &body, Source::GitHub, &releases()).unwrap_err();
+        assert!(
+            errors.len() == 1 && errors[0].starts_with(error),
+            "{change:?}: {errors:?}"
+        );
+    }
 }

@@ -339,7 +339,7 @@ fn a_first_sync_reads_every_page_of_every_list_with_githubs_headers() {
     assert!(
         got.notes.iter().any(|n| n
             .message
-            .starts_with("GitHub release: a release names a tag")),
+            .starts_with("GitHub release: not a deployment unless --deploy-releases")),
         "{:?}",
         got.notes
     );

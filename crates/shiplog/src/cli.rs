@@ -494,6 +494,11 @@ pub struct ImportArgs {
     /// several).
     #[arg(long = "deploy-workflow", value_name = "WORKFLOW")]
     pub deploy_workflows: Vec<String>,
+    /// Published GitHub releases are successful deployments of their tag's commit (to the --env
+    /// NAME environment, default production) at their publication time; drafts and pre-releases
+    /// are not. The tags are looked up in the repository (--repo).
+    #[arg(long)]
+    pub deploy_releases: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -545,6 +550,11 @@ pub struct SyncGithubArgs {
     /// several); workflow runs are only fetched with it.
     #[arg(long = "deploy-workflow", value_name = "WORKFLOW")]
     pub deploy_workflows: Vec<String>,
+    /// Published releases are successful deployments of their tag's commit (to the --env NAME
+    /// environment, default production) at their publication time; drafts and pre-releases are
+    /// not. The tags are looked up in the repository (--repo).
+    #[arg(long)]
+    pub deploy_releases: bool,
 }
 
 #[derive(Debug, Args)]

@@ -48,5 +48,6 @@ pub fn import_options(
             flags.incident_labels
         },
         deploy_workflows: flags.deploy_workflows,
+        deploy_releases: flags.deploy_releases,
     }
 }

@@ -16,6 +16,7 @@ use anyhow::{Context, Result, bail};
 use shiplog_core::{
     DeploymentSource, Environment, Incident, IncidentId, PullRequest, PullRequestId, ServiceName,
 };
+use shiplog_git::GitRepo;
 use shiplog_ingest::formats::{self, Delivery, Detected, Options, Source};
 use shiplog_ingest::{ImportErrors, Record};
 use shiplog_store::{ApplySummary, EventBatch, Store, WriteCounts};
@@ -57,16 +58,19 @@ fn options(args: &ImportArgs) -> Result<Options> {
         &args.environments,
         &args.incident_labels,
         &args.deploy_workflows,
+        args.deploy_releases,
     )
 }
 
-/// The vendor parsers' options from the `--service`, `--env`, `--incident-label` and
-/// `--deploy-workflow` flags (shared by `shiplog import` and `shiplog sync`).
+/// The vendor parsers' options from the `--service`, `--env`, `--incident-label`,
+/// `--deploy-workflow` and `--deploy-releases` flags (shared by `shiplog import` and `shiplog
+/// sync`).
 pub(crate) fn mapping_options(
     services: &[String],
     environments: &[String],
     incident_labels: &[String],
     deploy_workflows: &[String],
+    deploy_releases: bool,
 ) -> Result<Options> {
     let (service, services) = mapping("--service", services, ServiceName::new)?;
     let (environment, environments) = mapping("--env", environments, Environment::new)?;
@@ -77,6 +81,7 @@ pub(crate) fn mapping_options(
         environments,
         incident_labels: incident_labels.to_vec(),
         deploy_workflows: deploy_workflows.to_vec(),
+        deploy_releases,
     })
 }
 
@@ -245,11 +250,49 @@ pub async fn import(cli: &Cli, args: &ImportArgs, ui: &Ui) -> Result<()> {
     for note in &ingested.notes {
         ui.note(&format!("skipped {note}"));
     }
+    let ingested = with_release_deployments(repo.as_ref(), ingested, "import")?;
     let store = store_for_writing(cli, repo.as_ref()).await?;
     merge_updates(&store, &mut batch, ingested, "import").await?;
     let summary = store.apply(&batch).await?;
     ui.note(&format!("imported {}", summary_line(&summary)));
     Ok(())
+}
+
+/// Turns the releases taken as deployments into deployments of the commits their tags name in
+/// `repo`. Fails, before anything is stored, when there is no repository or a tag is not in it
+/// (saying that the `command` failed).
+pub(crate) fn with_release_deployments(
+    repo: Option<&GitRepo>,
+    mut ingested: formats::Ingested,
+    command: &str,
+) -> Result<formats::Ingested> {
+    let mut problems = Vec::new();
+    for release in std::mem::take(&mut ingested.releases) {
+        let at = format!(
+            "{}: {}: release {:?} ({})",
+            release.file, release.path, release.tag, release.deployment.id
+        );
+        let Some(repo) = repo else {
+            problems.push(format!(
+                "{at}: a release names a tag, not a commit, and there is no git repository here to look it up in; run inside the repository or give --repo"
+            ));
+            continue;
+        };
+        match repo.tag_commit(&release.tag) {
+            Ok(sha) => ingested.deployments.push(release.into_deployment(sha)),
+            Err(e @ shiplog_git::RepoError::NoSuchTag(_)) => {
+                problems.push(format!("{at}: {e} (hint: git fetch --tags)"))
+            }
+            Err(e) => problems.push(format!("{at}: {e}")),
+        }
+    }
+    if !problems.is_empty() {
+        bail!(
+            "{command} failed; nothing was stored\n{}",
+            capped(&problems)
+        );
+    }
+    Ok(ingested)
 }
 
 /// Adds vendor records to `batch`: deployments as they are, incident and pull request updates

@@ -23,7 +23,9 @@ use shiplog_sync::{BaseUrl, Client, ClientOptions, Observer, SyncError, Token, W
 
 use crate::cli::{Cli, SyncGithubArgs};
 use crate::commands::{load_config, optional_repo, store_for_writing};
-use crate::ingest::{capped, mapping_options, merge_updates, summary_line};
+use crate::ingest::{
+    capped, mapping_options, merge_updates, summary_line, with_release_deployments,
+};
 use crate::ui::Ui;
 
 pub async fn run(cli: &Cli, args: &SyncGithubArgs, ui: &Ui) -> Result<()> {
@@ -52,6 +54,7 @@ pub async fn run(cli: &Cli, args: &SyncGithubArgs, ui: &Ui) -> Result<()> {
             &args.environments,
             &args.incident_labels,
             &args.deploy_workflows,
+            args.deploy_releases,
         )?,
         &load_config(cli, repo.as_ref())?,
     );
@@ -105,6 +108,7 @@ pub async fn run(cli: &Cli, args: &SyncGithubArgs, ui: &Ui) -> Result<()> {
     }
     let ingested = formats::combine(parsed);
     show_notes(ui, &ingested.notes);
+    let ingested = with_release_deployments(repo.as_ref(), ingested, "sync")?;
     let mut batch = EventBatch::default();
     merge_updates(&store, &mut batch, ingested, "sync").await?;
     if let Some(repo) = &repo {

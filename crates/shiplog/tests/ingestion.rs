@@ -29,6 +29,23 @@ fn write(fx: &Fixture, name: &str, value: &Value) -> String {
     path.to_str().expect("utf-8 path").to_owned()
 }
 
+/// The stored deployments (2019 to 2025), as `explain deployments` lists them.
+fn deployments(fx: &Fixture) -> Vec<Value> {
+    fx.json(&[
+        "explain",
+        "deployments",
+        "--since",
+        "2019-01-01",
+        "--until",
+        "2026-01-01",
+        "--format",
+        "json",
+    ])
+    .as_array()
+    .expect("array")
+    .clone()
+}
+
 fn path(rel: &str) -> String {
     shared(rel).to_str().expect("utf-8 path").to_owned()
 }
@@ -85,19 +102,8 @@ fn importing_the_same_files_twice_changes_nothing() {
         "{second}"
     );
 
-    let deployments = fx.json(&[
-        "explain",
-        "deployments",
-        "--since",
-        "2019-01-01",
-        "--until",
-        "2026-01-01",
-        "--format",
-        "json",
-    ]);
+    let deployments = deployments(&fx);
     let ids: Vec<&str> = deployments
-        .as_array()
-        .expect("array")
         .iter()
         .map(|d| d["id"].as_str().unwrap_or_default())
         .collect();
@@ -292,5 +298,58 @@ fn standard_input_and_forced_formats() {
     assert!(
         String::from_utf8_lossy(&out.stderr)
             .contains("or put the commit in customData.shiplog.sha")
+    );
+}
+
+#[test]
+fn with_deploy_releases_a_release_deploys_the_commit_its_tag_names() {
+    let fx = Fixture::build("basic");
+    let file = path("github/release_published.json");
+    // Without the flag a release is skipped, with a note that says how to take it.
+    let skipped = fx.ok_stderr(&["import", &file]);
+    assert!(
+        skipped.contains("GitHub release: not a deployment unless --deploy-releases is given"),
+        "{skipped}"
+    );
+    // The recorded release's tag (0.0.1) is not in the repository: nothing is stored.
+    let out = fx.fails(&["import", "--deploy-releases", &file]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("import failed; nothing was stored")
+            && stderr.contains(&format!(
+                "{file}: $.release: release \"0.0.1\" (github:Codertocat/Hello-World:release:17372790): no tag named \"0.0.1\" in the repository (hint: git fetch --tags)"
+            )),
+        "{stderr}"
+    );
+    let empty = fx.fails(&["explain", "deployments"]);
+    assert!(
+        String::from_utf8_lossy(&empty.stderr).contains("the store holds no deployments"),
+        "nothing was stored"
+    );
+
+    // Tagged (annotated, as releases usually are): the release deploys the tagged commit at its
+    // publication time.
+    let c2 = fx.rev("v1.1.0^{commit}");
+    fx.git(
+        &["tag", "-a", "0.0.1", "-m", "0.0.1", &c2],
+        "2019-05-15T15:19:25Z",
+    );
+    let stderr = fx.ok_stderr(&["import", "--deploy-releases", &file]);
+    assert!(stderr.contains("imported deployments: 1 new"), "{stderr}");
+    let listed = deployments(&fx);
+    assert_eq!(listed.len(), 1, "{listed:?}");
+    assert_eq!(
+        listed[0]["id"],
+        "github:Codertocat/Hello-World:release:17372790"
+    );
+    assert_eq!(listed[0]["sha"], c2.as_str());
+    assert_eq!(listed[0]["finished_at"], "2019-05-15T15:20:53Z");
+    assert_eq!(listed[0]["service"], "Hello-World");
+    assert_eq!(listed[0]["environment"], "production");
+    // Importing it again changes nothing.
+    let again = fx.ok_stderr(&["import", "--deploy-releases", &file]);
+    assert!(
+        again.contains("imported deployments: 0 new, 0 updated, 1 unchanged"),
+        "{again}"
     );
 }

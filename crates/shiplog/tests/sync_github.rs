@@ -181,6 +181,27 @@ fn short(requests: &[Request]) -> Vec<String> {
 }
 
 #[test]
+fn with_deploy_releases_a_synced_release_deploys_its_tag() {
+    let fx = Fixture::build("basic");
+    let server = FakeGitHub::start(TOKEN);
+    serve(&fx, &server);
+    let stderr = ok(&fx, &server, &["--deploy-releases"]);
+    assert!(
+        stderr.contains("synced deployments: 3 new, 0 updated, 0 unchanged"),
+        "{stderr}"
+    );
+    let deployments = explain(&fx, "deployments");
+    let release = deployments
+        .iter()
+        .find(|d| d["id"] == "github:Codertocat/Hello-World:release:7")
+        .unwrap_or_else(|| panic!("the release is a deployment: {deployments:?}"));
+    // v1.2.0 is an annotated tag: the release deploys the commit it names.
+    assert_eq!(release["sha"], fx.rev("v1.2.0^{commit}"));
+    assert_eq!(release["finished_at"], "2026-01-08T09:00:00Z");
+    assert_eq!(release["status"], "success");
+}
+
+#[test]
 fn a_sync_stores_every_page_and_the_next_one_asks_only_for_changes() {
     let fx = Fixture::build("basic");
     let server = FakeGitHub::start(TOKEN);
@@ -196,7 +217,7 @@ fn a_sync_stores_every_page_and_the_next_one_asks_only_for_changes() {
         "{first}"
     );
     assert!(
-        first.contains("skipped /repos/Codertocat/Hello-World/releases: $[0]: GitHub release: a release names a tag, not a deployment; use --deploys tags"),
+        first.contains("skipped /repos/Codertocat/Hello-World/releases: $[0]: GitHub release: not a deployment unless --deploy-releases is given"),
         "{first}"
     );
     let requests = server.requests();

@@ -8,7 +8,8 @@
 //! | `pull_request_review` webhook, REST reviews list | the pull request's first review, unless by its author |
 //! | `issues` webhook, REST issues list | an incident, when the issue has an incident label |
 //! | `workflow_run` webhook, REST workflow runs list | a deployment, when the workflow is one of `deploy_workflows` |
-//! | `deployment`, `push`, `release`, others | skipped with a note saying why |
+//! | `release` webhook (`published`, `released`), REST releases list | with `deploy_releases`, a successful deployment of the release's tag at `published_at` (drafts and pre-releases skipped); the caller resolves the tag to a commit |
+//! | `deployment`, `push`, others | skipped with a note saying why |
 
 use jiff::Timestamp;
 use serde_json::Value as Json;
@@ -175,10 +176,24 @@ pub(crate) fn parse(sink: &mut Sink<'_>, root: &Node<'_>, headers: &Headers) -> 
             root,
             "GitHub push: commits are read from the repository itself, so a push adds nothing",
         ),
-        "release" => sink.note(
-            root,
-            "GitHub release: a release names a tag, not a deployment; use --deploys tags, or import the deployment_status events of your deployments",
-        ),
+        "release" => {
+            let result = (|| {
+                let full_name_node = root.at(
+                    &["repository", "full_name"],
+                    "a repository name like owner/repo",
+                )?;
+                let action = root.opt("action").and_then(|a| a.value.as_str());
+                let full_name = full_name_node.str()?;
+                release(
+                    sink,
+                    &root.get("release", "a release")?,
+                    &full_name_node,
+                    full_name,
+                    action,
+                )
+            })();
+            sink.keep(result);
+        }
         "ping" => sink.note(root, "GitHub ping: nothing to import"),
         other => sink.note(
             root,
@@ -219,13 +234,11 @@ fn parse_list(sink: &mut Sink<'_>, list: &Node<'_>) -> Res<()> {
             ListKind::Reviews => listed_review(item),
             ListKind::Deployments => listed_deployment(sink, item),
             ListKind::Statuses => listed_status(item),
-            ListKind::Releases => {
-                sink.note(
-                    item,
-                    "GitHub release: a release names a tag, not a deployment; use --deploys tags",
-                );
-                Ok(None)
-            }
+            ListKind::Releases => (|| {
+                let url = item.get("url", "the release's API URL")?;
+                let full_name = repo_from_api_url(&url)?;
+                release(sink, item, &url, &full_name, None)
+            })(),
             ListKind::Runs => (|| {
                 let full_name = item
                     .at(
@@ -339,6 +352,76 @@ fn deployment_status(sink: &mut Sink<'_>, root: &Node<'_>) -> Res<Option<Observa
         status: final_status,
         unplanned: false,
         source: DeploymentSource::Imported,
+    })))
+}
+
+/// A release, as a deployment of its tag when releases are deployments (`deploy_releases`).
+fn release(
+    sink: &mut Sink<'_>,
+    release: &Node<'_>,
+    name_node: &Node<'_>,
+    full_name: &str,
+    action: Option<&str>,
+) -> Res<Option<Observation>> {
+    if !sink.options.deploy_releases {
+        sink.note(
+            release,
+            "GitHub release: not a deployment unless --deploy-releases is given (a published release then deploys its tag); or read tags from git with --deploys tags",
+        );
+        return Ok(None);
+    }
+    if let Some(action) = action.filter(|a| !matches!(*a, "published" | "released")) {
+        sink.note(
+            release,
+            format!("GitHub release {action}: only a published release is a deployment; skipped"),
+        );
+        return Ok(None);
+    }
+    let flag = |key: &str| release.opt(key).map(|n| n.bool()).transpose();
+    if flag("draft")? == Some(true) {
+        sink.note(
+            release,
+            "GitHub draft release: not published, so not a deployment; skipped",
+        );
+        return Ok(None);
+    }
+    if flag("prerelease")? == Some(true) {
+        sink.note(
+            release,
+            "GitHub pre-release: not a production deployment; skipped",
+        );
+        return Ok(None);
+    }
+    let Some(published) = release.opt("published_at") else {
+        sink.note(release, "GitHub release not published yet: skipped");
+        return Ok(None);
+    };
+    let finished_at = published.timestamp()?;
+    let id_node = release.get("id", "the release's id")?;
+    let id = make_id(
+        &id_node,
+        &format!("github:{full_name}:release:{}", id_node.id_text()?),
+    )?;
+    let tag_node = release.get("tag_name", "the release's tag name")?;
+    let tag = tag_node.str()?;
+    if tag.trim().is_empty() {
+        return Err(tag_node.expected("a tag name"));
+    }
+    Ok(Some(Observation::Release(super::PendingRelease {
+        deployment: Deployment {
+            id,
+            service: service_of(sink, name_node, full_name)?,
+            environment: sink.options.environment(release, None)?,
+            sha: shiplog_core::Sha::from_bytes([0; 20]),
+            finished_at,
+            started_at: None,
+            status: DeploymentStatus::Success,
+            unplanned: false,
+            source: DeploymentSource::Imported,
+        },
+        tag: tag.to_owned(),
+        file: sink.file.to_owned(),
+        path: release.path.clone(),
     })))
 }
 

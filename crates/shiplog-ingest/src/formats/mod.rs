@@ -37,6 +37,7 @@ use jiff::Timestamp;
 use serde_json::Value as Json;
 use shiplog_core::{
     Deployment, DeploymentStatus, Environment, IncidentId, NameError, PullRequestId, ServiceName,
+    Sha,
 };
 
 pub use json::PayloadError;
@@ -156,6 +157,9 @@ pub struct Options {
     pub incident_labels: Vec<String>,
     /// GitHub workflows (by name, file name or path) whose completed runs are deployments.
     pub deploy_workflows: Vec<String>,
+    /// Published GitHub releases are successful deployments of their tag to the default
+    /// environment (pre-releases and drafts are not).
+    pub deploy_releases: bool,
 }
 
 impl Options {
@@ -222,6 +226,30 @@ impl fmt::Display for Note {
     }
 }
 
+/// A published release taken as a deployment, waiting for its tag to be resolved to a commit in
+/// the repository (a release names a tag, not a commit).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PendingRelease {
+    /// The deployment it becomes, with a placeholder sha until the tag is resolved.
+    pub deployment: Deployment,
+    /// The release's tag.
+    pub tag: String,
+    /// The delivery's label.
+    pub file: String,
+    /// The JSON path of the release.
+    pub path: String,
+}
+
+impl PendingRelease {
+    /// The deployment, shipping `sha` (the commit the tag names).
+    pub fn into_deployment(self, sha: Sha) -> Deployment {
+        Deployment {
+            sha,
+            ..self.deployment
+        }
+    }
+}
+
 /// A GitHub deployment from a REST list, waiting for its statuses.
 #[derive(Debug, Clone)]
 pub(crate) struct PendingDeployment {
@@ -259,6 +287,7 @@ pub(crate) enum Observation {
     PendingDeployment(PendingDeployment),
     PendingStatus(PendingStatus),
     PendingReview(PendingReview),
+    Release(PendingRelease),
 }
 
 /// What [`parse`] read from one delivery.
@@ -311,6 +340,8 @@ pub struct Ingested {
     pub incidents: Vec<IncidentUpdate>,
     /// Pull request updates, in delivery order.
     pub pull_requests: Vec<PullRequestUpdate>,
+    /// Releases taken as deployments, whose tags the caller resolves in the repository.
+    pub releases: Vec<PendingRelease>,
     /// What was skipped, and why.
     pub notes: Vec<Note>,
 }
@@ -474,6 +505,7 @@ pub fn combine(parsed: Vec<Parsed>) -> Ingested {
                     .or_default()
                     .push((p.file.clone(), s)),
                 Observation::PendingReview(r) => reviews.push((p.file.clone(), r)),
+                Observation::Release(r) => out.releases.push(r),
             }
         }
     }
