@@ -424,6 +424,9 @@ pub struct IncidentItem {
     pub deployment: Option<DeploymentId>,
     /// Why it is unattributed.
     pub unattributed_reason: Option<String>,
+    /// The same incident as reported by other sources (`duplicate_of` this one): listed here,
+    /// counted once.
+    pub duplicates: Vec<IncidentId>,
 }
 
 fn describe_unattributed(reason: &UnattributedReason) -> String {
@@ -447,6 +450,14 @@ fn describe_unattributed(reason: &UnattributedReason) -> String {
 
 /// Every incident of the scope opened in the window, with its attribution.
 pub fn incidents(model: &DeliveryModel, scope: &Scope) -> Vec<IncidentItem> {
+    let mut duplicates: std::collections::HashMap<&IncidentId, Vec<IncidentId>> =
+        std::collections::HashMap::new();
+    for (duplicate, counted) in &model.duplicate_incidents {
+        duplicates
+            .entry(counted)
+            .or_default()
+            .push(duplicate.id.clone());
+    }
     model
         .incidents
         .iter()
@@ -479,6 +490,7 @@ pub fn incidents(model: &DeliveryModel, scope: &Scope) -> Vec<IncidentItem> {
                     .deployment()
                     .map(|d| model.deployments[d].deployment.id.clone()),
                 unattributed_reason: reason,
+                duplicates: duplicates.remove(&i.incident.id).unwrap_or_default(),
             }
         })
         .collect()

@@ -677,16 +677,24 @@ pub fn incidents(
 ) -> Result<String, RenderError> {
     match format {
         Format::Json => Ok(serde_json::to_string_pretty(items)? + "\n"),
-        Format::Csv => csv_of(items.iter().map(|i| IncidentCsv {
-            id: i.id.as_str(),
-            service: i.service.as_str(),
-            environment: i.environment.as_str(),
-            opened_at: i.opened_at.to_string(),
-            resolved_at: i.resolved_at.map(|t| t.to_string()),
-            title: i.title.as_deref(),
-            rule: band_name(Some(&i.rule)).unwrap_or_default(),
-            deployment: i.deployment.as_ref().map(|d| d.as_str()),
-            unattributed_reason: i.unattributed_reason.as_deref(),
+        Format::Csv => csv_of(items.iter().map(|i| {
+            IncidentCsv {
+                id: i.id.as_str(),
+                service: i.service.as_str(),
+                environment: i.environment.as_str(),
+                opened_at: i.opened_at.to_string(),
+                resolved_at: i.resolved_at.map(|t| t.to_string()),
+                title: i.title.as_deref(),
+                rule: band_name(Some(&i.rule)).unwrap_or_default(),
+                deployment: i.deployment.as_ref().map(|d| d.as_str()),
+                unattributed_reason: i.unattributed_reason.as_deref(),
+                duplicates: i
+                    .duplicates
+                    .iter()
+                    .map(|d| d.as_str())
+                    .collect::<Vec<_>>()
+                    .join(" "),
+            }
         })),
         Format::Table => {
             let (shown, hidden) = limited(items, limit);
@@ -704,7 +712,18 @@ pub fn incidents(
                         (None, Some(why)) => format!("nothing: {why}"),
                         (None, None) => "nothing".to_owned(),
                     },
-                    i.title.clone().unwrap_or_default(),
+                    match (&i.title, i.duplicates.as_slice()) {
+                        (title, []) => title.clone().unwrap_or_default(),
+                        (title, also) => format!(
+                            "{}{}(also reported as {}: counted once)",
+                            title.as_deref().unwrap_or_default(),
+                            if title.is_some() { " " } else { "" },
+                            also.iter()
+                                .map(|d| d.as_str())
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        ),
+                    },
                 ]);
             }
             let unattributed = items.iter().filter(|i| i.deployment.is_none()).count();
@@ -728,6 +747,8 @@ struct IncidentCsv<'a> {
     rule: String,
     deployment: Option<&'a str>,
     unattributed_reason: Option<&'a str>,
+    /// Space-separated ids of the same incident reported by other sources.
+    duplicates: String,
 }
 
 #[cfg(test)]

@@ -209,6 +209,26 @@ fn one_outage_reported_by_two_sources_counts_once() {
     assert_eq!(incident_total(&fx), 1);
     fx.ok(&["import", &files[1]]);
     assert_eq!(incident_total(&fx), 1, "the issue duplicates the page");
+    // Counted once, listed with the page: nothing is hidden.
+    let window = ["--since", "2021-06-01", "--until", "2021-07-01"];
+    let mut args = vec!["explain", "incidents", "--deploys", "tags"];
+    args.extend(window);
+    let table = fx.ok(&args);
+    let listed = {
+        args.extend(["--format", "json"]);
+        fx.json(&args)
+    };
+    let listed = listed.as_array().expect("array");
+    assert_eq!(listed.len(), 1, "{listed:?}");
+    assert_eq!(listed[0]["id"], "pagerduty:PFQZPSY");
+    assert_eq!(
+        listed[0]["duplicates"],
+        json!(["github:Codertocat/Hello-World:issue:1"])
+    );
+    assert!(
+        table.contains("also reported as github:Codertocat/Hello-World:issue:1: counted once"),
+        "{table}"
+    );
 
     let control = Fixture::build("basic");
     let files = outage_files(&control, false);
