@@ -604,3 +604,130 @@ fn a_malformed_release_names_its_json_path() {
         );
     }
 }
+
+/// Comment payloads are not among the recorded ones: these are made from the recorded pull
+/// request (its users, repository and pull request object) in GitHub's documented shapes.
+#[test]
+fn a_comment_by_someone_else_is_the_first_review_and_the_authors_or_a_bots_is_not() {
+    let base = payloads::json("github/pull_request_closed_merged.DERIVED.json");
+    let reviewer = base["pull_request"]["requested_reviewers"][0].clone();
+    let author = base["pull_request"]["user"].clone();
+    let mut bot = reviewer.clone();
+    bot["login"] = json!("ci-reporter[bot]");
+    bot["type"] = json!("Bot");
+    let at = "2019-05-15T15:21:00Z";
+    for (who, expected, note) in [
+        (reviewer.clone(), Some(ts(at)), None),
+        (author.clone(), None, None),
+        (
+            bot.clone(),
+            None,
+            Some("$.comment: written by a bot: not a review; skipped"),
+        ),
+    ] {
+        // A review comment on the diff.
+        let mut payload = base.clone();
+        payload["action"] = json!("created");
+        payload["comment"] = json!({"id": 5, "user": who, "body": "nit", "created_at": at,
+            "diff_hunk": "@@ -1 +1 @@", "pull_request_url": base["pull_request"]["url"]});
+        let got = ingest_made(
+            "comment.json",
+            &payload,
+            Source::GitHub,
+            &Options::default(),
+        )
+        .unwrap();
+        assert_eq!(got.pull_requests[0].apply(None).first_review_at, expected);
+        assert_eq!(
+            notes(&got),
+            note.map(|n| format!("comment.json: {n}"))
+                .into_iter()
+                .collect::<Vec<_>>()
+        );
+
+        // A conversation comment: an issue_comment webhook whose issue is the pull request.
+        let pr = &base["pull_request"];
+        let issue = json!({"number": pr["number"], "title": pr["title"], "user": pr["user"],
+            "created_at": pr["created_at"], "pull_request": {"url": pr["url"]}});
+        let payload = json!({"action": "created", "issue": issue, "repository": base["repository"],
+            "comment": {"id": 6, "user": who, "body": "LGTM", "created_at": at}});
+        let got = ingest_made(
+            "issue_comment.json",
+            &payload,
+            Source::GitHub,
+            &Options::default(),
+        )
+        .unwrap();
+        let stored = got.pull_requests[0].apply(None);
+        assert_eq!(stored.first_review_at, expected);
+        assert_eq!(stored.id.as_str(), "github:Codertocat/Hello-World#2");
+        assert_eq!(stored.opened_at, ts("2019-05-15T15:20:33Z"));
+    }
+    // A comment on an issue says nothing about pull requests.
+    let issue = payloads::json("github/issues_labeled.json");
+    let payload = json!({"action": "created", "issue": issue["issue"], "repository": issue["repository"],
+        "comment": {"id": 7, "user": reviewer, "body": "seen", "created_at": at}});
+    let got = ingest_made(
+        "issue_comment.json",
+        &payload,
+        Source::GitHub,
+        &Options::default(),
+    )
+    .unwrap();
+    assert!(got.pull_requests.is_empty());
+    assert_eq!(
+        notes(&got),
+        [
+            "issue_comment.json: $.issue: GitHub issue comment on an issue, not a pull request: skipped"
+        ]
+    );
+}
+
+#[test]
+fn rest_comment_lists_join_their_pull_requests() {
+    let pr =
+        payloads::json("github/pull_request_closed_merged.DERIVED.json")["pull_request"].clone();
+    let api = "https://api.github.com/repos/Codertocat/Hello-World";
+    let web = "https://github.com/Codertocat/Hello-World";
+    let reviewer = pr["requested_reviewers"][0].clone();
+    let comment = |id: u64, who: &serde_json::Value, page: &str, at: &str| {
+        json!({"id": id, "user": who, "body": "…", "created_at": at, "updated_at": at,
+            "issue_url": format!("{api}/issues/2"),
+            "html_url": format!("{web}/{page}/2#issuecomment-{id}")})
+    };
+    let issue_comments = json!([
+        comment(1, &pr["user"], "pull", "2019-05-15T15:20:40Z"),
+        comment(2, &reviewer, "issues", "2019-05-15T15:20:45Z"),
+        comment(3, &reviewer, "pull", "2019-05-15T15:20:50Z"),
+    ]);
+    let review_comments = json!([{"id": 9, "user": reviewer, "body": "nit", "diff_hunk": "@@",
+        "created_at": "2019-05-15T15:20:47Z", "pull_request_url": format!("{api}/pulls/2")}]);
+    let list =
+        |v: &serde_json::Value, name: &str| Delivery::file(name, serde_json::to_vec(v).unwrap());
+    let first_review = |files: &[Delivery]| {
+        let got = ingest_all(files, &Options::default()).unwrap();
+        let mut stored = None;
+        for update in &got.pull_requests {
+            stored = Some(update.apply(stored.as_ref()));
+        }
+        (stored.and_then(|s| s.first_review_at), notes(&got))
+    };
+    // The author's own comment does not count, nor one on the issue page of the same number:
+    // the first is #3's at 15:20:50.
+    let (first, notes) = first_review(&[
+        list(&json!([pr]), "pulls.json"),
+        list(&issue_comments, "comments.json"),
+    ]);
+    assert_eq!(first, Some(ts("2019-05-15T15:20:50Z")));
+    assert_eq!(
+        notes,
+        ["comments.json: $[1]: GitHub issue comment on an issue, not a pull request: skipped"]
+    );
+    // A review comment on the diff came earlier.
+    let (first, _) = first_review(&[
+        list(&json!([pr]), "pulls.json"),
+        list(&issue_comments, "comments.json"),
+        list(&review_comments, "review-comments.json"),
+    ]);
+    assert_eq!(first, Some(ts("2019-05-15T15:20:47Z")));
+}

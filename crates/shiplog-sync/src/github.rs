@@ -5,6 +5,7 @@
 //! |---|---|---|
 //! | `GET /repos/{o}/{r}/pulls?state=all&sort=updated&direction=desc` | paging stops at the first pull request updated before the last sync | first page's `ETag` |
 //! | `GET .../pulls/{n}/reviews` | only for the pull requests just fetched (a review updates its pull request) | — |
+//! | `GET .../issues/comments?since=...` and `GET .../pulls/comments?since=...` (conversation and review comments: a pull request's first comment by someone else can come before its first review) | `since` | `ETag` |
 //! | `GET .../deployments` (newest first) | paging stops at the first deployment created before the last sync | `ETag`, and the ids of deployments not finished yet |
 //! | `GET .../deployments/{id}/statuses` | for new deployments, and those not finished at the last sync | — |
 //! | `GET .../releases` (newest first) | paging stops at the first release created before the last sync | `ETag` |
@@ -314,6 +315,40 @@ impl Run<'_> {
         })
     }
 
+    /// Reads a list that GitHub filters by `since` (items updated then or later), newest update
+    /// first, its first page asked with `etag`; keeps it for the parser and returns the cursor to
+    /// save (the old ETag when the list is unchanged).
+    fn since_list(
+        &mut self,
+        what: &str,
+        tail: &[&str],
+        filters: &[(&str, &str)],
+        since: Option<Timestamp>,
+        etag: Option<String>,
+        old: &Cursor,
+    ) -> Result<Cursor, SyncError> {
+        let since = since.map(query_time);
+        let mut query = filters.to_vec();
+        query.extend([
+            ("sort", "updated"),
+            ("direction", "desc"),
+            ("per_page", PER_PAGE),
+        ]);
+        if let Some(since) = &since {
+            query.push(("since", since));
+        }
+        self.observer.begin(what);
+        let url = self.url(tail, &query);
+        let listing = self.list(what, url.clone(), None, etag.as_deref(), &never, true)?;
+        self.observer.end();
+        let (items, etag) = listing.etag_or(old.etag.clone());
+        self.deliver(&url, items)?;
+        Ok(Cursor {
+            etag,
+            ..Cursor::default()
+        })
+    }
+
     /// Keeps a list for the parser, labelled by its path; an empty list is no delivery.
     fn deliver(&mut self, url: &Url, items: Vec<Json>) -> Result<(), SyncError> {
         if items.is_empty() {
@@ -459,6 +494,17 @@ pub fn sync(
             observer.progress(i as u64 + 1, Some(total));
         }
         observer.end();
+    }
+
+    // Comments, repository-wide: conversation comments (on issues and pull requests alike) and
+    // review comments on diffs.
+    for (key, tail, what) in [
+        ("issue-comments", ["issues", "comments"], "comments"),
+        ("review-comments", ["pulls", "comments"], "review comments"),
+    ] {
+        let old = cursor(saved, key);
+        let cursor = run.since_list(what, &tail, &[], cutoff(&old), conditional(&old), &old)?;
+        cursors.insert(key.to_owned(), cursor);
     }
 
     // Deployments, newest first, with the statuses of new and unfinished ones.
@@ -614,38 +660,17 @@ pub fn sync(
     for label in labels(options) {
         let key = format!("issues:{label}");
         let old = cursor(saved, &key);
-        let since = cutoff(&old).map(query_time);
-        let mut query = vec![
-            ("labels", label.as_str()),
-            ("state", "all"),
-            ("sort", "updated"),
-            ("direction", "desc"),
-            ("per_page", PER_PAGE),
-        ];
-        if let Some(since) = &since {
-            query.push(("since", since));
-        }
+        let filters = [("labels", label.as_str()), ("state", "all")];
         let what = format!("issues labelled {label}");
-        observer.begin(&what);
-        let url = run.url(&["issues"], &query);
-        let listing = run.list(
+        let cursor = run.since_list(
             &what,
-            url.clone(),
-            None,
-            conditional(&old).as_deref(),
-            &never,
-            true,
+            &["issues"],
+            &filters,
+            cutoff(&old),
+            conditional(&old),
+            &old,
         )?;
-        observer.end();
-        let (issues, etag) = listing.etag_or(old.etag.clone());
-        run.deliver(&url, issues)?;
-        cursors.insert(
-            key,
-            Cursor {
-                etag,
-                ..Cursor::default()
-            },
-        );
+        cursors.insert(key, cursor);
     }
 
     let start = run.server_start.unwrap_or(local_start) - OVERLAP;

@@ -2,7 +2,7 @@
 //!
 //! It answers the way GitHub does — the same status codes, headers and JSON error bodies,
 //! `Link` pagination with absolute URLs, weak `ETag`s and `304 Not Modified` for a matching
-//! `If-None-Match`, the `since`, `labels` and `state` filters of the issues list, 401 for a wrong
+//! `If-None-Match`, the `since`, `labels` and `state` filters of the issues and comments lists, 401 for a wrong
 //! token, 404 for an unknown path, and rate-limit replies on demand — so the client is tested over a
 //! real socket against real shapes. The items served are built by the tests from GitHub's recorded
 //! payloads ([`items`]). Every request is recorded, so tests can assert what the client sent.
@@ -591,6 +591,54 @@ pub mod items {
         s["created_at"] = json!(created_at);
         s["updated_at"] = json!(created_at);
         s
+    }
+
+    /// An issue-comments-list item (`GET .../issues/comments`) on pull request (`on_pull`) or issue
+    /// `number`, by the recorded pull request's author, by someone else, or by a bot (`who`:
+    /// "author", "reviewer" or "bot").
+    pub fn comment(dir: &Path, id: u64, number: u64, on_pull: bool, who: &str, at: &str) -> Json {
+        let page = if on_pull { "pull" } else { "issues" };
+        json!({
+            "id": id,
+            "user": commenter(dir, who),
+            "body": "Thanks!",
+            "html_url": format!("https://github.com/Codertocat/Hello-World/{page}/{number}#issuecomment-{id}"),
+            "issue_url": format!("{API}/issues/{number}"),
+            "author_association": "COLLABORATOR",
+            "created_at": at,
+            "updated_at": at,
+        })
+    }
+
+    /// A review-comments-list item (`GET .../pulls/comments`) on pull request `number` (`who` as
+    /// for [`comment`]).
+    pub fn review_comment(dir: &Path, id: u64, number: u64, who: &str, at: &str) -> Json {
+        json!({
+            "id": id,
+            "user": commenter(dir, who),
+            "body": "Why not a constant?",
+            "diff_hunk": "@@ -1 +1 @@",
+            "path": "README.md",
+            "html_url": format!("https://github.com/Codertocat/Hello-World/pull/{number}#discussion_r{id}"),
+            "pull_request_url": format!("{API}/pulls/{number}"),
+            "created_at": at,
+            "updated_at": at,
+        })
+    }
+
+    /// The recorded pull request's author, its requested reviewer, or a bot made from the reviewer.
+    fn commenter(dir: &Path, who: &str) -> Json {
+        let pr = payload(dir, "pull_request_closed_merged.DERIVED.json")["pull_request"].clone();
+        match who {
+            "author" => pr["user"].clone(),
+            "bot" => {
+                let mut bot = pr["requested_reviewers"][0].clone();
+                bot["login"] = json!("coverage-reporter[bot]");
+                bot["type"] = json!("Bot");
+                bot
+            }
+            _ => pr["requested_reviewers"][0].clone(),
+        }
     }
 
     /// A releases-list item: the recorded release as `tag`.

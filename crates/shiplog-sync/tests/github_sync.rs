@@ -74,13 +74,22 @@ fn repo() -> Repository {
 
 /// Every list a sync reads, empty.
 fn serve_nothing(server: &FakeGitHub) {
-    for list in ["pulls", "deployments", "releases", "issues"] {
+    for list in [
+        "pulls",
+        "issues/comments",
+        "pulls/comments",
+        "deployments",
+        "releases",
+        "issues",
+    ] {
         server.list(&format!("{REPO}/{list}"), Vec::new());
     }
 }
 
-/// Five pull requests (served two a page: three pages), each with a review by someone else; two
-/// deployments, one succeeded and one failed; a release; an incident issue, closed.
+/// Five pull requests (served two a page: three pages), each with a review by someone else; on #4
+/// a comment by someone else an hour before its review (its first review), on #1 comments by its
+/// author and by a bot (neither counts), a comment on an issue; two deployments, one succeeded and
+/// one failed; a release; an incident issue, closed.
 fn serve_history(server: &FakeGitHub) {
     let dir = payloads();
     let pulls: Vec<Json> = (1..=5)
@@ -104,6 +113,24 @@ fn serve_history(server: &FakeGitHub) {
             ],
         );
     }
+    server.list(
+        &format!("{REPO}/issues/comments"),
+        vec![
+            items::comment(&dir, 301, 1, true, "author", "2026-01-01T10:30:00Z"),
+            items::comment(&dir, 302, 1, true, "bot", "2026-01-01T10:40:00Z"),
+            items::comment(&dir, 303, 40, false, "reviewer", "2026-01-06T10:30:00Z"),
+        ],
+    );
+    server.list(
+        &format!("{REPO}/pulls/comments"),
+        vec![items::review_comment(
+            &dir,
+            401,
+            4,
+            "reviewer",
+            "2026-01-04T10:00:00Z",
+        )],
+    );
     server.list(
         &format!("{REPO}/deployments"),
         vec![
@@ -220,6 +247,8 @@ fn a_first_sync_reads_every_page_of_every_list_with_githubs_headers() {
             "/pulls/3/reviews",
             "/pulls/2/reviews",
             "/pulls/1/reviews",
+            "/issues/comments",
+            "/pulls/comments",
             "/deployments",
             "/deployments/12/statuses",
             "/deployments/11/statuses",
@@ -254,7 +283,7 @@ fn a_first_sync_reads_every_page_of_every_list_with_githubs_headers() {
         (Some("all"), Some("updated"), Some("desc"))
     );
     assert_eq!(
-        (requests[12].param("labels"), requests[12].param("state")),
+        (requests[14].param("labels"), requests[14].param("state")),
         (Some("incident"), Some("all"))
     );
     assert!(
@@ -270,6 +299,8 @@ fn a_first_sync_reads_every_page_of_every_list_with_githubs_headers() {
         [
             "pull requests",
             "reviews",
+            "comments",
+            "review comments",
             "deployments",
             "deployment statuses",
             "releases",
@@ -287,6 +318,8 @@ fn a_first_sync_reads_every_page_of_every_list_with_githubs_headers() {
         [
             ("pull requests", 3, 5),
             ("reviews", 5, 10),
+            ("comments", 1, 3),
+            ("review comments", 1, 1),
             ("deployments", 1, 2),
             ("deployment statuses", 2, 4),
             ("releases", 1, 1),
@@ -296,7 +329,14 @@ fn a_first_sync_reads_every_page_of_every_list_with_githubs_headers() {
     assert_eq!(synced.previous, None);
     assert_eq!(
         synced.state.keys().collect::<Vec<_>>(),
-        ["deployments", "issues:incident", "pulls", "releases"]
+        [
+            "deployments",
+            "issue-comments",
+            "issues:incident",
+            "pulls",
+            "releases",
+            "review-comments"
+        ]
     );
 
     // What was served reads as records through the same parser as `shiplog import`.
@@ -325,16 +365,36 @@ fn a_first_sync_reads_every_page_of_every_list_with_githubs_headers() {
         got.incidents[0].id.as_str(),
         "github:Codertocat/Hello-World:issue:40"
     );
+    // The earliest review or comment by someone else, per pull request.
     let mut first_reviews: BTreeMap<String, String> = BTreeMap::new();
     for update in &got.pull_requests {
         if let Some(at) = update.first_review_at {
-            first_reviews.insert(update.id.to_string(), at.to_string());
+            let at = at.to_string();
+            let first = first_reviews
+                .entry(update.id.to_string())
+                .or_insert(at.clone());
+            *first = first.clone().min(at);
         }
     }
     assert_eq!(first_reviews.len(), 5);
     assert_eq!(
         first_reviews["github:Codertocat/Hello-World#3"], "2026-01-03T11:00:00Z",
         "the author's own earlier review does not count"
+    );
+    assert_eq!(
+        first_reviews["github:Codertocat/Hello-World#1"], "2026-01-01T11:00:00Z",
+        "nor do its author's or a bot's comments"
+    );
+    assert_eq!(
+        first_reviews["github:Codertocat/Hello-World#4"], "2026-01-04T10:00:00Z",
+        "a review comment by someone else before the review"
+    );
+    assert!(
+        got.notes
+            .iter()
+            .any(|n| n.message == "GitHub issue comment on an issue, not a pull request: skipped"),
+        "{:?}",
+        got.notes
     );
     assert!(
         got.notes.iter().any(|n| n
@@ -351,23 +411,33 @@ fn a_second_sync_is_conditional_and_reads_only_what_changed() {
     serve_history(&server);
     let (first, _) = run(&server, ReadFrom::LastSync, &BTreeMap::new());
 
-    // Nothing changed: every list's first page is answered 304, the issues are asked `since`.
+    // Nothing changed: every list's first page is asked with its ETag, and answered 304 but for
+    // the lists asked `since` (comments and issues), which answer what changed since: nothing.
     server.clear_requests();
     let (second, _) = run(&server, ReadFrom::LastSync, &first.state);
     let requests = server.requests();
     assert_eq!(
         paths(&requests),
-        ["/pulls", "/deployments", "/releases", "/issues"]
+        [
+            "/pulls",
+            "/issues/comments",
+            "/pulls/comments",
+            "/deployments",
+            "/releases",
+            "/issues"
+        ]
     );
-    for r in &requests[..3] {
+    for r in &requests {
         assert!(
             r.header("if-none-match")
                 .is_some_and(|e| e.starts_with("W/\"")),
             "{r:?}"
         );
     }
-    let since = requests[3].param("since").expect("since");
-    assert!(since.ends_with('Z') && since.len() == 20, "{since}");
+    for r in [&requests[1], &requests[2], &requests[5]] {
+        let since = r.param("since").expect("since");
+        assert!(since.ends_with('Z') && since.len() == 20, "{since}");
+    }
     assert_eq!(second.not_modified(), 3);
     assert_eq!(second.items(), 0);
     assert!(second.deliveries.is_empty());
@@ -395,6 +465,8 @@ fn a_second_sync_is_conditional_and_reads_only_what_changed() {
         [
             "/pulls",
             "/pulls/6/reviews",
+            "/issues/comments",
+            "/pulls/comments",
             "/deployments",
             "/releases",
             "/issues"
@@ -467,6 +539,8 @@ fn unfinished_deployments_are_read_again_until_they_finish() {
     assert!(
         requests.starts_with(&[
             "/pulls".to_owned(),
+            "/issues/comments".to_owned(),
+            "/pulls/comments".to_owned(),
             "/deployments".to_owned(),
             "/deployments/77".to_owned(),
             "/deployments/77/statuses".to_owned()
@@ -620,8 +694,8 @@ fn rate_limits_are_waited_out_and_said() {
         )
     );
     // Each limited request was made again, and the sync completed.
-    assert_eq!(server.requests().len(), 13 + 4);
-    assert_eq!(synced.requests(), 13, "a retried request counts once");
+    assert_eq!(server.requests().len(), 15 + 4);
+    assert_eq!(synced.requests(), 15, "a retried request counts once");
     assert_eq!(synced.fetched[0].items, 5);
 }
 

@@ -56,7 +56,8 @@ pub enum Command {
         after_help = "Vendor payloads (webhook deliveries, saved REST lists, CDEvents) are detected by content:\n  shiplog import deployment_status.json pulls.json pagerduty-event.json\n  shiplog import --from cdevents --env prod1=production --service myApp=api events/*.json\n  shiplog import --incident-label sev1 issues.json       GitHub issues labelled sev1 are incidents\nSee docs/ingestion.md.\n\nEach line of a JSON Lines file is one record:\n  {\"type\":\"deployment\",\"id\":\"d-17\",\"service\":\"api\",\"environment\":\"production\",\"sha\":\"3f2a9c1\",\"finished_at\":\"2026-03-03T14:00:00Z\",\"status\":\"success\"}\n  {\"type\":\"incident\",\"id\":\"inc-4\",\"service\":\"api\",\"opened_at\":\"2026-03-03T15:10:00Z\",\"resolved_at\":\"2026-03-03T16:00:00Z\"}\nCSV files use the same names as header columns, with a `type` column. See docs/import.md."
     )]
     Import(ImportArgs),
-    /// Fetch pull requests, reviews, deployments, releases and incident issues from GitHub's API:
+    /// Fetch pull requests, reviews, comments, deployments, releases and incident issues from
+    /// GitHub's API:
     /// only what changed since the last sync.
     #[command(subcommand)]
     Sync(SyncCommand),
@@ -503,9 +504,9 @@ pub struct ImportArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum SyncCommand {
-    /// Sync one GitHub repository through the REST API: pull requests and their reviews,
-    /// deployments and their statuses, releases, incident issues (and workflow runs with
-    /// --deploy-workflow). The token comes from GITHUB_TOKEN, else `gh auth token`.
+    /// Sync one GitHub repository through the REST API: pull requests with their reviews and
+    /// comments, deployments and their statuses, releases (deployments with --deploy-releases),
+    /// incident issues (and workflow runs with --deploy-workflow). The token comes from GITHUB_TOKEN, else `gh auth token`.
     #[command(
         after_help = "Examples:\n  shiplog sync github acme/shop                 first run: everything; later: what changed\n  shiplog sync github acme/shop --since 180d    what changed in the last 180 days\n  shiplog sync github acme/shop --base-url https://ghe.example.com/api/v3\n  shiplog sync github acme/shop --deploy-workflow deploy.yml --incident-label sev1\nIn GitHub Actions, GITHUB_REPOSITORY and GITHUB_API_URL name the repository and the API.\nSee docs/ingestion.md (\"Live sync from GitHub\")."
     )]

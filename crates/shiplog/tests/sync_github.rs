@@ -71,7 +71,8 @@ fn fails(fx: &Fixture, server: &FakeGitHub, token: Option<&str>, args: &[&str]) 
 }
 
 /// What the fake GitHub holds: five merged pull requests (two a page: three pages) merged as the
-/// fixture's last five commits, each reviewed by someone else after a comment by its author; a
+/// fixture's last five commits, each reviewed by someone else after a review by its author, #1
+/// commented by its author, #2 commented on its diff by someone else; a
 /// successful deployment of v1.2.0's commit and a failed one of v1.3.0's; a release; two incident
 /// issues, one closed.
 fn serve(fx: &Fixture, server: &FakeGitHub) {
@@ -98,6 +99,27 @@ fn serve(fx: &Fixture, server: &FakeGitHub) {
             ],
         );
     }
+    server.list(
+        &format!("{REPO}/issues/comments"),
+        vec![items::comment(
+            &dir,
+            301,
+            1,
+            true,
+            "author",
+            "2026-01-11T08:00:00Z",
+        )],
+    );
+    server.list(
+        &format!("{REPO}/pulls/comments"),
+        vec![items::review_comment(
+            &dir,
+            401,
+            2,
+            "reviewer",
+            "2026-01-12T09:30:00Z",
+        )],
+    );
     let c4 = fx.rev("v1.2.0^{commit}");
     let c5 = fx.rev("v1.3.0^{commit}");
     server.list(
@@ -209,7 +231,7 @@ fn a_sync_stores_every_page_and_the_next_one_asks_only_for_changes() {
 
     let first = ok(&fx, &server, &[]);
     assert!(
-        first.contains("fetched pull requests: 5, reviews: 10, deployments: 2, deployment statuses: 3, releases: 1, issues labelled incident: 2 (13 requests)"),
+        first.contains("fetched pull requests: 5, reviews: 10, comments: 1, review comments: 1, deployments: 2, deployment statuses: 3, releases: 1, issues labelled incident: 2 (15 requests)"),
         "{first}"
     );
     assert!(
@@ -226,7 +248,7 @@ fn a_sync_stores_every_page_and_the_next_one_asks_only_for_changes() {
         ["/pulls", "/pulls page 2", "/pulls page 3"],
         "every page, through the Link headers"
     );
-    assert_eq!(requests.len(), 13);
+    assert_eq!(requests.len(), 15);
     for r in &requests {
         assert_eq!(
             r.header("authorization"),
@@ -280,7 +302,7 @@ fn a_sync_stores_every_page_and_the_next_one_asks_only_for_changes() {
     let second = ok(&fx, &server, &[]);
     assert!(
         second.contains(
-            "nothing changed on GitHub since the last sync: 4 requests, 3 answered 304 Not Modified"
+            "nothing changed on GitHub since the last sync: 6 requests, 3 answered 304 Not Modified"
         ),
         "{second}"
     );
@@ -291,12 +313,21 @@ fn a_sync_stores_every_page_and_the_next_one_asks_only_for_changes() {
     let requests = server.requests();
     assert_eq!(
         short(&requests),
-        ["/pulls", "/deployments", "/releases", "/issues"]
+        [
+            "/pulls",
+            "/issues/comments",
+            "/pulls/comments",
+            "/deployments",
+            "/releases",
+            "/issues"
+        ]
     );
-    for r in &requests[..3] {
+    for r in &requests {
         assert!(r.header("if-none-match").is_some(), "{r:?}");
     }
-    assert!(requests[3].param("since").is_some(), "{:?}", requests[3]);
+    for r in [&requests[1], &requests[2], &requests[5]] {
+        assert!(r.param("since").is_some(), "{r:?}");
+    }
 
     // The open incident is resolved on GitHub: the next sync updates just that record.
     let now = jiff::Timestamp::now().to_string();
@@ -314,7 +345,7 @@ fn a_sync_stores_every_page_and_the_next_one_asks_only_for_changes() {
     let third = ok(&fx, &server, &[]);
     assert!(
         third.contains(
-            "fetched issues labelled incident: 1 (4 requests, 3 answered 304 Not Modified)"
+            "fetched issues labelled incident: 1 (6 requests, 5 answered 304 Not Modified)"
         ) && third.contains("incidents: 0 new, 1 updated, 0 unchanged"),
         "{third}"
     );
@@ -444,7 +475,13 @@ fn github_enterprise_server_is_reached_under_its_api_path() {
     let fx = Fixture::build("basic");
     let server = FakeGitHub::start(TOKEN);
     let ghe = "/api/v3/repos/acme/shop";
-    for list in ["pulls", "deployments", "releases"] {
+    for list in [
+        "pulls",
+        "issues/comments",
+        "pulls/comments",
+        "deployments",
+        "releases",
+    ] {
         server.list(&format!("{ghe}/{list}"), Vec::new());
     }
     let mut issue = items::issue(

@@ -5,7 +5,8 @@
 //! | `deployment_status` webhook in a final state | a deployment (`success`; `failure`, `error` → failure) |
 //! | REST `GET /repos/{o}/{r}/deployments` + `.../deployments/{id}/statuses` | a deployment per listed deployment with a final status (joined by [`super::combine`]) |
 //! | `pull_request` webhook (any action), REST pulls list | a pull request |
-//! | `pull_request_review` webhook, REST reviews list | the pull request's first review, unless by its author |
+//! | `pull_request_review` webhook, REST reviews list | the pull request's first review, unless by its author or a bot |
+//! | `issue_comment` (on a pull request) and `pull_request_review_comment` webhooks, REST issue comments and review comments lists | the pull request's first review or comment, unless by its author or a bot |
 //! | `issues` webhook, REST issues list | an incident, when the issue has an incident label |
 //! | `workflow_run` webhook, REST workflow runs list | a deployment, when the workflow is one of `deploy_workflows` |
 //! | `release` webhook (`published`, `released`), REST releases list | with `deploy_releases`, a successful deployment of the release's tag at `published_at` (drafts and pre-releases skipped); the caller resolves the tag to a commit |
@@ -57,6 +58,8 @@ fn event_of(doc: &Json) -> Option<&'static str> {
         "workflow_run"
     } else if has("review") && has("pull_request") {
         "pull_request_review"
+    } else if has("comment") && has("pull_request") {
+        "pull_request_review_comment"
     } else if has("pull_request") && has("repository") && has("number") {
         "pull_request"
     } else if has("release") && has("repository") {
@@ -87,6 +90,8 @@ enum ListKind {
     Releases,
     Runs,
     Issues,
+    IssueComments,
+    ReviewComments,
 }
 
 fn list_kind(item: &Json) -> Option<ListKind> {
@@ -95,6 +100,10 @@ fn list_kind(item: &Json) -> Option<ListKind> {
         ListKind::Pulls
     } else if has("pull_request_url") && has("submitted_at") {
         ListKind::Reviews
+    } else if has("pull_request_url") && has("diff_hunk") {
+        ListKind::ReviewComments
+    } else if has("issue_url") && has("html_url") && has("user") && has("body") {
+        ListKind::IssueComments
     } else if has("statuses_url") && has("task") && has("sha") {
         ListKind::Deployments
     } else if has("deployment_url") && has("state") {
@@ -143,11 +152,16 @@ pub(crate) fn parse(sink: &mut Sink<'_>, root: &Node<'_>, headers: &Headers) -> 
             sink.keep(result.map(Some));
         }
         "pull_request_review" => {
-            let result = review_webhook(root);
-            match result {
-                Ok(list) => sink.observations.extend(list),
-                Err(fault) => sink.faults.push(fault),
-            }
+            let result = review_webhook(sink, root, "review", "submitted_at");
+            sink.keep(result.map(Some));
+        }
+        "pull_request_review_comment" => {
+            let result = review_webhook(sink, root, "comment", "created_at");
+            sink.keep(result.map(Some));
+        }
+        "issue_comment" => {
+            let result = issue_comment_webhook(sink, root);
+            sink.keep(result);
         }
         "issues" => {
             let result = (|| {
@@ -231,7 +245,9 @@ fn parse_list(sink: &mut Sink<'_>, list: &Node<'_>) -> Res<()> {
                     .str()?;
                 pull_request(item, full_name, None).map(Some)
             })(),
-            ListKind::Reviews => listed_review(item),
+            ListKind::Reviews => listed_review(sink, item, "submitted_at", "pull_request_url"),
+            ListKind::ReviewComments => listed_review(sink, item, "created_at", "pull_request_url"),
+            ListKind::IssueComments => listed_issue_comment(sink, item),
             ListKind::Deployments => listed_deployment(sink, item),
             ListKind::Statuses => listed_status(item),
             ListKind::Releases => (|| {
@@ -556,7 +572,26 @@ fn pull_request_update(
     Ok((update, login(pr, "user")))
 }
 
-fn review_webhook(root: &Node<'_>) -> Res<Vec<Observation>> {
+/// Whether a review or comment was written by a bot (`user.type` "Bot", or a `[bot]` login): bots
+/// (CI reports, coverage, dependency updates) are not reviewers, and would make pickup time zero.
+fn by_bot(node: &Node<'_>) -> bool {
+    node.opt_at(&["user", "type"])
+        .and_then(|t| t.value.as_str())
+        .is_some_and(|t| t.eq_ignore_ascii_case("bot"))
+        || login(node, "user").is_some_and(|l| l.ends_with("[bot]"))
+}
+
+const BOT_NOTE: &str = "written by a bot: not a review; skipped";
+
+/// A `pull_request_review` (the `review`, at `submitted_at`) or `pull_request_review_comment`
+/// (the `comment`, at `created_at`) webhook: the pull request, with its first review when the
+/// reviewer is neither its author nor a bot.
+fn review_webhook(
+    sink: &mut Sink<'_>,
+    root: &Node<'_>,
+    key: &str,
+    time_key: &str,
+) -> Res<Observation> {
     let full_name = root
         .at(
             &["repository", "full_name"],
@@ -565,20 +600,76 @@ fn review_webhook(root: &Node<'_>) -> Res<Vec<Observation>> {
         .str()?;
     let pr_node = root.get("pull_request", "a pull request")?;
     let (mut update, author) = pull_request_update(&pr_node, full_name, None)?;
-    let review = root.get("review", "a review")?;
+    let review = root.get(key, &format!("a {key}"))?;
     let reviewer = login(&review, "user");
-    // A review by the author does not count; an unsubmitted (pending) review has no time.
-    if reviewer.is_some() && reviewer != author {
-        update.first_review_at = opt_time(&review, "submitted_at")?;
+    if by_bot(&review) {
+        sink.note(&review, BOT_NOTE);
+    } else if reviewer.is_some() && reviewer != author {
+        // A review by the author does not count; an unsubmitted (pending) review has no time.
+        update.first_review_at = opt_time(&review, time_key)?;
     }
-    Ok(vec![Observation::PullRequest(Box::new(update), author)])
+    Ok(Observation::PullRequest(Box::new(update), author))
 }
 
-fn listed_review(item: &Node<'_>) -> Res<Option<Observation>> {
-    let Some(at) = opt_time(item, "submitted_at")? else {
+/// An `issue_comment` webhook: on a pull request, its first comment when the commenter is neither
+/// its author nor a bot (the payload's `issue` is the pull request as an issue: number, title,
+/// author and opening); on an issue, nothing.
+fn issue_comment_webhook(sink: &mut Sink<'_>, root: &Node<'_>) -> Res<Option<Observation>> {
+    let full_name = root
+        .at(
+            &["repository", "full_name"],
+            "a repository name like owner/repo",
+        )?
+        .str()?;
+    let issue = root.get("issue", "an issue")?;
+    if issue.opt("pull_request").is_none() {
+        sink.note(
+            &issue,
+            "GitHub issue comment on an issue, not a pull request: skipped",
+        );
+        return Ok(None);
+    }
+    let number_node = issue.get("number", "the pull request's number")?;
+    let number = number_node.u64()?;
+    let comment = root.get("comment", "a comment")?;
+    let at = comment
+        .get("created_at", super::json::TIME_EXPECTED)?
+        .timestamp()?;
+    let mut update = PullRequestUpdate::new(
+        make_id(&number_node, &format!("github:{full_name}#{number}"))?,
+        repo_name(&issue, full_name)?,
+        Some(number),
+        at,
+    );
+    update.title = issue.opt("title").map(|n| n.text()).transpose()?.flatten();
+    update.opened_at = opt_time(&issue, "created_at")?;
+    let author = login(&issue, "user");
+    let commenter = login(&comment, "user");
+    if by_bot(&comment) {
+        sink.note(&comment, BOT_NOTE);
+    } else if commenter.is_some() && commenter != author {
+        update.first_review_at = Some(at);
+    }
+    Ok(Some(Observation::PullRequest(Box::new(update), author)))
+}
+
+/// A review (`submitted_at`) or review comment (`created_at`) from a REST list, found by its
+/// pull request's API URL; whether its author wrote the pull request is decided when the
+/// import's pull requests are joined.
+fn listed_review(
+    sink: &mut Sink<'_>,
+    item: &Node<'_>,
+    time_key: &str,
+    url_key: &str,
+) -> Res<Option<Observation>> {
+    let Some(at) = opt_time(item, time_key)? else {
         return Ok(None); // a pending review: not submitted yet
     };
-    let url_node = item.get("pull_request_url", "the review's pull request API URL")?;
+    if by_bot(item) {
+        sink.note(item, BOT_NOTE);
+        return Ok(None);
+    }
+    let url_node = item.get(url_key, "the pull request's API URL")?;
     let url = url_node.str()?;
     let full_name = repo_from_api_url(&url_node)?;
     let number = url
@@ -597,6 +688,22 @@ fn listed_review(item: &Node<'_>) -> Res<Option<Observation>> {
         at,
         path: item.path.clone(),
     })))
+}
+
+/// An issue comment from a REST list (`GET /repos/{o}/{r}/issues/comments`): a pull request's
+/// comment when its page is a pull request's (`html_url` `.../pull/N#issuecomment-...`); comments
+/// on issues are skipped.
+fn listed_issue_comment(sink: &mut Sink<'_>, item: &Node<'_>) -> Res<Option<Observation>> {
+    let html = item.get("html_url", "the comment's web URL")?;
+    let on_pull = html.str()?.contains("/pull/");
+    if !on_pull {
+        sink.note(
+            item,
+            "GitHub issue comment on an issue, not a pull request: skipped",
+        );
+        return Ok(None);
+    }
+    listed_review(sink, item, "created_at", "issue_url")
 }
 
 fn issue(sink: &mut Sink<'_>, issue: &Node<'_>, full_name: &str) -> Res<Option<Observation>> {
