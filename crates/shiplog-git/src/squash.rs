@@ -530,6 +530,7 @@ pub fn find_squashed_branches(
         .map(|c| (graph.committer_time(c), c))
         .collect();
     by_time.sort_unstable();
+    let mut tops = TopChanges::default();
     for k in todo {
         let branch = &branches[k];
         let found = search_one(
@@ -540,6 +541,7 @@ pub fn find_squashed_branches(
             checked_before[k],
             &claimed,
             limits,
+            &mut tops,
         );
         match found {
             Some(commit) => {
@@ -578,8 +580,47 @@ impl Branch {
     }
 }
 
+/// The names a commit changes at the top of its tree against its first parent (with whether each
+/// is a directory), cached: with many branches, the same commits are looked at many times.
+#[derive(Default)]
+struct TopChanges(HashMap<CommitIdx, Option<Box<[TopChange]>>>);
+
+/// A name changed at the top of a commit's tree, and whether it is a directory.
+type TopChange = (Vec<u8>, bool);
+
+impl TopChanges {
+    fn of(
+        &mut self,
+        reader: &mut Reader,
+        graph: &CommitGraph,
+        commit: CommitIdx,
+    ) -> Option<&[TopChange]> {
+        self.0
+            .entry(commit)
+            .or_insert_with(|| {
+                let parent = graph.sha(*graph.parents(commit).first()?);
+                let new = reader.tree_of(&graph.sha(commit))?;
+                let old = reader.tree_of(&parent)?;
+                let (old_buf, old_entries) = reader.tree(Some(old))?;
+                let (new_buf, new_entries) = reader.tree(Some(new))?;
+                Some(
+                    changed_entries((&old_buf, &old_entries), (&new_buf, &new_entries))
+                        .map(|(a, b, name)| {
+                            (
+                                name.to_vec(),
+                                a.is_some_and(|e| e.tree) || b.is_some_and(|e| e.tree),
+                            )
+                        })
+                        .collect(),
+                )
+            })
+            .as_deref()
+    }
+}
+
 /// The earliest commit of `by_time` (with an index of at least `from_index`) that squashes
 /// `branch`, not already `claimed`.
+#[allow(clippy::too_many_arguments)]
 fn search_one(
     reader: &mut Reader,
     graph: &CommitGraph,
@@ -588,6 +629,7 @@ fn search_one(
     from_index: usize,
     claimed: &HashSet<CommitIdx>,
     limits: SquashLimits,
+    tops: &mut TopChanges,
 ) -> Option<CommitIdx> {
     let base_tree = reader.tree_of(&graph.sha(branch.fork_point))?;
     let patch = reader.diff(Some(base_tree), Some(branch.tip_tree), None)?;
@@ -608,8 +650,21 @@ fn search_one(
         {
             continue;
         }
-        // Only changes inside the branch's files can match: the diff stops at the first change
-        // elsewhere, usually after reading the two root trees.
+        // Only changes inside the branch's files can match: first the commit's changed top-level
+        // names (read once per commit, however many branches look at it), then a diff that stops
+        // at the first change elsewhere.
+        let Some(top) = tops.of(reader, graph, commit) else {
+            continue;
+        };
+        if top.iter().any(|(name, tree)| {
+            if *tree {
+                !allowed.directory(name)
+            } else {
+                !allowed.file(name)
+            }
+        }) {
+            continue;
+        }
         let changes = (|| {
             let parent = graph.sha(*graph.parents(commit).first()?);
             let new = reader.tree_of(&graph.sha(commit))?;
