@@ -341,3 +341,70 @@ fn malformed_hooks_name_the_json_path() {
         "api"
     );
 }
+
+/// GitLab note hooks are not among the recorded payloads: this one is made from the recorded merge
+/// request hook (its user, project and merge request) in GitLab's documented note hook shape.
+#[test]
+fn a_comment_on_a_merge_request_by_someone_else_is_its_first_review() {
+    let mr_hook = payloads::json("gitlab/merge_request_hook.open.docs-example.json");
+    let note = |author_id: u64, username: &str, on: &str, system: bool| {
+        let mut user = mr_hook["user"].clone();
+        user["id"] = json!(author_id);
+        user["username"] = json!(username);
+        json!({
+            "object_kind": "note",
+            "event_type": "note",
+            "user": user,
+            "project": mr_hook["project"],
+            "object_attributes": {"id": 1244, "note": "Looks good", "noteable_type": on,
+                "author_id": author_id, "created_at": "2013-12-03 18:00:00 UTC",
+                "updated_at": "2013-12-03 18:00:00 UTC", "system": system},
+            "merge_request": mr_hook["object_attributes"],
+        })
+    };
+    let first_review = |payload: &serde_json::Value| {
+        let got = ingest_made("note.json", payload, Source::GitLab, &Options::default()).unwrap();
+        let review = got.pull_requests.first().map(|u| u.apply(None)).map(|pr| {
+            assert_eq!(pr.id.as_str(), "gitlab:gitlabhq/gitlab-test!1");
+            assert_eq!(pr.opened_at, ts("2013-12-03T17:23:34Z"));
+            pr.first_review_at
+        });
+        (review, notes(&got))
+    };
+    // Someone else (user 1, the merge request's author is 51).
+    assert_eq!(
+        first_review(&note(1, "root", "MergeRequest", false)),
+        (Some(Some(ts("2013-12-03T18:00:00Z"))), vec![])
+    );
+    // Its author.
+    assert_eq!(
+        first_review(&note(51, "author", "MergeRequest", false)),
+        (Some(None), vec![])
+    );
+    // A project access token's bot user.
+    assert_eq!(
+        first_review(&note(7, "project_278_bot_3f2a", "MergeRequest", false)),
+        (
+            Some(None),
+            vec![
+                "note.json: $.object_attributes: written by a bot: not a review; skipped"
+                    .to_owned()
+            ]
+        )
+    );
+    // A system note ("added 1 commit") and a comment on an issue are no reviews.
+    assert_eq!(
+        first_review(&note(1, "root", "MergeRequest", true)),
+        (
+            None,
+            vec!["note.json: $.object_attributes: GitLab system note (an event, not a comment): skipped".to_owned()]
+        )
+    );
+    assert_eq!(
+        first_review(&note(1, "root", "Issue", false)),
+        (
+            None,
+            vec!["note.json: $.object_attributes: GitLab comment on Issue (not a merge request): skipped".to_owned()]
+        )
+    );
+}

@@ -10,6 +10,7 @@
 //! | deployment hook, `success` / `failed` | a deployment, id `gitlab:deployment:ID` (GitLab's deployment ids are global, so the hook and the API agree) |
 //! | deployments list (`GET /projects/:id/deployments`) | the same; the list does not name the project, so `--service` is required |
 //! | merge request hook (any action), merge requests list | a pull request `gitlab:group/project!IID`; an `approved` hook by someone other than the author is its first review |
+//! | note hook on a merge request | the merge request, with its first review when the comment is by someone other than its author, not a bot and not a system note |
 //! | issue hook, issues list, where the issue is an incident (type `incident`, or an incident label) | an incident `gitlab:group/project:issue:IID` |
 //! | push hook, other hooks | skipped with a note |
 
@@ -102,6 +103,10 @@ pub(crate) fn parse(sink: &mut Sink<'_>, root: &Node<'_>, headers: &Headers) -> 
         }
         "merge_request" => {
             let result = merge_request_hook(root);
+            sink.keep(result);
+        }
+        "note" => {
+            let result = note_hook(sink, root);
             sink.keep(result);
         }
         "issue" | "work_item" => {
@@ -365,6 +370,67 @@ fn merge_request_hook(root: &Node<'_>) -> Res<Option<Observation>> {
         if approver.is_some() && approver != author {
             update.first_review_at = Some(updated_at);
         }
+    }
+    Ok(Some(Observation::PullRequest(Box::new(update), None)))
+}
+
+/// Whether a GitLab user is a bot: project and group access tokens act as users named
+/// `project_<id>_bot_<hash>` and `group_<id>_bot_<hash>`; other bots are commonly `...-bot`.
+fn bot_username(username: &str) -> bool {
+    let lower = username.to_ascii_lowercase();
+    ((lower.starts_with("project_") || lower.starts_with("group_")) && lower.contains("_bot"))
+        || lower.ends_with("-bot")
+        || lower.ends_with("_bot")
+        || lower.ends_with("[bot]")
+}
+
+/// A note (comment) hook: on a merge request, the merge request with its first review when the
+/// comment is by someone other than its author (ids compare; none is kept), not by a bot and not a
+/// system note ("added 1 commit"); on anything else, nothing.
+fn note_hook(sink: &mut Sink<'_>, root: &Node<'_>) -> Res<Option<Observation>> {
+    let attrs = root.get("object_attributes", "the note")?;
+    let on = attrs.get("noteable_type", "what the note is on")?.str()?;
+    if on != "MergeRequest" {
+        sink.note(
+            &attrs,
+            format!("GitLab comment on {on} (not a merge request): skipped"),
+        );
+        return Ok(None);
+    }
+    if attrs.opt("system").map(|s| s.bool()).transpose()? == Some(true) {
+        sink.note(
+            &attrs,
+            "GitLab system note (an event, not a comment): skipped",
+        );
+        return Ok(None);
+    }
+    let path_node = root.at(&["project", "path_with_namespace"], "the project's path")?;
+    let path = path_node.str()?;
+    let mr = root.get("merge_request", "the merge request commented on")?;
+    let iid_node = mr.get("iid", "the merge request's number (iid)")?;
+    let iid = iid_node.u64()?;
+    let at = time(&attrs.get("created_at", TIME_EXPECTED)?)?;
+    let mut update = PullRequestUpdate::new(
+        make_id(&iid_node, &format!("gitlab:{path}!{iid}"))?,
+        RepositoryName::new(path).map_err(|e| path_node.fault(e.to_string()))?,
+        Some(iid),
+        at,
+    );
+    update.title = mr.opt("title").map(|n| n.text()).transpose()?.flatten();
+    update.opened_at = opt_time(&mr, "created_at")?;
+    let author = mr.opt("author_id").and_then(|a| a.value.as_u64());
+    let commenter = attrs
+        .opt("author_id")
+        .or_else(|| root.opt_at(&["user", "id"]))
+        .and_then(|a| a.value.as_u64());
+    let bot = root
+        .opt_at(&["user", "username"])
+        .and_then(|u| u.value.as_str())
+        .is_some_and(bot_username);
+    if bot {
+        sink.note(&attrs, "written by a bot: not a review; skipped");
+    } else if commenter.is_some() && commenter != author {
+        update.first_review_at = Some(at);
     }
     Ok(Some(Observation::PullRequest(Box::new(update), None)))
 }
