@@ -24,10 +24,14 @@
 //! 4. The squash commit's lead time then starts at the earliest author time among the branch's
 //!    commits, like a pull request's first commit.
 //!
-//! Worked example (the `merge-styles` fixture without pull-request records): branch `feature-sq`
-//! forks from main, gets commits authored Feb 2 09:00 and 11:00, and is squashed onto main as one
-//! commit at Feb 3 10:00 that changes the same file the same way. The squash commit's lead time to
-//! a deployment at Feb 3 12:00 is 27 h (from Feb 2 09:00), not 2 h.
+//! Re-runs are incremental: [`find_squashed_branches`] returns what it learned per branch tip
+//! ([`TipState`]: matched, or checked against the first N history commits), and given it back it
+//! searches only new tips and new commits.
+//!
+//! Worked example (the `merge-styles` fixture without pull-request records): the branch kept as
+//! `refs/pull/2/head` forks from main, has commits authored Feb 2 09:00 and 11:00, and is squashed
+//! onto main as one commit at Feb 3 10:00 that changes the same file the same way. The squash
+//! commit's lead time to a deployment at Feb 3 12:00 is 27 h (from Feb 2 09:00), not 2 h.
 //!
 //! Limits: matching needs the branch (a deleted and pruned branch cannot be found; with GitHub,
 //! `git fetch origin '+refs/pull/*/head:refs/pull/*/head'` keeps every pull request's head); a
