@@ -663,6 +663,22 @@ fn a_comment_by_someone_else_is_the_first_review_and_the_authors_or_a_bots_is_no
         assert_eq!(stored.id.as_str(), "github:Codertocat/Hello-World#2");
         assert_eq!(stored.opened_at, ts("2019-05-15T15:20:33Z"));
     }
+    // A deleted comment is no review.
+    let mut deleted = base.clone();
+    deleted["action"] = json!("deleted");
+    deleted["comment"] = json!({"id": 5, "user": reviewer, "body": "nit", "created_at": at});
+    let got = ingest_made(
+        "deleted.json",
+        &deleted,
+        Source::GitHub,
+        &Options::default(),
+    )
+    .unwrap();
+    assert!(got.pull_requests.is_empty());
+    assert_eq!(
+        notes(&got),
+        ["deleted.json: $: GitHub comment deleted: a deleted comment is no review; skipped"]
+    );
     // A comment on an issue says nothing about pull requests.
     let issue = payloads::json("github/issues_labeled.json");
     let payload = json!({"action": "created", "issue": issue["issue"], "repository": issue["repository"],

@@ -155,6 +155,14 @@ pub(crate) fn parse(sink: &mut Sink<'_>, root: &Node<'_>, headers: &Headers) -> 
             let result = review_webhook(sink, root, "review", "submitted_at");
             sink.keep(result.map(Some));
         }
+        "pull_request_review_comment" | "issue_comment"
+            if root.opt("action").and_then(|a| a.value.as_str()) == Some("deleted") =>
+        {
+            sink.note(
+                root,
+                "GitHub comment deleted: a deleted comment is no review; skipped",
+            );
+        }
         "pull_request_review_comment" => {
             let result = review_webhook(sink, root, "comment", "created_at");
             sink.keep(result.map(Some));
