@@ -104,13 +104,13 @@ fn metrics_table(m: &DoraMetrics) -> String {
         format!("{:.1} / week", f.per_week),
         f.band.map_or("–", |b| b.describe()).to_owned(),
         format!(
-            "{} deployments on {} days; median interval {}",
-            f.deployments,
-            f.deployment_days,
+            "{} on {}; median interval {}",
+            counted(f.deployments, "deployment", "deployments"),
+            counted(f.deployment_days, "day", "days"),
             opt_duration(f.median_interval_seconds)
         ),
     ]);
-    let mut lead_basis = format!("{} changes", l.changes);
+    let mut lead_basis = counted(l.changes, "change", "changes");
     if l.changes > 0 {
         let _ = write!(
             lead_basis,
@@ -169,15 +169,19 @@ fn metrics_table(m: &DoraMetrics) -> String {
         "Change fail rate".to_owned(),
         percent(c.rate),
         String::new(),
-        format!("{} of {} deployments failed", c.failed, c.deployments),
+        format!(
+            "{} of {} failed",
+            c.failed,
+            counted(c.deployments, "deployment", "deployments")
+        ),
     ]);
     t.add_row([
         "Failed deployment recovery (median)".to_owned(),
         opt_duration(r.median_seconds),
         r.band.map_or("–", |b| b.describe()).to_owned(),
         format!(
-            "{} recoveries (p90 {}); {} not recovered",
-            r.recoveries,
+            "{} (p90 {}); {} not recovered",
+            counted(r.recoveries, "recovery", "recoveries"),
             opt_duration(r.p90_seconds),
             r.unrecovered
         ),
@@ -186,7 +190,11 @@ fn metrics_table(m: &DoraMetrics) -> String {
         "Deployment rework rate".to_owned(),
         percent(w.rate),
         String::new(),
-        format!("{} of {} deployments unplanned", w.unplanned, w.deployments),
+        format!(
+            "{} of {} unplanned",
+            w.unplanned,
+            counted(w.deployments, "deployment", "deployments")
+        ),
     ]);
     t.add_row([
         "Incidents".to_owned(),
@@ -497,10 +505,10 @@ pub fn changes(
                 t.add_row(row);
             }
             Ok(format!(
-                "{t}\n{}{} changes listed; {} baseline changes not listed (shipped by the first deployment of their chain)\n",
+                "{t}\n{}{} listed; {} not listed (shipped by the first deployment of their chain)\n",
                 more_note(hidden),
-                items.len(),
-                baseline_excluded
+                counted(items.len() as u64, "change", "changes"),
+                counted(baseline_excluded, "baseline change", "baseline changes")
             ))
         }
     }
@@ -578,9 +586,9 @@ pub fn deployments(
                 ]);
             }
             Ok(format!(
-                "{t}\n{}{} deployments\n",
+                "{t}\n{}{}\n",
                 more_note(hidden),
-                items.len()
+                counted(items.len() as u64, "deployment", "deployments")
             ))
         }
     }
@@ -648,9 +656,13 @@ pub fn failures(
                 ]);
             }
             Ok(format!(
-                "{t}\n{}{} failed deployments\n",
+                "{t}\n{}{}\n",
                 more_note(hidden),
-                items.len()
+                counted(
+                    items.len() as u64,
+                    "failed deployment",
+                    "failed deployments"
+                )
             ))
         }
     }
@@ -667,6 +679,11 @@ struct FailureCsv<'a> {
     recovered_at: Option<String>,
     recovered_by: Option<String>,
     recovery_seconds: Option<f64>,
+}
+
+/// `1 day`, `2 days`.
+fn counted(n: u64, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
 }
 
 /// Renders incidents with their attribution.
@@ -728,9 +745,9 @@ pub fn incidents(
             }
             let unattributed = items.iter().filter(|i| i.deployment.is_none()).count();
             Ok(format!(
-                "{t}\n{}{} incidents, {unattributed} not attributed to a deployment\n",
+                "{t}\n{}{}, {unattributed} not attributed to a deployment\n",
                 more_note(hidden),
-                items.len()
+                counted(items.len() as u64, "incident", "incidents")
             ))
         }
     }
