@@ -572,7 +572,8 @@ pub fn practice_list_table(changes: &[PracticeChange]) -> String {
             c.note.clone().unwrap_or_default(),
         ]);
     }
-    format!("{t}\n{} practice changes\n", changes.len())
+    let s = if changes.len() == 1 { "" } else { "s" };
+    format!("{t}\n{} practice change{s}\n", changes.len())
 }
 
 #[cfg(test)]
