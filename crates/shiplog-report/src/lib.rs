@@ -468,7 +468,9 @@ pub fn changes(
                 .any(|c| c.pull_request.is_some() || c.squashed_branch.is_some());
             let mut header = vec!["Commit", "Lead time"];
             if prs {
-                header.extend(["PR", "Coding", "Pickup", "Review", "Deploy"]);
+                let squashes = items.iter().any(|c| c.squashed_branch.is_some());
+                header.push(if squashes { "PR or branch" } else { "PR" });
+                header.extend(["Coding", "Pickup", "Review", "Deploy"]);
             }
             header.extend(["Deployment", "Deployed", "Summary"]);
             t.set_header(header);
