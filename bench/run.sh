@@ -34,7 +34,7 @@ Options:
   --reps N         repetitions per measurement, median is reported (default $REPS)
   --seed N         generator seed (default $SEED)
   --shiplog-args S extra arguments appended to the shiplog command (word-split),
-                   e.g. --shiplog-args '--until 2061-01-01'
+                   e.g. --shiplog-args '--lead-time-start committer'
 EOF
 }
 

@@ -22,7 +22,7 @@
 //! shiplog.toml:9:10: services.api.paths[1]: expected a path glob relative to the repository root (e.g. services/api/**), got "/abs/**": it starts with '/'
 //! ```
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
@@ -345,25 +345,6 @@ pub struct SourceMappings {
     pub environments: BTreeMap<String, Environment>,
     /// Labels that mark an issue or alert as an incident (compared in any case).
     pub incident_labels: Vec<String>,
-}
-
-impl SourceMappings {
-    /// The shiplog service a tool's name stands for: the mapped one, else the name itself when it is
-    /// a valid service name.
-    pub fn service(&self, source_name: &str) -> Option<ServiceName> {
-        self.services
-            .get(source_name)
-            .cloned()
-            .or_else(|| ServiceName::new(source_name).ok())
-    }
-
-    /// The shiplog environment a tool's name stands for, likewise.
-    pub fn environment(&self, source_name: &str) -> Option<Environment> {
-        self.environments
-            .get(source_name)
-            .cloned()
-            .or_else(|| Environment::new(source_name).ok())
-    }
 }
 
 /// A validated `shiplog.toml` (or the built-in defaults when there is none).
@@ -846,7 +827,7 @@ impl Config {
         let d = &self.definitions;
         let window = d
             .attribution_window
-            .unwrap_or(SignedDuration::from_hours(24));
+            .unwrap_or(shiplog_core::AttributionOptions::default().incident_window);
         let teams = self.teams();
         let effective = Effective {
             definitions: EffectiveDefinitions {
@@ -911,11 +892,6 @@ impl Config {
             text.push_str(&format!("#   {team}: {}\n", names.join(", ")));
         }
         text
-    }
-
-    /// The names of every configured service.
-    pub fn service_names(&self) -> BTreeSet<&ServiceName> {
-        self.services.iter().map(|s| &s.name).collect()
     }
 }
 
@@ -1053,7 +1029,7 @@ paths = ["services/api/**", "/abs/**"]
     }
 
     #[test]
-    fn source_mappings_fall_back_to_the_name_itself() {
+    fn source_mappings_map_names_and_labels() {
         let c = parse_ok(
             "[definitions]\nincident_labels = [\"sev1\", \"sev2\"]\n[sources]\ndefault_service = \"api\"\n[sources.services]\n\"Checkout API\" = \"api\"\n[sources.environments]\nprod = \"production\"\n",
         );
@@ -1062,10 +1038,8 @@ paths = ["services/api/**", "/abs/**"]
             m.default_service.as_ref().map(ServiceName::as_str),
             Some("api")
         );
-        assert_eq!(m.service("Checkout API").unwrap().as_str(), "api");
-        assert_eq!(m.service("web").unwrap().as_str(), "web");
-        assert!(m.service("no such service").is_none());
-        assert_eq!(m.environment("prod").unwrap().as_str(), "production");
+        assert_eq!(m.services["Checkout API"].as_str(), "api");
+        assert_eq!(m.environments["prod"].as_str(), "production");
         assert_eq!(m.incident_labels, ["sev1", "sev2"]);
     }
 

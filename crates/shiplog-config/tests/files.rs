@@ -47,7 +47,8 @@ fn the_template_is_the_defaults_and_its_examples_are_valid() {
     assert_eq!(
         example
             .source_mappings()
-            .service("Checkout API")
+            .services
+            .get("Checkout API")
             .map(|s| s.to_string()),
         Some("api".to_owned())
     );

@@ -215,10 +215,9 @@ impl AnalyzedDeployment {
 /// One commit newly shipped by one deployment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ShippedChange {
-    /// The commit.
+    /// The commit. Its deployment is the one whose `shipped` range holds it (see
+    /// [`DeliveryModel::shipped_by`]).
     pub commit: CommitIdx,
-    /// The deployment (index into [`DeliveryModel::deployments`]) that first shipped it in its chain.
-    pub deployment: u32,
 }
 
 /// Which rule attributed an incident.
@@ -525,10 +524,7 @@ pub fn attribute_with(
                 let mut next = Some(tip);
                 while let Some(c) = next.take().or_else(|| stack.pop()) {
                     if belongs(c) {
-                        changes.push(ShippedChange {
-                            commit: c,
-                            deployment: d as u32,
-                        });
+                        changes.push(ShippedChange { commit: c });
                     }
                     for &p in parents.of(c) {
                         if mark[p as usize] == UNMARKED {

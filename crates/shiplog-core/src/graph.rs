@@ -26,7 +26,7 @@ use std::ops::Range;
 use bytemuck::Pod;
 use bytes::Bytes;
 
-use crate::names::{Sha, ShaPrefix};
+use crate::names::Sha;
 
 /// The position of a commit in a [`CommitGraph`].
 pub type CommitIdx = u32;
@@ -63,18 +63,6 @@ pub enum GraphError {
     /// The graph would exceed `u32::MAX` commits.
     #[error("the commit graph is limited to {} commits", u32::MAX)]
     TooLarge,
-}
-
-/// A prefix matched more than one commit.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("the sha prefix {prefix} is ambiguous: it matches {first} and {second}")]
-pub struct AmbiguousPrefix {
-    /// The prefix given.
-    pub prefix: ShaPrefix,
-    /// One match.
-    pub first: Sha,
-    /// Another match.
-    pub second: Sha,
 }
 
 /// What is known about one commit.
@@ -511,20 +499,6 @@ impl CommitGraph {
         }
     }
 
-    /// An empty graph with room for `commits` commits.
-    pub fn with_capacity(commits: usize) -> Self {
-        let mut graph = Self::new();
-        let tail = &mut graph.tail;
-        tail.shas.reserve(commits);
-        tail.parent_start.reserve(commits);
-        tail.parents.reserve(commits + commits / 8);
-        tail.author_time.reserve(commits);
-        tail.committer_time.reserve(commits);
-        tail.sorted.reserve(commits);
-        tail.sorted_prefix.reserve(commits);
-        graph
-    }
-
     /// Makes room for `commits` more commits with about `parents` parent links in all.
     pub fn reserve(&mut self, commits: usize, parents: usize) {
         let tail = &mut self.tail;
@@ -555,7 +529,7 @@ impl CommitGraph {
     /// Appends a commit whose parents are all in the graph already; returns its index.
     ///
     /// The commit cannot be found by sha until the run it belongs to is closed with
-    /// [`CommitGraph::close_run`] or [`CommitGraph::close_run_with`].
+    /// [`CommitGraph::close_run`] (or appended as a whole run with [`CommitGraph::append_run`]).
     pub fn push(&mut self, commit: NewCommit<'_>) -> Result<CommitIdx, GraphError> {
         let idx = u32::try_from(self.len()).map_err(|_| GraphError::TooLarge)?;
         if let Some(&parent) = commit.parents.iter().find(|&&p| p >= idx) {
@@ -616,43 +590,8 @@ impl CommitGraph {
         self.run_closed(end, fanout);
     }
 
-    /// Like [`CommitGraph::close_run`], with the sorted order already known (e.g. read from a cache).
-    /// The order is checked, in linear time.
-    pub fn close_run_with(&mut self, sorted: &[CommitIdx]) -> Result<(), GraphError> {
-        let start = self.open_run_start();
-        let end = self.len();
-        let bad = GraphError::BadLookupRun { start, end };
-        if sorted.len() != end - start {
-            return Err(bad);
-        }
-        // Strictly increasing shas at in-range indices: distinct indices, so a permutation.
-        let base = self.head.len;
-        let shas = &self.tail.shas;
-        let mut previous: Option<&Sha> = None;
-        for &i in sorted {
-            let i = i as usize;
-            if i < start || i >= end {
-                return Err(bad);
-            }
-            let sha = &shas[i - base];
-            if previous.is_some_and(|p| p >= sha) {
-                return Err(bad);
-            }
-            previous = Some(sha);
-        }
-        if start != end {
-            self.tail
-                .sorted_prefix
-                .extend(sorted.iter().map(|&i| shas[i as usize - base].prefix32()));
-            self.tail.sorted.extend_from_slice(sorted);
-            let fanout = self.tail_fanout(start);
-            self.run_closed(end, fanout);
-        }
-        Ok(())
-    }
-
     /// Appends a whole run of commits given column by column (as a cache stores them) and closes
-    /// it. Equivalent to [`CommitGraph::push`] for each commit and [`CommitGraph::close_run_with`],
+    /// it. Equivalent to [`CommitGraph::push`] for each commit and [`CommitGraph::close_run`],
     /// at memory speed. Everything is checked: parents must be earlier commits, `parent_offsets`
     /// must be `shas.len() + 1` non-decreasing offsets into `parents` starting at 0, `reverts` and
     /// `shallow` must be ordered and name commits of the run, `sorted` must name each commit of the
@@ -802,49 +741,6 @@ impl CommitGraph {
                     .find(|&(_, &i)| &self.sha(i) == sha)
                     .map(|(_, &i)| i)
             })
-    }
-
-    /// Finds the one commit whose sha starts with `prefix`.
-    pub fn find_prefix(&self, prefix: &ShaPrefix) -> Result<Option<CommitIdx>, AmbiguousPrefix> {
-        if let Some(full) = prefix.as_full() {
-            return Ok(self.find(&full));
-        }
-        // The smallest sha with this prefix is the prefix padded with zeros.
-        let mut low = [0u8; 20];
-        let hex = prefix.as_str().as_bytes();
-        for (i, b) in hex.iter().enumerate() {
-            let nibble = match b {
-                b'0'..=b'9' => b - b'0',
-                _ => b - b'a' + 10,
-            };
-            low[i / 2] |= if i % 2 == 0 { nibble << 4 } else { nibble };
-        }
-        let low = Sha::from_bytes(low);
-        let mut found: Option<CommitIdx> = None;
-        for (run, prefixes) in self.lookup_runs() {
-            let from = prefixes.partition_point(|&p| p < low.prefix32());
-            for &i in &run[from..] {
-                let sha = self.sha(i);
-                if sha < low {
-                    continue;
-                }
-                if !sha.has_prefix(prefix) {
-                    break;
-                }
-                if let Some(first) = found {
-                    if first != i {
-                        return Err(AmbiguousPrefix {
-                            prefix: prefix.clone(),
-                            first: self.sha(first),
-                            second: sha,
-                        });
-                    }
-                } else {
-                    found = Some(i);
-                }
-            }
-        }
-        Ok(found)
     }
 
     /// The sha of commit `idx`.
@@ -1030,73 +926,6 @@ mod tests {
     }
 
     #[test]
-    fn prefixes_resolve_or_report_ambiguity() {
-        let mut g = CommitGraph::new();
-        let mut a = [0u8; 20];
-        a[0] = 0xab;
-        a[1] = 0xc1;
-        let mut b = a;
-        b[1] = 0xc2;
-        for s in [a, b] {
-            g.push(NewCommit {
-                sha: Sha::from_bytes(s),
-                parents: &[],
-                author_time: 0,
-                committer_time: 0,
-                reverts: &[],
-                shallow: false,
-            })
-            .unwrap();
-        }
-        g.close_run();
-        assert_eq!(g.find_prefix(&ShaPrefix::new("abc1").unwrap()), Ok(Some(0)));
-        assert_eq!(g.find_prefix(&ShaPrefix::new("abc2").unwrap()), Ok(Some(1)));
-        assert_eq!(g.find_prefix(&ShaPrefix::new("abc3").unwrap()), Ok(None));
-        assert_eq!(g.find_prefix(&ShaPrefix::new("abcd").unwrap()), Ok(None));
-        assert_eq!(
-            g.find_prefix(&ShaPrefix::new("abc2000000").unwrap()),
-            Ok(Some(1))
-        );
-        assert_eq!(
-            g.find_prefix(&ShaPrefix::new("abc2000001").unwrap()),
-            Ok(None)
-        );
-        assert_eq!(g.find_prefix(&ShaPrefix::new("ab00").unwrap()), Ok(None));
-        assert!(
-            g.find_prefix(&ShaPrefix::new("abc0").unwrap())
-                .unwrap()
-                .is_none()
-        );
-    }
-
-    #[test]
-    fn ambiguous_prefixes_name_two_matches() {
-        let mut g = CommitGraph::new();
-        for last in [1u8, 2] {
-            let mut s = [0xabu8; 20];
-            s[19] = last;
-            g.push(NewCommit {
-                sha: Sha::from_bytes(s),
-                parents: &[],
-                author_time: 0,
-                committer_time: 0,
-                reverts: &[],
-                shallow: false,
-            })
-            .unwrap();
-        }
-        g.close_run();
-        let err = g
-            .find_prefix(&ShaPrefix::new("abababab").unwrap())
-            .unwrap_err();
-        assert_ne!(err.first, err.second);
-        assert!(
-            err.to_string()
-                .starts_with("the sha prefix abababab is ambiguous")
-        );
-    }
-
-    #[test]
     fn ancestry_follows_every_parent() {
         //   a - b - d
         //    \     /
@@ -1149,17 +978,6 @@ mod tests {
         assert_eq!(g.parents(1), &[0]);
         assert_eq!(g.committer_time(2), 4);
         assert_eq!(g.reverts_of(2).collect::<Vec<_>>(), [sha(5)]);
-    }
-
-    #[test]
-    fn close_run_with_checks_the_order() {
-        let mut g = CommitGraph::new();
-        add(&mut g, 5, &[]);
-        add(&mut g, 2, &[]);
-        assert!(g.close_run_with(&[0, 1]).is_err());
-        assert!(g.close_run_with(&[1, 1]).is_err());
-        g.close_run_with(&[1, 0]).unwrap();
-        assert_eq!(g.find(&sha(5)), Some(0));
     }
 
     /// A sha from a counter, spread over the whole range like real ones.

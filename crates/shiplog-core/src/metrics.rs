@@ -31,7 +31,7 @@ use jiff::{SignedDuration, Timestamp};
 use serde::Serialize;
 
 use crate::attribution::{AnalyzedDeployment, DeliveryModel};
-use crate::graph::{CommitGraph, TimeColumn};
+use crate::graph::CommitGraph;
 use crate::names::{Environment, ServiceName};
 use crate::pr_links::{StageTimes, stage_times};
 use crate::practice::TeamName;
@@ -90,24 +90,6 @@ pub enum LeadTimeStart {
     Author,
     /// When the commit was last rewritten (rebase, amend, cherry-pick).
     Committer,
-}
-
-impl LeadTimeStart {
-    /// The start time of commit `idx`, seconds since the epoch.
-    pub fn seconds(self, graph: &CommitGraph, idx: u32) -> i64 {
-        match self {
-            Self::Author => graph.author_time(idx),
-            Self::Committer => graph.committer_time(idx),
-        }
-    }
-
-    /// The start times of every commit, for reading many.
-    pub fn column(self, graph: &CommitGraph) -> TimeColumn<'_> {
-        match self {
-            Self::Author => graph.author_times(),
-            Self::Committer => graph.committer_times(),
-        }
-    }
 }
 
 /// DORA's deployment-frequency buckets, chosen from the median interval between deployments.
@@ -493,7 +475,6 @@ pub fn compute(
             .sum(),
     );
 
-    let start_times = start.column(graph);
     for (index, d) in scope.deployments(model) {
         let finished_at = d.deployment.finished_at;
         finish_times.push(finished_at);
@@ -507,11 +488,7 @@ pub fn compute(
         } else {
             let clock = LeadTimeClock::new(finished_at);
             for change in model.shipped_by(index) {
-                let start_seconds = if links.is_empty() && links.squashed_count() == 0 {
-                    start_times.get(change.commit)
-                } else {
-                    links.start(graph, change.commit, start).0
-                };
+                let (start_seconds, _) = links.start(graph, change.commit, start);
                 match clock.seconds(start_seconds) {
                     Some(seconds) if seconds >= 0.0 => lead_times.push(seconds),
                     _ => excluded_negative += 1,

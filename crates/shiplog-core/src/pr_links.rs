@@ -320,6 +320,11 @@ impl PrLinks {
     ) -> (i64, StartRule) {
         match start {
             LeadTimeStart::Committer => (graph.committer_time(commit), StartRule::Committer),
+            // Without pull-request or squash data (the common case, on the path of every change),
+            // no lookup is needed.
+            LeadTimeStart::Author if self.prs.is_empty() && self.squashed.is_empty() => {
+                (graph.author_time(commit), StartRule::Author)
+            }
             LeadTimeStart::Author => {
                 if let Some(first) = self
                     .of_commit(commit)

@@ -143,21 +143,14 @@ impl Period {
 pub fn parse_bound(text: &str, now: Timestamp) -> Result<Timestamp, WindowError> {
     let text = text.trim();
     let bad = || WindowError::BadBound(text.to_owned());
-    if let Some(unit) = text.chars().last().filter(|c| matches!(c, 'd' | 'w' | 'h')) {
-        let number = &text[..text.len() - 1];
-        if !number.is_empty() && number.bytes().all(|b| b.is_ascii_digit()) {
-            let n: i64 = number.parse().map_err(|_| bad())?;
-            let hours = match unit {
-                'h' => Some(n),
-                'd' => n.checked_mul(24),
-                _ => n.checked_mul(24 * 7),
-            }
-            .ok_or_else(bad)?;
-            let back = SignedDuration::from_hours(hours);
-            return now
-                .checked_sub(back)
-                .map_err(|_| WindowError::OutOfRange(text.to_owned()));
-        }
+    if let Some(number) = text.strip_suffix(['d', 'w', 'h'])
+        && !number.is_empty()
+        && number.bytes().all(|b| b.is_ascii_digit())
+    {
+        let back = parse_duration(text).map_err(|_| bad())?;
+        return now
+            .checked_sub(back)
+            .map_err(|_| WindowError::OutOfRange(text.to_owned()));
     }
     if let Ok(date) = text.parse::<Date>()
         && text.len() == 10
@@ -217,6 +210,19 @@ mod tests {
 
     fn ts(text: &str) -> Timestamp {
         text.parse().unwrap()
+    }
+
+    #[test]
+    fn huge_relative_bounds_are_errors_not_panics() {
+        let now = ts("2026-03-31T12:00:00Z");
+        assert!(matches!(
+            parse_bound("3000000000000000h", now),
+            Err(WindowError::BadBound(_))
+        ));
+        assert!(matches!(
+            parse_bound("300000000000000h", now),
+            Err(WindowError::OutOfRange(_))
+        ));
     }
 
     #[test]

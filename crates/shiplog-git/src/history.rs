@@ -171,7 +171,7 @@ pub fn sync(
         .unwrap_or_default();
     // A cached boundary commit that is no longer a boundary means the clone was deepened.
     for &c in graph.shallow_commits() {
-        let id = ObjectId::from_bytes_or_panic(graph.sha(c).as_bytes());
+        let id = crate::to_oid(&graph.sha(c));
         if !shallow.contains(&id) {
             return Err(SyncError::Deepened);
         }
@@ -182,7 +182,7 @@ pub fn sync(
         if graph.find(tip).is_some() {
             continue;
         }
-        let id = ObjectId::from_bytes_or_panic(tip.as_bytes());
+        let id = crate::to_oid(tip);
         match gix_repo.find_header(id) {
             Ok(header) if header.kind() == gix::objs::Kind::Commit => stack.push(Node::Id(id)),
             _ => report.unknown_tips.push(*tip),

@@ -187,7 +187,7 @@ pub(crate) fn to_sha(id: &gix::oid) -> Sha {
     Sha::from_bytes(bytes)
 }
 
-fn to_oid(sha: &Sha) -> ObjectId {
+pub(crate) fn to_oid(sha: &Sha) -> ObjectId {
     ObjectId::from_bytes_or_panic(sha.as_bytes())
 }
 
@@ -535,17 +535,7 @@ impl GitRepo {
         ];
         for name in candidates.iter().filter(|n| n.starts_with("refs/")) {
             if let Ok(mut reference) = self.repo.find_reference(name.as_str()) {
-                let id = reference
-                    .peel_to_id()
-                    .map_err(|e| RepoError::query("follow the branch", e))?;
-                let header = self
-                    .repo
-                    .find_header(id.detach())
-                    .map_err(|e| RepoError::query("read the branch tip", e))?;
-                if header.kind() != gix::objs::Kind::Commit {
-                    return Err(RepoError::NotACommit { name: name.clone() });
-                }
-                return Ok(to_sha(&id));
+                return self.peeled_commit(&mut reference, name);
             }
         }
         Err(RepoError::NoSuchBranch(branch.to_owned()))
@@ -559,15 +549,27 @@ impl GitRepo {
             Ok(None) => return Err(RepoError::NoSuchTag(name.to_owned())),
             Err(e) => return Err(RepoError::query("look up the tag", e)),
         };
+        self.peeled_commit(&mut reference, &full)
+    }
+
+    /// The commit `reference` (named `name`) leads to, through symbolic references and annotated
+    /// tags; an error when it leads to something else.
+    fn peeled_commit(
+        &self,
+        reference: &mut gix::Reference<'_>,
+        name: &str,
+    ) -> Result<Sha, RepoError> {
         let id = reference
             .peel_to_id()
-            .map_err(|e| RepoError::query("follow the tag", e))?;
+            .map_err(|e| RepoError::query("follow the reference", e))?;
         let header = self
             .repo
             .find_header(id.detach())
-            .map_err(|e| RepoError::query("read the tagged object", e))?;
+            .map_err(|e| RepoError::query("read the object it names", e))?;
         if header.kind() != gix::objs::Kind::Commit {
-            return Err(RepoError::NotACommit { name: full });
+            return Err(RepoError::NotACommit {
+                name: name.to_owned(),
+            });
         }
         Ok(to_sha(&id))
     }

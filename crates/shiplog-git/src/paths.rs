@@ -285,7 +285,7 @@ fn read_error(commit: Sha, what: &'static str, detail: impl ToString) -> PathsEr
 impl Classifier<'_> {
     /// The root tree of `commit`.
     fn tree_of(&mut self, commit: &Sha) -> Result<ObjectId, PathsError> {
-        let id = ObjectId::from_bytes_or_panic(commit.as_bytes());
+        let id = crate::to_oid(commit);
         if let Some(cg) = &self.commit_graph
             && let Some(position) = cg.lookup(id)
         {

@@ -33,7 +33,7 @@ pub struct RebaseCandidate<'a> {
 
 /// The author line and message of a commit object.
 fn identity(repo: &GitRepo, sha: &Sha, buf: &mut Vec<u8>) -> Option<(Vec<u8>, Vec<u8>)> {
-    let id = ObjectId::from_bytes_or_panic(sha.as_bytes());
+    let id = crate::to_oid(sha);
     let data = repo.repo.objects.try_find(&id, buf).ok()??;
     if data.kind != gix::objs::Kind::Commit {
         return None;
@@ -121,7 +121,7 @@ pub fn branch_commits(
         if out.len() >= limit || graph.find(&sha).is_some() || !seen.insert(sha) {
             continue;
         }
-        let id = ObjectId::from_bytes_or_panic(sha.as_bytes());
+        let id = crate::to_oid(&sha);
         let Ok(Some(data)) = repo.repo.objects.try_find(&id, &mut buf) else {
             continue;
         };

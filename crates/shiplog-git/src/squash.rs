@@ -181,7 +181,7 @@ impl Reader {
     }
 
     fn tree_of(&mut self, sha: &Sha) -> Option<ObjectId> {
-        let id = ObjectId::from_bytes_or_panic(sha.as_bytes());
+        let id = crate::to_oid(sha);
         if let Some(cg) = &self.commit_graph
             && let Some(position) = cg.lookup(id)
         {
@@ -338,10 +338,14 @@ fn foreign_tips(repo: &GitRepo, graph: &CommitGraph) -> Vec<(String, ObjectId)> 
             if prefix == "refs/pull/" && !name.ends_with("/head") {
                 continue;
             }
-            let Ok(id) = reference.peel_to_id() else {
-                continue;
+            // A branch names a commit directly; only an annotated tag would need peeling.
+            let id = match reference.target().try_id() {
+                Some(id) => id.to_owned(),
+                None => match reference.peel_to_id() {
+                    Ok(id) => id.detach(),
+                    Err(_) => continue,
+                },
             };
-            let id = id.detach();
             if graph.find(&crate::to_sha(&id)).is_none() {
                 tips.push((name, id));
             }
@@ -465,62 +469,58 @@ pub fn find_squashed_branches(
     if tips.is_empty() {
         return search;
     }
+    // Which history commits a previous run's check still covers: none when the history was
+    // rebuilt since (its indices changed).
+    let still_checked = |state: Option<&TipState>| match state {
+        Some(&TipState::Unmatched { checked, last })
+            if checked > 0
+                && checked <= graph.len()
+                && graph.sha(checked as CommitIdx - 1) == last =>
+        {
+            checked
+        }
+        _ => 0,
+    };
+    // Tips checked against every commit already are not read again.
     let mut reader = Reader::new(repo);
-    let mut branches: Vec<Branch> = tips
-        .into_iter()
-        .filter_map(|(name, tip)| {
+    let mut branches: Vec<Branch> = Vec::new();
+    for (name, tip) in tips {
+        let sha = crate::to_sha(&tip);
+        if let Some(&state) = previous
+            .get(&sha)
+            .filter(|&s| !graph.is_empty() && still_checked(Some(s)) == graph.len())
+        {
+            search.tips.push((sha, state));
+        } else if let Some(branch) =
             read_branch(&mut reader, graph, name, tip, limits.max_branch_commits)
-        })
-        .collect();
-    branches.sort_by(|a, b| b.tip_time.cmp(&a.tip_time).then(a.name.cmp(&b.name)));
-    branches.truncate(limits.max_branches);
-    // What is still valid of the previous runs: matches whose commit is in the history, and
-    // checks made against this history (not a rebuilt one).
-    let mut claimed: HashSet<CommitIdx> = HashSet::new();
-    let mut checked_before = vec![0usize; branches.len()];
-    let mut done = vec![false; branches.len()];
-    for (k, branch) in branches.iter().enumerate() {
-        match previous.get(&branch.tip) {
-            Some(&TipState::Matched(sha)) => {
-                if let Some(commit) = graph.find(&sha).filter(|&c| !known(c))
-                    && claimed.insert(commit)
-                {
-                    search.matches.push(branch.matched(commit));
-                    search.tips.push((branch.tip, TipState::Matched(sha)));
-                    done[k] = true;
-                }
-            }
-            Some(&TipState::Unmatched { checked, last })
-                if checked <= graph.len()
-                    && checked > 0
-                    && graph.sha(checked as CommitIdx - 1) == last =>
-            {
-                checked_before[k] = checked;
-            }
-            _ => {}
+        {
+            branches.push(branch);
         }
     }
-    let todo: Vec<usize> = (0..branches.len())
-        .filter(|&k| !done[k] && checked_before[k] < graph.len())
+    branches.sort_by(|a, b| b.tip_time.cmp(&a.tip_time).then(a.name.cmp(&b.name)));
+    branches.truncate(limits.max_branches);
+    // Matches of previous runs whose commit is still in the history and not a pull request's.
+    let mut claimed: HashSet<CommitIdx> = HashSet::new();
+    let mut todo: Vec<usize> = Vec::new();
+    for (k, branch) in branches.iter().enumerate() {
+        if let Some(&TipState::Matched(sha)) = previous.get(&branch.tip)
+            && let Some(commit) = graph.find(&sha).filter(|&c| !known(c))
+            && claimed.insert(commit)
+        {
+            search.matches.push(branch.matched(commit));
+            search.tips.push((branch.tip, TipState::Matched(sha)));
+        } else {
+            todo.push(k);
+        }
+    }
+    let checked_before: Vec<usize> = branches
+        .iter()
+        .map(|b| still_checked(previous.get(&b.tip)))
         .collect();
     let last = graph
         .len()
         .checked_sub(1)
         .map(|i| graph.sha(i as CommitIdx));
-    for (k, branch) in branches.iter().enumerate() {
-        if !done[k]
-            && !todo.contains(&k)
-            && let Some(last) = last
-        {
-            search.tips.push((
-                branch.tip,
-                TipState::Unmatched {
-                    checked: graph.len(),
-                    last,
-                },
-            ));
-        }
-    }
     if todo.is_empty() {
         search.matches.sort_by_key(|m| m.commit);
         return search;
@@ -635,6 +635,20 @@ fn search_one(
     limits: SquashLimits,
     tops: &mut TopChanges,
 ) -> Option<CommitIdx> {
+    let end = branch.tip_time.saturating_add(limits.window_seconds);
+    let from = by_time.partition_point(|&(t, _)| t < branch.tip_time);
+    let mut candidates = by_time[from..]
+        .iter()
+        .take_while(|&&(t, _)| t <= end)
+        .map(|&(_, commit)| commit)
+        .filter(|&commit| {
+            commit > branch.fork_point
+                && commit as usize >= from_index
+                && !claimed.contains(&commit)
+        })
+        .peekable();
+    // The branch's patch, only when some commit could be its squash (an old branch has none new).
+    candidates.peek()?;
     let base_tree = reader.tree_of(&graph.sha(branch.fork_point))?;
     let patch = reader.diff(Some(base_tree), Some(branch.tip_tree), None)?;
     if patch.is_empty() {
@@ -642,18 +656,7 @@ fn search_one(
     }
     let paths: std::collections::BTreeSet<Vec<u8>> = patch.iter().map(|c| c.path.clone()).collect();
     let allowed = Allowed(&paths);
-    let end = branch.tip_time.saturating_add(limits.window_seconds);
-    let from = by_time.partition_point(|&(t, _)| t < branch.tip_time);
-    for &(t, commit) in &by_time[from..] {
-        if t > end {
-            break;
-        }
-        if commit <= branch.fork_point
-            || (commit as usize) < from_index
-            || claimed.contains(&commit)
-        {
-            continue;
-        }
+    for commit in candidates {
         // Only changes inside the branch's files can match: first the commit's changed top-level
         // names (read once per commit, however many branches look at it), then a diff that stops
         // at the first change elsewhere.

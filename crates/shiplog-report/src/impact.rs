@@ -7,7 +7,7 @@
 
 use std::fmt::Write as _;
 
-use comfy_table::{CellAlignment, Table};
+use comfy_table::CellAlignment;
 use shiplog_core::PracticeChange;
 use shiplog_core::impact::{
     ComparisonFinding, ImpactReport, MetricImpact, MetricKind, Scale, Side, TrendFinding, Verdict,
@@ -473,10 +473,8 @@ pub fn render_terminal(report: &ImpactReport) -> String {
     for p in &paragraphs[1..] {
         let _ = write!(out, "\n{p}\n");
     }
-    let mut t = Table::new();
-    t.load_preset(crate::TABLE_STYLE)
-        .set_content_arrangement(comfy_table::ContentArrangement::Dynamic)
-        .set_header(HEADER);
+    let mut t = crate::table();
+    t.set_header(HEADER);
     for row in rows(report) {
         t.add_row(row);
     }
@@ -549,17 +547,15 @@ pub fn practice_list_table(changes: &[PracticeChange]) -> String {
         return "No practice changes recorded. Record one with: shiplog practice start NAME --on DATE\n"
             .to_owned();
     }
-    let mut t = Table::new();
-    t.load_preset(crate::TABLE_STYLE)
-        .set_content_arrangement(comfy_table::ContentArrangement::Dynamic)
-        .set_header([
-            "Practice",
-            "Started",
-            "Ended",
-            "Applies to",
-            "Capability",
-            "Note",
-        ]);
+    let mut t = crate::table();
+    t.set_header([
+        "Practice",
+        "Started",
+        "Ended",
+        "Applies to",
+        "Capability",
+        "Note",
+    ]);
     for c in changes {
         t.add_row([
             c.name.to_string(),
@@ -572,8 +568,10 @@ pub fn practice_list_table(changes: &[PracticeChange]) -> String {
             c.note.clone().unwrap_or_default(),
         ]);
     }
-    let s = if changes.len() == 1 { "" } else { "s" };
-    format!("{t}\n{} practice change{s}\n", changes.len())
+    format!(
+        "{t}\n{}\n",
+        crate::counted(changes.len() as u64, "practice change", "practice changes")
+    )
 }
 
 #[cfg(test)]

@@ -365,163 +365,141 @@ async fn upsert(
 // Reading events back through the validated constructors.
 // ---------------------------------------------------------------------------------------------
 
-/// Reads column `column` of `row`, or says the row is corrupt.
-fn column<'r, T>(
+/// One stored row being read back: every problem names the table, the row's key and the column.
+pub(crate) struct StoredRow<'r> {
     row: &'r SqliteRow,
     table: &'static str,
-    key: &str,
-    column: &'static str,
-) -> Result<T, StoreError>
-where
-    T: sqlx::Decode<'r, Sqlite> + sqlx::Type<Sqlite>,
-{
-    row.try_get(column)
-        .map_err(|e| corrupt(table, key, column, e.to_string()))
+    key: String,
 }
 
-fn row_key(row: &SqliteRow, table: &'static str) -> Result<String, StoreError> {
-    row.try_get::<String, _>("id")
-        .map_err(|e| corrupt(table, "(unreadable id)", "id", e.to_string()))
-}
+impl<'r> StoredRow<'r> {
+    /// `row` of `table`, keyed by its text column `key_column` (`id`, `name`).
+    pub(crate) fn new(
+        row: &'r SqliteRow,
+        table: &'static str,
+        key_column: &'static str,
+    ) -> Result<Self, StoreError> {
+        let key = row.try_get::<String, _>(key_column).map_err(|e| {
+            corrupt(
+                table,
+                &format!("(unreadable {key_column})"),
+                key_column,
+                e.to_string(),
+            )
+        })?;
+        Ok(Self { row, table, key })
+    }
 
-fn timestamp(
-    value: i64,
-    table: &'static str,
-    key: &str,
-    what: &'static str,
-) -> Result<Timestamp, StoreError> {
-    Timestamp::from_microsecond(value).map_err(|e| {
-        corrupt(
-            table,
-            key,
-            what,
-            format!("{value} microseconds since 1970 is out of range: {e}"),
-        )
-    })
-}
+    /// The row's key.
+    pub(crate) fn key(&self) -> &str {
+        &self.key
+    }
 
-/// Validates a stored value with `parse`, naming table, key and column if it fails.
-fn parse<T, E: std::fmt::Display>(
-    value: &str,
-    parse: impl FnOnce(&str) -> Result<T, E>,
-    table: &'static str,
-    key: &str,
-    what: &'static str,
-) -> Result<T, StoreError> {
-    parse(value).map_err(|e| corrupt(table, key, what, e.to_string()))
+    /// The error for a bad value in `column`.
+    pub(crate) fn corrupt(&self, column: &'static str, detail: impl Into<String>) -> StoreError {
+        corrupt(self.table, &self.key, column, detail.into())
+    }
+
+    /// Column `column` as stored.
+    pub(crate) fn get<T>(&self, column: &'static str) -> Result<T, StoreError>
+    where
+        T: sqlx::Decode<'r, Sqlite> + sqlx::Type<Sqlite>,
+    {
+        self.row
+            .try_get(column)
+            .map_err(|e| self.corrupt(column, e.to_string()))
+    }
+
+    /// Validates `value`, read from `column`, with `make`.
+    pub(crate) fn check<T, E: std::fmt::Display>(
+        &self,
+        column: &'static str,
+        value: &str,
+        make: impl FnOnce(&str) -> Result<T, E>,
+    ) -> Result<T, StoreError> {
+        make(value).map_err(|e| self.corrupt(column, e.to_string()))
+    }
+
+    /// Text column `column` through its validated constructor `make`.
+    pub(crate) fn parsed<T, E: std::fmt::Display>(
+        &self,
+        column: &'static str,
+        make: impl FnOnce(&str) -> Result<T, E>,
+    ) -> Result<T, StoreError> {
+        self.check(column, &self.get::<String>(column)?, make)
+    }
+
+    /// Nullable text column `column` through `make`.
+    pub(crate) fn parsed_opt<T, E: std::fmt::Display>(
+        &self,
+        column: &'static str,
+        make: impl FnOnce(&str) -> Result<T, E>,
+    ) -> Result<Option<T>, StoreError> {
+        self.get::<Option<String>>(column)?
+            .map(|v| self.check(column, &v, make))
+            .transpose()
+    }
+
+    /// A time stored as microseconds since 1970.
+    pub(crate) fn time(&self, column: &'static str) -> Result<Timestamp, StoreError> {
+        self.micros(column, self.get(column)?)
+    }
+
+    /// A nullable time stored as microseconds since 1970.
+    pub(crate) fn opt_time(&self, column: &'static str) -> Result<Option<Timestamp>, StoreError> {
+        self.get::<Option<i64>>(column)?
+            .map(|v| self.micros(column, v))
+            .transpose()
+    }
+
+    fn micros(&self, column: &'static str, value: i64) -> Result<Timestamp, StoreError> {
+        Timestamp::from_microsecond(value).map_err(|e| {
+            self.corrupt(
+                column,
+                format!("{value} microseconds since 1970 is out of range: {e}"),
+            )
+        })
+    }
+
+    /// A boolean stored as 0 or 1.
+    pub(crate) fn flag(&self, column: &'static str) -> Result<bool, StoreError> {
+        match self.get::<i64>(column)? {
+            0 => Ok(false),
+            1 => Ok(true),
+            other => Err(self.corrupt(column, format!("expected 0 or 1, got {other}"))),
+        }
+    }
 }
 
 fn decode_deployment(row: &SqliteRow) -> Result<Deployment, StoreError> {
-    const T: &str = "deployments";
-    let key = row_key(row, T)?;
-    let k = key.as_str();
-    let unplanned = match column::<i64>(row, T, k, "unplanned")? {
-        0 => false,
-        1 => true,
-        other => {
-            return Err(corrupt(
-                T,
-                k,
-                "unplanned",
-                format!("expected 0 or 1, got {other}"),
-            ));
-        }
-    };
-    let started_at = match column::<Option<i64>>(row, T, k, "started_at")? {
-        Some(v) => Some(timestamp(v, T, k, "started_at")?),
-        None => None,
-    };
+    let r = StoredRow::new(row, "deployments", "id")?;
     Ok(Deployment {
-        id: parse(k, DeploymentId::new, T, k, "id")?,
-        service: parse(
-            &column::<String>(row, T, k, "service")?,
-            ServiceName::new,
-            T,
-            k,
-            "service",
-        )?,
-        environment: parse(
-            &column::<String>(row, T, k, "environment")?,
-            Environment::new,
-            T,
-            k,
-            "environment",
-        )?,
-        sha: parse(
-            &column::<String>(row, T, k, "sha")?,
-            Sha::from_hex,
-            T,
-            k,
-            "sha",
-        )?,
-        finished_at: timestamp(column(row, T, k, "finished_at")?, T, k, "finished_at")?,
-        started_at,
-        status: parse(
-            &column::<String>(row, T, k, "status")?,
-            DeploymentStatus::from_str,
-            T,
-            k,
-            "status",
-        )?,
-        unplanned,
-        source: parse(
-            &column::<String>(row, T, k, "source")?,
-            DeploymentSource::from_str,
-            T,
-            k,
-            "source",
-        )?,
+        id: r.check("id", r.key(), DeploymentId::new)?,
+        service: r.parsed("service", ServiceName::new)?,
+        environment: r.parsed("environment", Environment::new)?,
+        sha: r.parsed("sha", Sha::from_hex)?,
+        finished_at: r.time("finished_at")?,
+        started_at: r.opt_time("started_at")?,
+        status: r.parsed("status", DeploymentStatus::from_str)?,
+        unplanned: r.flag("unplanned")?,
+        source: r.parsed("source", DeploymentSource::from_str)?,
     })
 }
 
 fn decode_incident(row: &SqliteRow) -> Result<Incident, StoreError> {
-    const T: &str = "incidents";
-    let key = row_key(row, T)?;
-    let k = key.as_str();
-    let resolved_at = match column::<Option<i64>>(row, T, k, "resolved_at")? {
-        Some(v) => Some(timestamp(v, T, k, "resolved_at")?),
-        None => None,
-    };
-    let deployment_id = match column::<Option<String>>(row, T, k, "deployment_id")? {
-        Some(v) => Some(parse(&v, DeploymentId::new, T, k, "deployment_id")?),
-        None => None,
-    };
-    let sha = match column::<Option<String>>(row, T, k, "sha")? {
-        Some(v) => Some(parse(&v, Sha::from_hex, T, k, "sha")?),
-        None => None,
-    };
-    let duplicate_of = match column::<Option<String>>(row, T, k, "duplicate_of")? {
-        Some(v) => Some(parse(&v, IncidentId::new, T, k, "duplicate_of")?),
-        None => None,
-    };
+    let r = StoredRow::new(row, "incidents", "id")?;
     Ok(Incident {
-        id: parse(k, IncidentId::new, T, k, "id")?,
-        service: parse(
-            &column::<String>(row, T, k, "service")?,
-            ServiceName::new,
-            T,
-            k,
-            "service",
-        )?,
-        environment: parse(
-            &column::<String>(row, T, k, "environment")?,
-            Environment::new,
-            T,
-            k,
-            "environment",
-        )?,
-        opened_at: timestamp(column(row, T, k, "opened_at")?, T, k, "opened_at")?,
-        resolved_at,
-        deployment_id,
-        sha,
-        title: column(row, T, k, "title")?,
-        duplicate_of,
+        id: r.check("id", r.key(), IncidentId::new)?,
+        service: r.parsed("service", ServiceName::new)?,
+        environment: r.parsed("environment", Environment::new)?,
+        opened_at: r.time("opened_at")?,
+        resolved_at: r.opt_time("resolved_at")?,
+        deployment_id: r.parsed_opt("deployment_id", DeploymentId::new)?,
+        sha: r.parsed_opt("sha", Sha::from_hex)?,
+        title: r.get("title")?,
+        duplicate_of: r.parsed_opt("duplicate_of", IncidentId::new)?,
     })
 }
-
-// ---------------------------------------------------------------------------------------------
-// History.
-// ---------------------------------------------------------------------------------------------
 
 fn seq_error(repository: &str, expected: i64, found: i64, operation: &'static str) -> StoreError {
     StoreError::Query {

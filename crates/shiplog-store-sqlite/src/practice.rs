@@ -14,7 +14,7 @@ use shiplog_store::{StoreError, WriteCounts};
 use sqlx::sqlite::{SqliteConnection, SqliteRow};
 use sqlx::{Row, SqlitePool};
 
-use crate::{corrupt, query_error};
+use crate::{StoredRow, query_error};
 
 const TABLE: &str = "practice_changes";
 const COLUMNS: &str = "name, started_on, ended_on, services, team, capability, note";
@@ -104,69 +104,45 @@ pub(crate) async fn upsert(
     Ok(counts)
 }
 
-fn date(value: &str, key: &str, what: &'static str) -> Result<Date, StoreError> {
-    value.parse::<Date>().map_err(|e| {
-        corrupt(
-            TABLE,
-            key,
-            what,
-            format!("expected a date like 2026-03-03: {e}"),
-        )
-    })
+fn date(text: &str) -> Result<Date, String> {
+    text.parse::<Date>()
+        .map_err(|e| format!("expected a date like 2026-03-03: {e}"))
 }
 
 fn decode(row: &SqliteRow) -> Result<PracticeChange, StoreError> {
-    let key = row
-        .try_get::<String, _>("name")
-        .map_err(|e| corrupt(TABLE, "(unreadable name)", "name", e.to_string()))?;
-    let k = key.as_str();
-    let text = |column: &'static str| -> Result<Option<String>, StoreError> {
-        row.try_get::<Option<String>, _>(column)
-            .map_err(|e| corrupt(TABLE, k, column, e.to_string()))
-    };
-    let name = PracticeName::new(k).map_err(|e| corrupt(TABLE, k, "name", e.to_string()))?;
-    let started_on = match text("started_on")? {
-        Some(v) => date(&v, k, "started_on")?,
-        None => return Err(corrupt(TABLE, k, "started_on", "missing".to_owned())),
-    };
-    let ended_on = text("ended_on")?
-        .map(|v| date(&v, k, "ended_on"))
-        .transpose()?;
-    let scope = match (text("services")?, text("team")?) {
+    let r = StoredRow::new(row, TABLE, "name")?;
+    let name = r.check("name", r.key(), PracticeName::new)?;
+    let started_on = r
+        .parsed_opt("started_on", date)?
+        .ok_or_else(|| r.corrupt("started_on", "missing"))?;
+    let scope = match (
+        r.get::<Option<String>>("services")?,
+        r.get::<Option<String>>("team")?,
+    ) {
         (None, None) => PracticeScope::AllServices,
         (Some(list), None) => PracticeScope::services(
             list.split(' ')
-                .map(|s| {
-                    ServiceName::new(s).map_err(|e| corrupt(TABLE, k, "services", e.to_string()))
-                })
+                .map(|s| r.check("services", s, ServiceName::new))
                 .collect::<Result<_, _>>()?,
         ),
         (None, Some(team)) => PracticeScope::Team {
-            team: TeamName::new(&team).map_err(|e| corrupt(TABLE, k, "team", e.to_string()))?,
+            team: r.check("team", &team, TeamName::new)?,
         },
         (Some(_), Some(_)) => {
-            return Err(corrupt(
-                TABLE,
-                k,
-                "team",
-                "a practice change has services or a team, not both".to_owned(),
-            ));
+            return Err(r.corrupt("team", "a practice change has services or a team, not both"));
         }
     };
-    let capability = text("capability")?
-        .map(|c| Capability::new(&c).map_err(|e| corrupt(TABLE, k, "capability", e.to_string())))
-        .transpose()?;
     let change = PracticeChange {
         name,
         started_on,
-        ended_on,
+        ended_on: r.parsed_opt("ended_on", date)?,
         scope,
-        capability,
-        note: text("note")?,
+        capability: r.parsed_opt("capability", Capability::new)?,
+        note: r.get("note")?,
     };
     change
         .validate()
-        .map_err(|e| corrupt(TABLE, k, "ended_on", e.to_string()))?;
+        .map_err(|e| r.corrupt("ended_on", e.to_string()))?;
     Ok(change)
 }
 

@@ -10,7 +10,7 @@ use shiplog_store::StoreError;
 use sqlx::SqlitePool;
 use sqlx::sqlite::SqliteRow;
 
-use crate::{Encoded, Kind, Table, Value, column, parse, query_error, row_key, text, timestamp};
+use crate::{Encoded, Kind, StoredRow, Table, Value, query_error, text};
 
 pub(crate) const PULL_REQUESTS: Table = Table {
     name: "pull_requests",
@@ -107,84 +107,42 @@ pub(crate) fn encode(p: &PullRequest) -> Result<Encoded, StoreError> {
 
 const T: &str = "pull_requests";
 
-fn optional_time(
-    row: &SqliteRow,
-    k: &str,
-    what: &'static str,
-) -> Result<Option<Timestamp>, StoreError> {
-    column::<Option<i64>>(row, T, k, what)?
-        .map(|v| timestamp(v, T, k, what))
-        .transpose()
-}
-
-fn optional_sha(row: &SqliteRow, k: &str, what: &'static str) -> Result<Option<Sha>, StoreError> {
-    column::<Option<String>>(row, T, k, what)?
-        .map(|v| parse(&v, Sha::from_hex, T, k, what))
-        .transpose()
-}
-
-fn count(row: &SqliteRow, k: &str, what: &'static str) -> Result<Option<u64>, StoreError> {
-    column::<Option<i64>>(row, T, k, what)?
-        .map(|v| parse(&v.to_string(), str::parse::<u64>, T, k, what))
-        .transpose()
-}
-
 pub(crate) fn decode(row: &SqliteRow) -> Result<PullRequest, StoreError> {
-    let key = row_key(row, T)?;
-    let k = key.as_str();
-    let draft = match column::<i64>(row, T, k, "draft")? {
-        0 => false,
-        1 => true,
-        other => {
-            return Err(crate::corrupt(
-                T,
-                k,
-                "draft",
-                format!("expected 0 or 1, got {other}"),
-            ));
-        }
+    let r = StoredRow::new(row, T, "id")?;
+    let count = |column: &'static str| -> Result<Option<u64>, StoreError> {
+        r.get::<Option<i64>>(column)?
+            .map(|v| r.check(column, &v.to_string(), str::parse::<u64>))
+            .transpose()
     };
-    let commits = column::<String>(row, T, k, "commits")?
+    let commits = r
+        .get::<String>("commits")?
         .split(' ')
         .filter(|s| !s.is_empty())
-        .map(|s| parse(s, Sha::from_hex, T, k, "commits"))
+        .map(|s| r.check("commits", s, Sha::from_hex))
         .collect::<Result<Vec<_>, _>>()?;
-    let labels: Vec<String> = parse(
-        &column::<String>(row, T, k, "labels")?,
-        |text: &str| serde_json::from_str::<Vec<String>>(text),
-        T,
-        k,
-        "labels",
-    )?;
-    let number = count(row, k, "number")?;
-    let pull_request = PullRequest {
-        id: parse(k, PullRequestId::new, T, k, "id")?,
-        repository: parse(
-            &column::<String>(row, T, k, "repository")?,
-            RepositoryName::new,
-            T,
-            k,
-            "repository",
-        )?,
-        number,
-        title: column(row, T, k, "title")?,
-        opened_at: timestamp(column(row, T, k, "opened_at")?, T, k, "opened_at")?,
-        ready_for_review_at: optional_time(row, k, "ready_for_review_at")?,
-        draft,
-        first_review_at: optional_time(row, k, "first_review_at")?,
-        merged_at: optional_time(row, k, "merged_at")?,
-        closed_at: optional_time(row, k, "closed_at")?,
-        merge_commit: optional_sha(row, k, "merge_commit")?,
-        head_sha: optional_sha(row, k, "head_sha")?,
-        head_branch: column(row, T, k, "head_branch")?,
-        base_branch: column(row, T, k, "base_branch")?,
+    Ok(PullRequest {
+        id: r.check("id", r.key(), PullRequestId::new)?,
+        repository: r.parsed("repository", RepositoryName::new)?,
+        number: count("number")?,
+        title: r.get("title")?,
+        opened_at: r.time("opened_at")?,
+        ready_for_review_at: r.opt_time("ready_for_review_at")?,
+        draft: r.flag("draft")?,
+        first_review_at: r.opt_time("first_review_at")?,
+        merged_at: r.opt_time("merged_at")?,
+        closed_at: r.opt_time("closed_at")?,
+        merge_commit: r.parsed_opt("merge_commit", Sha::from_hex)?,
+        head_sha: r.parsed_opt("head_sha", Sha::from_hex)?,
+        head_branch: r.get("head_branch")?,
+        base_branch: r.get("base_branch")?,
         commits,
-        first_commit_at: optional_time(row, k, "first_commit_at")?,
-        additions: count(row, k, "additions")?,
-        deletions: count(row, k, "deletions")?,
-        labels,
-    };
-    Ok(pull_request)
+        first_commit_at: r.opt_time("first_commit_at")?,
+        additions: count("additions")?,
+        deletions: count("deletions")?,
+        labels: r.parsed("labels", |text: &str| {
+            serde_json::from_str::<Vec<String>>(text)
+        })?,
+    })
 }
 
 /// Every pull request, ordered by opening time then id.

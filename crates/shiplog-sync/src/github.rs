@@ -113,6 +113,16 @@ pub struct Cursor {
     pub pending: Vec<u64>,
 }
 
+impl Cursor {
+    /// A cursor that remembers only a first page's `ETag`.
+    fn with_etag(etag: Option<String>) -> Self {
+        Self {
+            etag,
+            ..Self::default()
+        }
+    }
+}
+
 /// The key under which a repository's cursors are saved: one per API root and repository, so a
 /// GitHub Enterprise repository and a github.com one of the same name do not mix.
 pub fn scope(base: &BaseUrl, repository: &Repository) -> String {
@@ -337,16 +347,28 @@ impl Run<'_> {
         if let Some(since) = &since {
             query.push(("since", since));
         }
-        self.observer.begin(what);
         let url = self.url(tail, &query);
-        let listing = self.list(what, url.clone(), None, etag.as_deref(), &never, true)?;
-        self.observer.end();
-        let (items, etag) = listing.etag_or(old.etag.clone());
+        let (items, etag) = self.fetch(what, &url, None, etag, old, &never)?;
         self.deliver(&url, items)?;
-        Ok(Cursor {
-            etag,
-            ..Cursor::default()
-        })
+        Ok(Cursor::with_etag(etag))
+    }
+
+    /// Reads one list, shown as `what` while it runs, its first page asked with `etag`: its items
+    /// (none when unchanged) and the `ETag` to remember (`old`'s when unchanged). `key` and `stop`
+    /// as for [`Run::list`].
+    fn fetch(
+        &mut self,
+        what: &str,
+        url: &Url,
+        key: Option<&str>,
+        etag: Option<String>,
+        old: &Cursor,
+        stop: &dyn Fn(&Json) -> bool,
+    ) -> Result<(Vec<Json>, Option<String>), SyncError> {
+        self.observer.begin(what);
+        let listing = self.list(what, url.clone(), key, etag.as_deref(), stop, true)?;
+        self.observer.end();
+        Ok(listing.etag_or(old.etag.clone()))
     }
 
     /// Keeps a list for the parser, labelled by its path; an empty list is no delivery.
@@ -399,20 +421,9 @@ fn cursor(saved: &BTreeMap<String, String>, key: &str) -> Cursor {
         .unwrap_or_default()
 }
 
-/// The incident labels, lowercased, without repeats; `incident` when none.
+/// The incident labels, as the parser compares them.
 fn labels(options: &SyncOptions) -> Vec<String> {
-    let mut seen = BTreeSet::new();
-    let mut out = Vec::new();
-    for label in &options.incident_labels {
-        let label = label.trim().to_lowercase();
-        if !label.is_empty() && seen.insert(label.clone()) {
-            out.push(label);
-        }
-    }
-    if out.is_empty() {
-        out.push("incident".to_owned());
-    }
-    out
+    shiplog_ingest::formats::incident_labels(&options.incident_labels)
 }
 
 /// Fetches what changed in `repository` since the cursors in `saved` (endpoint key → JSON, as
@@ -449,7 +460,6 @@ pub fn sync(
     // Pull requests, newest update first, then the reviews of those that changed.
     let old = cursor(saved, "pulls");
     let previous = old.since;
-    observer.begin("pull requests");
     let url = run.url(
         &["pulls"],
         &[
@@ -459,28 +469,20 @@ pub fn sync(
             ("per_page", PER_PAGE),
         ],
     );
-    let listing = run.list(
+    let (pulls, etag) = run.fetch(
         "pull requests",
-        url.clone(),
+        &url,
         None,
-        conditional(&old).as_deref(),
+        conditional(&old),
+        &old,
         &older("updated_at", cutoff(&old)),
-        true,
     )?;
-    observer.end();
-    let (pulls, etag) = listing.etag_or(old.etag.clone());
     let numbers: Vec<u64> = pulls
         .iter()
         .filter_map(|p| p.get("number").and_then(Json::as_u64))
         .collect();
     run.deliver(&url, pulls)?;
-    cursors.insert(
-        "pulls".to_owned(),
-        Cursor {
-            etag,
-            ..Cursor::default()
-        },
-    );
+    cursors.insert("pulls".to_owned(), Cursor::with_etag(etag));
     if !numbers.is_empty() {
         observer.begin("reviews");
         let total = numbers.len() as u64;
@@ -509,19 +511,15 @@ pub fn sync(
 
     // Deployments, newest first, with the statuses of new and unfinished ones.
     let old = cursor(saved, "deployments");
-    observer.begin("deployments");
     let url = run.url(&["deployments"], &[("per_page", PER_PAGE)]);
-    let listing = run.list(
+    let (mut deployments, etag) = run.fetch(
         "deployments",
-        url.clone(),
+        &url,
         None,
-        conditional(&old).as_deref(),
+        conditional(&old),
+        &old,
         &older("created_at", cutoff(&old)),
-        true,
     )?;
-    observer.end();
-    let (listed, etag) = listing.etag_or(old.etag.clone());
-    let mut deployments: Vec<Json> = listed;
     let listed_ids: BTreeSet<u64> = deployments
         .iter()
         .filter_map(|d| d.get("id").and_then(Json::as_u64))
@@ -603,28 +601,19 @@ pub fn sync(
         },
     );
 
-    // Releases, newest first (the parser notes why they are not deployments).
+    // Releases, newest first (deployments when the parser is told so, else noted and skipped).
     let old = cursor(saved, "releases");
-    observer.begin("releases");
     let url = run.url(&["releases"], &[("per_page", PER_PAGE)]);
-    let listing = run.list(
+    let (releases, etag) = run.fetch(
         "releases",
-        url.clone(),
+        &url,
         None,
-        conditional(&old).as_deref(),
+        conditional(&old),
+        &old,
         &older("created_at", cutoff(&old)),
-        true,
     )?;
-    observer.end();
-    let (releases, etag) = listing.etag_or(old.etag.clone());
     run.deliver(&url, releases)?;
-    cursors.insert(
-        "releases".to_owned(),
-        Cursor {
-            etag,
-            ..Cursor::default()
-        },
-    );
+    cursors.insert("releases".to_owned(), Cursor::with_etag(etag));
 
     // Completed workflow runs, when some workflow's runs are deployments.
     if options.workflow_runs {
@@ -634,26 +623,17 @@ pub fn sync(
         if let Some(created) = &created {
             query.push(("created", created));
         }
-        observer.begin("workflow runs");
         let url = run.url(&["actions", "runs"], &query);
-        let listing = run.list(
+        let (runs, etag) = run.fetch(
             "workflow runs",
-            url.clone(),
+            &url,
             Some("workflow_runs"),
-            conditional(&old).as_deref(),
+            conditional(&old),
+            &old,
             &never,
-            true,
         )?;
-        observer.end();
-        let (runs, etag) = listing.etag_or(old.etag.clone());
         run.deliver(&url, runs)?;
-        cursors.insert(
-            "runs".to_owned(),
-            Cursor {
-                etag,
-                ..Cursor::default()
-            },
-        );
+        cursors.insert("runs".to_owned(), Cursor::with_etag(etag));
     }
 
     // Incident issues, one label at a time (GitHub's `labels` means all of them).

@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use jiff::{SignedDuration, Timestamp};
 use serde_json::Value as Json;
+use shiplog_ingest::formats::Headers;
 use url::Url;
 
 use crate::error::SyncError;
@@ -243,18 +244,6 @@ impl fmt::Debug for Client {
     }
 }
 
-/// A response's headers, names lowercased.
-struct Headers(Vec<(String, String)>);
-
-impl Headers {
-    fn get(&self, name: &str) -> Option<&str> {
-        self.0
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.trim())
-    }
-}
-
 impl Client {
     /// A client for `base` with `token`. Connections are reused; proxies come from the usual
     /// environment variables (`HTTPS_PROXY`, `NO_PROXY`, ...).
@@ -310,9 +299,7 @@ impl Client {
                 response
                     .headers()
                     .iter()
-                    .filter_map(|(n, v)| {
-                        Some((n.as_str().to_ascii_lowercase(), v.to_str().ok()?.to_owned()))
-                    })
+                    .filter_map(|(n, v)| Some((n.as_str().to_owned(), v.to_str().ok()?.to_owned())))
                     .collect(),
             );
             let date = headers.get("date").and_then(http_date);

@@ -69,7 +69,7 @@ pub fn open_repo(path: &Path) -> Result<GitRepo> {
 struct CachedHistory {
     graph: CommitGraph,
     tags: TagCache,
-    segments: usize,
+    /// One entry per cached segment.
     masks: Vec<(std::ops::Range<usize>, Option<PathMasks>)>,
 }
 
@@ -88,7 +88,6 @@ async fn load_history(store: &dyn Store, key: &str, ui: &Ui) -> Result<CachedHis
     let mut history = CachedHistory {
         graph: CommitGraph::new(),
         tags: TagCache::default(),
-        segments: segments.len(),
         masks: Vec::with_capacity(segments.len()),
     };
     for segment in &segments {
@@ -108,7 +107,6 @@ async fn load_history(store: &dyn Store, key: &str, ui: &Ui) -> Result<CachedHis
                 return Ok(CachedHistory {
                     graph: CommitGraph::new(),
                     tags: TagCache::default(),
-                    segments: 0,
                     masks: Vec::new(),
                 });
             }
@@ -134,18 +132,6 @@ pub struct AnalysisOptions<'a> {
     pub attribution: AttributionOptions,
 }
 
-/// Loads, syncs and attributes, with the configuration found at the repository root (or the
-/// built-in defaults).
-pub async fn analyze(
-    repo: GitRepo,
-    store: &dyn Store,
-    options: &AnalysisOptions<'_>,
-    ui: &Ui,
-) -> Result<Analysis> {
-    let config = shiplog_config::discover(None, Some(repo.root()))?;
-    analyze_with(repo, store, options, &config, ui).await
-}
-
 /// Loads, syncs and attributes under `config`: its path globs classify commits by service, and its
 /// pull-request rules (hotfix labels and branches, revert branches) apply to stored pull requests.
 pub async fn analyze_with(
@@ -159,13 +145,16 @@ pub async fn analyze_with(
     let CachedHistory {
         mut graph,
         tags: mut tag_cache,
-        mut segments,
         masks: mut cached_masks,
     } = load_history(store, &key, ui).await?;
-    let cached_commits = graph.len();
+    let mut cached_commits = graph.len();
     ui.phase("history cache loaded");
 
-    let stored = store.deployments().await?;
+    // Recorded deployments, unless git provides them.
+    let stored = match options.deploys {
+        Some(DeploySource::Tags(_) | DeploySource::Merges(_)) => Vec::new(),
+        _ => store.deployments().await?,
+    };
     ui.phase("deployments loaded");
     let source = match options.deploys {
         Some(source) => source.clone(),
@@ -233,7 +222,7 @@ pub async fn analyze_with(
             );
             graph = CommitGraph::new();
             tag_cache.clear();
-            segments = 0;
+            cached_commits = 0;
             cached_masks.clear();
             tip_commits.fill(None);
             store.replace_history(&key, &[]).await?;
@@ -250,6 +239,18 @@ pub async fn analyze_with(
         }
     }
     ui.phase("history read");
+    if report.new > 0 {
+        let seconds = started.elapsed().as_secs_f64();
+        ui.note(&format!(
+            "history: read {} new commits in {seconds:.2} s ({} cached)",
+            report.new, report.cached
+        ));
+        if !report.used_commit_graph && report.new > 50_000 {
+            ui.note("hint: this repository has no commit-graph file; `git commit-graph write --reachable` makes reading history about ten times faster");
+        }
+    } else {
+        ui.note(&format!("history: {} commits, all cached", report.cached));
+    }
     let new_tags: Vec<CachedTag> = tag_scan
         .as_ref()
         .map(|scan| {
@@ -264,11 +265,7 @@ pub async fn analyze_with(
             fresh
         })
         .unwrap_or_default();
-    let new_commits = if graph.len() < cached_commits {
-        0..graph.len()
-    } else {
-        cached_commits..graph.len()
-    };
+    let new_commits = cached_commits..graph.len();
     // Monorepo paths: classify what the cache does not hold for this configuration.
     let rules = config.path_rules(repo.root());
     let classified = if rules.is_empty() {
@@ -276,8 +273,7 @@ pub async fn analyze_with(
     } else {
         let paths = ServicePaths::new(rules)?;
         let started = Instant::now();
-        let (masks, reclassified) =
-            classify_commits(&repo, &graph, &paths, &cached_masks, cached_commits, ui)?;
+        let (masks, reclassified) = classify_commits(&repo, &graph, &paths, &cached_masks, ui)?;
         if reclassified > 0 {
             ui.note(&format!(
                 "paths: classified {reclassified} commits by service in {:.2} s",
@@ -297,7 +293,7 @@ pub async fn analyze_with(
             store,
             &key,
             &graph,
-            if rewrite { 0 } else { segments },
+            if rewrite { 0 } else { cached_masks.len() },
             new_commits,
             &new_tags,
             &tag_cache,
@@ -316,18 +312,6 @@ pub async fn analyze_with(
         )?),
         None => None,
     };
-    if report.new > 0 {
-        let seconds = started.elapsed().as_secs_f64();
-        ui.note(&format!(
-            "history: read {} new commits in {seconds:.2} s ({} cached)",
-            report.new, report.cached
-        ));
-        if !report.used_commit_graph && report.new > 50_000 {
-            ui.note("hint: this repository has no commit-graph file; `git commit-graph write --reachable` makes reading history about ten times faster");
-        }
-    } else {
-        ui.note(&format!("history: {} commits, all cached", report.cached));
-    }
     let shallow = graph.shallow_commits().len();
     if shallow > 0 {
         ui.warn(&format!(
@@ -402,7 +386,7 @@ pub async fn analyze_with(
     let incidents = store.incidents().await?;
     let mut pull_requests = link_pull_requests(store, &repo, &graph, config).await?;
     if config.definitions.match_squashed_branches {
-        let found = squashed_branches(store, &repo, &graph, &pull_requests).await?;
+        let found = squashed_branches(store, &key, &repo, &graph, &pull_requests).await?;
         if !found.is_empty() {
             ui.note(&format!(
                 "{} squash commit{} matched to {} branch{} by patch: their lead time starts at the branch's first commit",
@@ -462,21 +446,18 @@ fn classify_commits(
     graph: &CommitGraph,
     paths: &ServicePaths,
     cached: &[(std::ops::Range<usize>, Option<PathMasks>)],
-    cached_commits: usize,
     ui: &Ui,
 ) -> Result<(Vec<u64>, usize)> {
     let mut masks = vec![0u64; graph.len()];
     let mut known = vec![false; graph.len()];
-    if graph.len() >= cached_commits {
-        for (range, segment) in cached {
-            if let Some(segment) = segment
-                && segment.fingerprint == paths.fingerprint()
-                && segment.masks.len() == range.len()
-                && range.end <= graph.len()
-            {
-                masks[range.clone()].copy_from_slice(&segment.masks);
-                known[range.clone()].fill(true);
-            }
+    for (range, segment) in cached {
+        if let Some(segment) = segment
+            && segment.fingerprint == paths.fingerprint()
+            && segment.masks.len() == range.len()
+            && range.end <= graph.len()
+        {
+            masks[range.clone()].copy_from_slice(&segment.masks);
+            known[range.clone()].fill(true);
         }
     }
     let todo: Vec<u32> = (0..graph.len() as u32)
@@ -538,22 +519,18 @@ async fn link_pull_requests(
             facts
         })
         .collect();
-    let candidates: Vec<RebaseCandidate<'_>> = facts
-        .iter()
-        .filter_map(|f| {
-            Some(RebaseCandidate {
-                merge_commit: f.merged_at.and(f.merge_commit)?,
-                commits: &f.commits,
-            })
-        })
-        .collect();
-    // Indices of `candidates` back to `facts`.
-    let index: Vec<usize> = facts
+    // The merged ones, with their indices in `facts`.
+    let (index, candidates): (Vec<usize>, Vec<RebaseCandidate<'_>>) = facts
         .iter()
         .enumerate()
-        .filter(|(_, f)| f.merged_at.and(f.merge_commit).is_some())
-        .map(|(i, _)| i)
-        .collect();
+        .filter_map(|(i, f)| {
+            let candidate = RebaseCandidate {
+                merge_commit: f.merged_at.and(f.merge_commit)?,
+                commits: &f.commits,
+            };
+            Some((i, candidate))
+        })
+        .unzip();
     let rebased: Vec<(usize, u32)> = match_rebased(repo, graph, &candidates)
         .into_iter()
         .map(|(c, commit)| (index[c], commit))
@@ -566,11 +543,12 @@ async fn link_pull_requests(
 /// searches only new branch tips and new commits.
 async fn squashed_branches(
     store: &dyn Store,
+    key: &str,
     repo: &GitRepo,
     graph: &CommitGraph,
     pull_requests: &PrLinks,
 ) -> Result<Vec<SquashedBranch>> {
-    let scope = format!("squash-match:{}", repo.cache_key());
+    let scope = format!("squash-match:{key}");
     let saved = store.sync_state(&scope).await?;
     let previous: HashMap<Sha, TipState> = saved
         .iter()

@@ -209,14 +209,16 @@ pub struct ImpactArgs {
     #[arg(long, value_name = "WHEN")]
     pub until: Option<String>,
 
-    /// When a change's lead time starts.
-    #[arg(long, value_enum, default_value = "author")]
-    pub lead_time_start: LeadTimeStartArg,
+    /// When a change's lead time starts. Default: `definitions.lead_time_start` in shiplog.toml,
+    /// else author.
+    #[arg(long, value_enum)]
+    pub lead_time_start: Option<LeadTimeStartArg>,
 
     /// Incidents without a deployment or sha are blamed on the latest deployment that finished at
-    /// most this long before they opened.
-    #[arg(long, default_value = "24h", value_name = "DURATION")]
-    pub attribution_window: String,
+    /// most this long before they opened. Default: `definitions.attribution_window` in
+    /// shiplog.toml, else 24h.
+    #[arg(long, value_name = "DURATION")]
+    pub attribution_window: Option<String>,
 
     /// Leave out deployments whose commit the repository does not have instead of failing.
     #[arg(long)]

@@ -74,13 +74,12 @@ pub fn resolve_scope(args: &ScopeArgs, config: &Config, now: Timestamp) -> Resul
         None => now,
     };
     let window = TimeWindow::new(since, until)?;
-    let incident_window = match &args.attribution_window {
-        Some(text) => parse_duration(text).context("--attribution-window")?,
-        None => config
-            .definitions
-            .attribution_window
-            .unwrap_or(AttributionOptions::default().incident_window),
-    };
+    let (attribution, start) = definitions(
+        args.attribution_window.as_deref(),
+        args.lead_time_start,
+        args.skip_unknown,
+        config,
+    )?;
     let team = match &args.team {
         Some(team) => {
             let (team, services) = config.team_services(team)?;
@@ -95,16 +94,38 @@ pub fn resolve_scope(args: &ScopeArgs, config: &Config, now: Timestamp) -> Resul
             environment: environment_arg(&args.environment)?,
             window,
         },
-        start: match args.lead_time_start {
-            Some(LeadTimeStartArg::Author) => LeadTimeStart::Author,
-            Some(LeadTimeStartArg::Committer) => LeadTimeStart::Committer,
-            None => config.definitions.lead_time_start.unwrap_or_default(),
-        },
-        attribution: AttributionOptions {
-            incident_window,
-            skip_unknown: args.skip_unknown,
-        },
+        start,
+        attribution,
     })
+}
+
+/// The definition options: the flags (`--attribution-window`, `--lead-time-start`) when given,
+/// else `[definitions]` in shiplog.toml, else the built-in defaults.
+pub fn definitions(
+    attribution_window: Option<&str>,
+    lead_time_start: Option<LeadTimeStartArg>,
+    skip_unknown: bool,
+    config: &Config,
+) -> Result<(AttributionOptions, LeadTimeStart)> {
+    let incident_window = match attribution_window {
+        Some(text) => parse_duration(text).context("--attribution-window")?,
+        None => config
+            .definitions
+            .attribution_window
+            .unwrap_or(AttributionOptions::default().incident_window),
+    };
+    let start = match lead_time_start {
+        Some(LeadTimeStartArg::Author) => LeadTimeStart::Author,
+        Some(LeadTimeStartArg::Committer) => LeadTimeStart::Committer,
+        None => config.definitions.lead_time_start.unwrap_or_default(),
+    };
+    Ok((
+        AttributionOptions {
+            incident_window,
+            skip_unknown,
+        },
+        start,
+    ))
 }
 
 async fn analyze_scope(cli: &Cli, args: &ScopeArgs, ui: &Ui) -> Result<(ResolvedScope, Analysis)> {
@@ -237,6 +258,17 @@ pub(crate) fn resolve_sha(
     }
 }
 
+/// What writing one record did: `recorded`, `updated` or `unchanged`.
+pub(crate) fn written(counts: shiplog_store::WriteCounts) -> &'static str {
+    if counts.inserted > 0 {
+        "recorded"
+    } else if counts.updated > 0 {
+        "updated"
+    } else {
+        "unchanged"
+    }
+}
+
 pub async fn store_for_writing(
     cli: &Cli,
     repo: Option<&GitRepo>,
@@ -297,13 +329,7 @@ pub async fn record_deployment(cli: &Cli, args: &RecordDeploymentArgs, ui: &Ui) 
             ..EventBatch::default()
         })
         .await?;
-    let verb = if summary.deployments.inserted > 0 {
-        "recorded"
-    } else if summary.deployments.updated > 0 {
-        "updated"
-    } else {
-        "unchanged"
-    };
+    let verb = written(summary.deployments);
     ui.note(&format!("deployment {id} {verb}"));
     Ok(())
 }
@@ -350,13 +376,7 @@ pub async fn record_incident(cli: &Cli, args: &RecordIncidentArgs, ui: &Ui) -> R
             ..EventBatch::default()
         })
         .await?;
-    let verb = if summary.incidents.inserted > 0 {
-        "recorded"
-    } else if summary.incidents.updated > 0 {
-        "updated"
-    } else {
-        "unchanged"
-    };
+    let verb = written(summary.incidents);
     ui.note(&format!("incident {id} {verb}"));
     Ok(())
 }

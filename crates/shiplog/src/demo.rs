@@ -26,7 +26,7 @@ use shiplog_core::{
 };
 use shiplog_store::{EventBatch, Store};
 
-use crate::analysis::{AnalysisOptions, analyze, open_repo, open_store};
+use crate::analysis::{AnalysisOptions, analyze_with, db_path, open_repo, open_store};
 use crate::cli::{ByPeriod, DemoArgs, DeploySource};
 use crate::commands::{metric_rows, output_format, print};
 use crate::ui::Ui;
@@ -686,27 +686,27 @@ pub async fn run(args: &DemoArgs, ui: &Ui) -> Result<()> {
     let generated = generate(dir, start, end, args.seed)?;
 
     let repo = open_repo(dir)?;
-    let db = repo.root().join(".shiplog").join("shiplog.db");
+    let db = db_path(None, Some(&repo))?;
     let store = open_store(&db).await?;
+    let (deployments, incidents) = (generated.deployments.len(), generated.incidents.len());
     store
         .apply(&EventBatch {
-            deployments: generated.deployments.clone(),
-            incidents: generated.incidents.clone(),
+            deployments: generated.deployments,
+            incidents: generated.incidents,
             practice_changes: vec![demo_practice(start, end)?],
             ..EventBatch::default()
         })
         .await?;
     ui.note(&format!(
-        "demo built in {:.1} s at {}: {} commits, {} deployments, {} incidents (store {})",
+        "demo built in {:.1} s at {}: {} commits, {deployments} deployments, {incidents} incidents (store {})",
         started.elapsed().as_secs_f64(),
         repo.root().display(),
         generated.commits,
-        generated.deployments.len(),
-        generated.incidents.len(),
         db.display()
     ));
 
-    let analysis = analyze(
+    let config = shiplog_config::discover(None, Some(repo.root()))?;
+    let analysis = analyze_with(
         repo,
         &store,
         &AnalysisOptions {
@@ -714,6 +714,7 @@ pub async fn run(args: &DemoArgs, ui: &Ui) -> Result<()> {
             service: None,
             attribution: AttributionOptions::default(),
         },
+        &config,
         ui,
     )
     .await?;

@@ -13,15 +13,12 @@ use shiplog_core::impact::{
     extract::{design, group_history, records_start},
 };
 use shiplog_core::window::{parse_bound, parse_duration};
-use shiplog_core::{
-    AttributionOptions, Environment, LeadTimeStart, PracticeChange, PracticeScope, ServiceName,
-    TeamName,
-};
+use shiplog_core::{Environment, PracticeChange, PracticeScope, ServiceName, TeamName};
 use shiplog_store::Store;
 
-use crate::analysis::{AnalysisOptions, analyze as analyze_repo, db_path, open_repo, open_store};
-use crate::cli::{Cli, DeploySource, ImpactArgs, ImpactFormatArg, LeadTimeStartArg};
-use crate::commands::{load_config, print};
+use crate::analysis::{AnalysisOptions, analyze_with, db_path, open_repo, open_store};
+use crate::cli::{Cli, DeploySource, ImpactArgs, ImpactFormatArg};
+use crate::commands::{definitions, load_config, print};
 use crate::ui::Ui;
 
 fn midnight(date: jiff::civil::Date) -> Result<Timestamp> {
@@ -82,31 +79,29 @@ pub async fn run(cli: &Cli, args: &ImpactArgs, ui: &Ui) -> Result<()> {
     }
     let ended_at = practice.ended_on.map(midnight).transpose()?;
 
-    let incident_window =
-        parse_duration(&args.attribution_window).context("--attribution-window")?;
+    let (attribution, start) = definitions(
+        args.attribution_window.as_deref(),
+        args.lead_time_start,
+        args.skip_unknown,
+        &config,
+    )?;
     let git_service = args
         .service
         .as_deref()
         .map(|s| ServiceName::new(s).with_context(|| format!("--service {s:?}")))
         .transpose()?;
-    let analysis = analyze_repo(
+    let analysis = analyze_with(
         repo,
         &store,
         &AnalysisOptions {
             deploys: Some(args.deploys.as_ref().unwrap_or(&DeploySource::Recorded)),
             service: git_service.as_ref(),
-            attribution: AttributionOptions {
-                incident_window,
-                skip_unknown: args.skip_unknown,
-            },
+            attribution,
         },
+        &config,
         ui,
     )
     .await?;
-    let start = match args.lead_time_start {
-        LeadTimeStartArg::Author => LeadTimeStart::Author,
-        LeadTimeStartArg::Committer => LeadTimeStart::Committer,
-    };
     let model = &analysis.model;
 
     // Who changed practice.

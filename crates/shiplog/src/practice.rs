@@ -8,7 +8,7 @@ use shiplog_core::{
 use shiplog_store::{EventBatch, Store};
 
 use crate::cli::{Cli, ListFormat, PracticeEndArgs, PracticeListArgs, PracticeStartArgs};
-use crate::commands::{optional_repo, print, store_for_writing};
+use crate::commands::{optional_repo, print, store_for_writing, written};
 use crate::ui::Ui;
 
 /// A `--on` date.
@@ -52,9 +52,7 @@ pub fn find<'a>(changes: &'a [PracticeChange], name: &str) -> Result<&'a Practic
     )
 }
 
-async fn write(cli: &Cli, change: PracticeChange) -> Result<shiplog_store::WriteCounts> {
-    let repo = optional_repo(cli);
-    let store = store_for_writing(cli, repo.as_ref()).await?;
+async fn write(store: &impl Store, change: PracticeChange) -> Result<shiplog_store::WriteCounts> {
     let summary = store
         .apply(&EventBatch {
             practice_changes: vec![change],
@@ -109,14 +107,7 @@ pub async fn start(cli: &Cli, args: &PracticeStartArgs, ui: &Ui) -> Result<()> {
         "the practice's recorded end is before this start\nhint: record the end again with `shiplog practice end`",
     )?;
     let scope = change.scope.describe();
-    let counts = write(cli, change).await?;
-    let verb = if counts.inserted > 0 {
-        "recorded"
-    } else if counts.updated > 0 {
-        "updated"
-    } else {
-        "unchanged"
-    };
+    let verb = written(write(&store, change).await?);
     ui.note(&format!(
         "practice change {:?} {verb}: from {started_on}, {scope}",
         name.as_str()
@@ -137,7 +128,7 @@ pub async fn end(cli: &Cli, args: &PracticeEndArgs, ui: &Ui) -> Result<()> {
     change.ended_on = Some(ended_on);
     change.validate()?;
     let name = change.name.clone();
-    let counts = write(cli, change).await?;
+    let counts = write(&store, change).await?;
     let verb = if counts.updated > 0 {
         "ended"
     } else {

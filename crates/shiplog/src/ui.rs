@@ -96,23 +96,14 @@ impl Ui {
 
     /// A progress bar for reading history; drawn only on a terminal and not with --quiet.
     pub fn history_progress(&self) -> HistoryProgress {
-        let bar = ProgressBar::hidden();
-        if self.interactive && !self.quiet {
-            bar.set_draw_target(ProgressDrawTarget::stderr());
+        HistoryProgress {
+            bar: self.progress_bar(
+                "{spinner:.cyan} reading history {bar:30.cyan/blue} {human_pos}/{human_len} commits ({per_sec}, {eta} left)",
+                "reading history {bar:30} {human_pos}/{human_len} commits ({per_sec}, {eta} left)",
+            ),
         }
-        let template = if self.color {
-            "{spinner:.cyan} reading history {bar:30.cyan/blue} {human_pos}/{human_len} commits ({per_sec}, {eta} left)"
-        } else {
-            "reading history {bar:30} {human_pos}/{human_len} commits ({per_sec}, {eta} left)"
-        };
-        if let Ok(style) = ProgressStyle::with_template(template) {
-            bar.set_style(style.progress_chars("=> "));
-        }
-        HistoryProgress { bar }
     }
-}
 
-impl Ui {
     /// A progress bar on stderr, drawn only on a terminal and not with --quiet, styled with
     /// indicatif's `colored` template when colours are on and `plain` otherwise.
     pub fn progress_bar(&self, colored: &str, plain: &str) -> ProgressBar {

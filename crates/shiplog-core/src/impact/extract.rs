@@ -49,7 +49,10 @@ pub fn group_history(
             model
                 .shipped_by(index)
                 .iter()
-                .filter_map(|c| lead_time_seconds(finished_at, start.seconds(graph, c.commit)))
+                .filter_map(|c| {
+                    let (seconds, _) = model.pull_requests.start(graph, c.commit, start);
+                    lead_time_seconds(finished_at, seconds)
+                })
                 .filter(|s| *s >= 0.0)
                 .collect()
         };

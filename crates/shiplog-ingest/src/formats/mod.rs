@@ -164,14 +164,7 @@ pub struct Options {
 
 impl Options {
     fn incident_labels(&self) -> Vec<String> {
-        if self.incident_labels.is_empty() {
-            vec!["incident".to_owned()]
-        } else {
-            self.incident_labels
-                .iter()
-                .map(|l| l.trim().to_lowercase())
-                .collect()
-        }
+        incident_labels(&self.incident_labels)
     }
 
     /// The shiplog service for a source service known by `names` (the first is its display name).
@@ -207,6 +200,23 @@ impl Options {
                 .unwrap_or_else(Environment::production)),
         }
     }
+}
+
+/// The incident labels as they are compared: trimmed, lowercased, without empty ones or repeats;
+/// `incident` when none is left. Shared by the parsers and `shiplog sync`, which asks GitHub for
+/// issues with these labels.
+pub fn incident_labels(given: &[String]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for label in given {
+        let label = label.trim().to_lowercase();
+        if !label.is_empty() && !out.contains(&label) {
+            out.push(label);
+        }
+    }
+    if out.is_empty() {
+        out.push("incident".to_owned());
+    }
+    out
 }
 
 /// Something a delivery held that was deliberately not imported, and why.
