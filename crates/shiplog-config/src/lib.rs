@@ -41,7 +41,7 @@ pub const FILE_NAME: &str = "shiplog.toml";
 pub const TEMPLATE: &str = include_str!("template.toml");
 
 /// Services with path globs in one repository are tracked in a 64-bit mask per commit.
-pub const MAX_PATH_SERVICES: usize = 64;
+pub const MAX_PATH_SERVICES: usize = shiplog_core::MAX_SERVICES;
 
 /// One problem in a configuration file.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -32,5 +32,5 @@ pub use names::{DeploymentId, Environment, IncidentId, NameError, ServiceName, S
 pub use pr_links::{PrFacts, PrLinks, SquashedBranch};
 pub use practice::{Capability, PracticeChange, PracticeName, PracticeScope, TeamName};
 pub use pull_request::{PullRequest, PullRequestError, PullRequestId, RepositoryName};
-pub use services::{ServiceMembership, TeamScope};
+pub use services::{MAX_SERVICES, ServiceMembership, TeamScope};
 pub use window::{Period, TimeWindow};

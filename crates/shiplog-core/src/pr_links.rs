@@ -24,8 +24,8 @@
 //! - **Reverts.** A merged pull request whose title is `Revert "..."` (GitHub's revert button writes
 //!   `Revert "<title>"` with the body `Reverts owner/repo#N`), or whose head branch matches a revert
 //!   pattern (the button's branch is `revert-N-<branch>`), reverts pull request `N` of the same
-//!   repository: the number comes from the body when the record has one, else from the branch name,
-//!   else the pull request merged earlier whose title is the one inside the quotes.
+//!   repository: the number comes from the branch name, else the pull request merged earlier whose
+//!   title is the one inside the quotes (records do not keep bodies).
 //! - **Squashes without pull-request data.** When no record owns a squash commit but the git reader
 //!   matched it to a branch the repository still has (same patch; see `shiplog_git::squash`), its
 //!   lead time starts at that branch's first commit (rule `squashed-branch-first-commit`).
@@ -60,8 +60,6 @@ pub struct PrFacts {
     pub number: Option<u64>,
     /// Its title.
     pub title: Option<String>,
-    /// Its description.
-    pub body: Option<String>,
     /// Its head (source) branch.
     pub head_branch: Option<String>,
     /// When it was opened.
@@ -93,7 +91,6 @@ impl PrFacts {
             repository: pr.repository.to_string(),
             number: pr.number,
             title: pr.title.clone(),
-            body: None,
             head_branch: pr.head_branch.clone(),
             opened_at: pr.opened_at,
             ready_at: pr.ready_for_review_at,
@@ -156,31 +153,16 @@ pub enum StartRule {
     SquashedBranchFirstCommit,
 }
 
-/// The number of the pull request a revert pull request names: `Reverts owner/repo#N` (or `#N`) in
-/// the body, else `revert-N-...` in a revert branch's name.
-pub fn reverted_number(
-    body: Option<&str>,
-    head_branch: Option<&str>,
-    revert_branch: bool,
-) -> Option<u64> {
-    let from_body = body.and_then(|body| {
-        body.match_indices("Reverts ").find_map(|(at, word)| {
-            let rest = &body[at + word.len()..];
-            let reference = rest.split_whitespace().next()?;
-            let (_, number) = reference.rsplit_once('#')?;
-            let digits: String = number.chars().take_while(char::is_ascii_digit).collect();
-            digits.parse().ok()
-        })
-    });
-    from_body.or_else(|| {
-        let branch = head_branch.filter(|_| revert_branch)?;
-        let after = branch.strip_prefix("revert-")?;
-        let digits: String = after.chars().take_while(char::is_ascii_digit).collect();
-        after[digits.len()..]
-            .starts_with('-')
-            .then(|| digits.parse().ok())
-            .flatten()
-    })
+/// The number of the pull request a revert pull request names: `revert-N-...` in a revert branch's
+/// name.
+pub fn reverted_number(head_branch: Option<&str>, revert_branch: bool) -> Option<u64> {
+    let branch = head_branch.filter(|_| revert_branch)?;
+    let after = branch.strip_prefix("revert-")?;
+    let digits: String = after.chars().take_while(char::is_ascii_digit).collect();
+    after[digits.len()..]
+        .starts_with('-')
+        .then(|| digits.parse().ok())
+        .flatten()
 }
 
 /// The title inside `Revert "..."`.
@@ -253,10 +235,9 @@ impl PrLinks {
                 continue;
             }
             let repo = f.repository.as_str();
-            let target =
-                reverted_number(f.body.as_deref(), f.head_branch.as_deref(), f.revert_branch)
-                    .and_then(|n| by_number.get(&(repo, n)).copied())
-                    .or_else(|| title.and_then(|t| by_title.get(&(repo, t)).copied()));
+            let target = reverted_number(f.head_branch.as_deref(), f.revert_branch)
+                .and_then(|n| by_number.get(&(repo, n)).copied())
+                .or_else(|| title.and_then(|t| by_title.get(&(repo, t)).copied()));
             // Only an earlier merge can be reverted.
             reverts[i] = target.filter(|&t| t != i && linked[t].facts.merged_at <= f.merged_at);
         }
@@ -402,7 +383,6 @@ mod tests {
             repository: "acme/app".to_owned(),
             number: Some(number),
             title: Some(format!("pr {number}")),
-            body: None,
             head_branch: Some(format!("feature-{number}")),
             opened_at: at(12),
             ready_at: None,
@@ -502,38 +482,23 @@ mod tests {
 
     #[test]
     fn revert_pull_requests_name_their_target() {
-        assert_eq!(
-            reverted_number(Some("Reverts acme/app#12\n\nbecause"), None, false),
-            Some(12)
-        );
-        assert_eq!(
-            reverted_number(None, Some("revert-7-feature-x"), true),
-            Some(7)
-        );
-        assert_eq!(
-            reverted_number(None, Some("revert-7-feature-x"), false),
-            None
-        );
-        assert_eq!(reverted_number(None, Some("revert-feature"), true), None);
+        assert_eq!(reverted_number(Some("revert-7-feature-x"), true), Some(7));
+        assert_eq!(reverted_number(Some("revert-7-feature-x"), false), None);
+        assert_eq!(reverted_number(Some("revert-feature"), true), None);
         let g = graph();
         let target = pr(1, 2, 30);
         let mut other = pr(9, 1, 29);
         other.title = Some("pr 1".to_owned());
         other.repository = "acme/other".to_owned();
-        let mut by_body = pr(5, 4, 33);
-        by_body.title = Some("Revert \"pr 1\"".to_owned());
-        by_body.body = Some("Reverts acme/app#1".to_owned());
-        let links = PrLinks::build(&g, vec![target.clone(), by_body.clone(), other], &[]);
+        let mut by_title = pr(5, 4, 33);
+        by_title.title = Some("Revert \"pr 1\"".to_owned());
+        let links = PrLinks::build(&g, vec![target.clone(), by_title.clone(), other], &[]);
         assert_eq!(links.get(1).reverts, Some(0));
         // A revert branch names the number; without one, the quoted title decides.
         let mut by_branch = pr(6, 4, 33);
         by_branch.head_branch = Some("revert-1-feature-1".to_owned());
         by_branch.revert_branch = true;
         let links = PrLinks::build(&g, vec![target.clone(), by_branch], &[]);
-        assert_eq!(links.get(1).reverts, Some(0));
-        let mut by_title = by_body.clone();
-        by_title.body = None;
-        let links = PrLinks::build(&g, vec![target.clone(), by_title.clone()], &[]);
         assert_eq!(links.get(1).reverts, Some(0));
         // A plain pull request reverts nothing, and nothing merged later can be reverted.
         let links = PrLinks::build(&g, vec![target.clone(), pr(7, 4, 33)], &[]);

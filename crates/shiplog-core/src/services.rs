@@ -16,6 +16,9 @@ use crate::graph::CommitIdx;
 use crate::names::ServiceName;
 use crate::practice::TeamName;
 
+/// Services with path globs in one repository: one bit each in a commit's 64-bit mask.
+pub const MAX_SERVICES: usize = u64::BITS as usize;
+
 /// Per-commit service masks; see the module docs.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ServiceMembership {
@@ -46,7 +49,7 @@ impl ServiceMembership {
         masks: Vec<u64>,
         commits: usize,
     ) -> Result<Self, MembershipError> {
-        if services.len() > 64 {
+        if services.len() > MAX_SERVICES {
             return Err(MembershipError::TooManyServices(services.len()));
         }
         if masks.len() != commits {

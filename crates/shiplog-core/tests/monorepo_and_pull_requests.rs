@@ -119,7 +119,6 @@ fn pr(number: u64, merge: u8, merged_hours: i64) -> PrFacts {
         repository: "acme/app".to_owned(),
         number: Some(number),
         title: Some(format!("change {number}")),
-        body: None,
         head_branch: Some(format!("feature-{number}")),
         opened_at: at(0),
         ready_at: None,

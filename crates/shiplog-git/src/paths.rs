@@ -77,7 +77,7 @@ const META: &[u8] = b"*?[]{}\\";
 impl ServicePaths {
     /// Compiles `rules`: services in bit order, each with its globs (at most 64 services).
     pub fn new(rules: Vec<(ServiceName, Vec<Glob>)>) -> Result<Self, PathsError> {
-        if rules.len() > 64 {
+        if rules.len() > shiplog_core::MAX_SERVICES {
             return Err(PathsError::TooManyServices(rules.len()));
         }
         let mut builder = GlobSetBuilder::new();

@@ -301,16 +301,24 @@ impl Reader {
         Some(hasher.finish())
     }
 
-    /// Whether two changes of the same files are the same patch.
-    fn same_patch(&mut self, a: &[FileChange], b: &[FileChange]) -> bool {
+    /// Whether two changes of the same files are the same patch. `a_hashes` caches
+    /// [`Reader::patch_hash`] of `a`'s files (one slot per file), as `a` (a branch's patch) is
+    /// compared with many commits.
+    fn same_patch(
+        &mut self,
+        a: &[FileChange],
+        a_hashes: &mut [Option<Option<u64>>],
+        b: &[FileChange],
+    ) -> bool {
         if a.len() != b.len() || a.iter().zip(b).any(|(x, y)| x.path != y.path) {
             return false;
         }
-        for (x, y) in a.iter().zip(b) {
+        for ((x, y), x_hash) in a.iter().zip(b).zip(a_hashes.iter_mut()) {
             if x.new == y.new && (x.old.is_none() == y.old.is_none()) {
                 continue;
             }
-            match (self.patch_hash(x), self.patch_hash(y)) {
+            let p = *x_hash.get_or_insert_with(|| self.patch_hash(x));
+            match (p, self.patch_hash(y)) {
                 (Some(p), Some(q)) if p == q => {}
                 _ => return false,
             }
@@ -587,10 +595,17 @@ impl Branch {
 /// The names a commit changes at the top of its tree against its first parent (with whether each
 /// is a directory), cached: with many branches, the same commits are looked at many times.
 #[derive(Default)]
-struct TopChanges(HashMap<CommitIdx, Option<Box<[TopChange]>>>);
+struct TopChanges(HashMap<CommitIdx, Option<CommitChange>>);
 
 /// A name changed at the top of a commit's tree, and whether it is a directory.
 type TopChange = (Vec<u8>, bool);
+
+/// A commit's root trees (its first parent's and its own) and the names changed between them.
+struct CommitChange {
+    old: ObjectId,
+    new: ObjectId,
+    top: Box<[TopChange]>,
+}
 
 impl TopChanges {
     fn of(
@@ -598,7 +613,7 @@ impl TopChanges {
         reader: &mut Reader,
         graph: &CommitGraph,
         commit: CommitIdx,
-    ) -> Option<&[TopChange]> {
+    ) -> Option<&CommitChange> {
         self.0
             .entry(commit)
             .or_insert_with(|| {
@@ -607,18 +622,17 @@ impl TopChanges {
                 let old = reader.tree_of(&parent)?;
                 let (old_buf, old_entries) = reader.tree(Some(old))?;
                 let (new_buf, new_entries) = reader.tree(Some(new))?;
-                Some(
-                    changed_entries((&old_buf, &old_entries), (&new_buf, &new_entries))
-                        .map(|(a, b, name)| {
-                            (
-                                name.to_vec(),
-                                a.is_some_and(|e| e.tree) || b.is_some_and(|e| e.tree),
-                            )
-                        })
-                        .collect(),
-                )
+                let top = changed_entries((&old_buf, &old_entries), (&new_buf, &new_entries))
+                    .map(|(a, b, name)| {
+                        (
+                            name.to_vec(),
+                            a.is_some_and(|e| e.tree) || b.is_some_and(|e| e.tree),
+                        )
+                    })
+                    .collect();
+                Some(CommitChange { old, new, top })
             })
-            .as_deref()
+            .as_ref()
     }
 }
 
@@ -656,11 +670,12 @@ fn search_one(
     }
     let paths: std::collections::BTreeSet<Vec<u8>> = patch.iter().map(|c| c.path.clone()).collect();
     let allowed = Allowed(&paths);
+    let mut patch_hashes = vec![None; patch.len()];
     for commit in candidates {
         // Only changes inside the branch's files can match: first the commit's changed top-level
         // names (read once per commit, however many branches look at it), then a diff that stops
         // at the first change elsewhere.
-        let Some(top) = tops.of(reader, graph, commit) else {
+        let Some(&CommitChange { old, new, ref top }) = tops.of(reader, graph, commit) else {
             continue;
         };
         if top.iter().any(|(name, tree)| {
@@ -672,14 +687,8 @@ fn search_one(
         }) {
             continue;
         }
-        let changes = (|| {
-            let parent = graph.sha(*graph.parents(commit).first()?);
-            let new = reader.tree_of(&graph.sha(commit))?;
-            let old = reader.tree_of(&parent)?;
-            reader.diff(Some(old), Some(new), Some(&allowed))
-        })();
-        if let Some(changes) = changes
-            && reader.same_patch(&patch, &changes)
+        if let Some(changes) = reader.diff(Some(old), Some(new), Some(&allowed))
+            && reader.same_patch(&patch, &mut patch_hashes, &changes)
         {
             return Some(commit);
         }

@@ -50,23 +50,27 @@ impl ImportErrors {
 
 impl fmt::Display for ImportErrors {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for (i, error) in self.0.iter().take(Self::SHOWN).enumerate() {
-            if i > 0 {
-                f.write_str("\n")?;
-            }
-            write!(f, "{error}")?;
-        }
-        let more = self.0.len().saturating_sub(Self::SHOWN);
-        if more > 0 {
-            let s = if more == 1 { "" } else { "s" };
-            write!(
-                f,
-                "\n... and {more} more error{s} ({} in total)",
-                self.0.len()
-            )?;
-        }
-        Ok(())
+        f.write_str(&capped(&self.0))
     }
+}
+
+/// Problems one per line, at most [`ImportErrors::SHOWN`] of them, then how many more there are.
+pub fn capped<T: fmt::Display>(problems: &[T]) -> String {
+    let mut text = problems
+        .iter()
+        .take(ImportErrors::SHOWN)
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("\n");
+    let more = problems.len().saturating_sub(ImportErrors::SHOWN);
+    if more > 0 {
+        let s = if more == 1 { "" } else { "s" };
+        text.push_str(&format!(
+            "\n... and {more} more error{s} ({} in total)",
+            problems.len()
+        ));
+    }
+    text
 }
 
 impl std::error::Error for ImportErrors {}

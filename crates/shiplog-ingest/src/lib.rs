@@ -31,7 +31,7 @@ pub mod formats;
 mod json_lines;
 mod record;
 
-pub use error::{ImportError, ImportErrors};
+pub use error::{ImportError, ImportErrors, capped};
 pub use format::Format;
 pub use record::{DeploymentRecord, IncidentRecord, RECORD_TYPES, Record, RecordType};
 

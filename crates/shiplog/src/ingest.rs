@@ -18,7 +18,7 @@ use shiplog_core::{
 };
 use shiplog_git::GitRepo;
 use shiplog_ingest::formats::{self, Delivery, Detected, Options, Source};
-use shiplog_ingest::{ImportErrors, Record};
+use shiplog_ingest::{ImportErrors, Record, capped};
 use shiplog_store::{ApplySummary, EventBatch, Store, WriteCounts};
 
 use crate::cli::{Cli, ImportArgs, InputFormat};
@@ -356,23 +356,4 @@ pub(crate) async fn merge_updates(
         batch.pull_requests = last_per_id(merged);
     }
     Ok(())
-}
-
-/// Problems one per line, at most [`ImportErrors::SHOWN`] of them.
-pub(crate) fn capped(lines: &[String]) -> String {
-    let mut text = lines
-        .iter()
-        .take(ImportErrors::SHOWN)
-        .cloned()
-        .collect::<Vec<_>>()
-        .join("\n");
-    let more = lines.len().saturating_sub(ImportErrors::SHOWN);
-    if more > 0 {
-        let s = if more == 1 { "" } else { "s" };
-        text.push_str(&format!(
-            "\n... and {more} more error{s} ({} in total)",
-            lines.len()
-        ));
-    }
-    text
 }

@@ -23,9 +23,9 @@ use shiplog_sync::{BaseUrl, Client, ClientOptions, Observer, SyncError, Token, W
 
 use crate::cli::{Cli, SyncGithubArgs};
 use crate::commands::{load_config, optional_repo, store_for_writing};
-use crate::ingest::{
-    capped, mapping_options, merge_updates, summary_line, with_release_deployments,
-};
+use shiplog_ingest::capped;
+
+use crate::ingest::{mapping_options, merge_updates, summary_line, with_release_deployments};
 use crate::ui::Ui;
 
 pub async fn run(cli: &Cli, args: &SyncGithubArgs, ui: &Ui) -> Result<()> {

@@ -105,9 +105,9 @@ impl IncidentUpdate {
 /// A *full* update comes from the forge's own description of the pull request (a webhook's
 /// `pull_request`, a REST list item): every field it has replaces the stored one, and a field it
 /// leaves `None` (a title, a close time) is none. A partial update (a review, a CDEvents change
-/// event) only sets what it says. In both, fields a source may not carry at all (`commits`,
-/// `first_commit_at`, `additions`, `deletions`, `ready_for_review_at`) keep their stored value
-/// when the update has none.
+/// event) only sets what it says. In both, fields a source may not carry at all (`additions`,
+/// `deletions`, `ready_for_review_at`) keep their stored value when the update has none; no
+/// source lists a pull request's commits, so the stored ones (and their first commit time) stay.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PullRequestUpdate {
     /// The pull request, e.g. `github:octo-org/octo-repo#2`.
@@ -142,10 +142,6 @@ pub struct PullRequestUpdate {
     pub head_branch: Option<String>,
     /// The branch it merges into.
     pub base_branch: Option<String>,
-    /// Its commits, oldest first, when listed.
-    pub commits: Option<Vec<Sha>>,
-    /// Its first commit's author time.
-    pub first_commit_at: Option<Timestamp>,
     /// Lines added.
     pub additions: Option<u64>,
     /// Lines deleted.
@@ -179,8 +175,6 @@ impl PullRequestUpdate {
             head_sha: None,
             head_branch: None,
             base_branch: None,
-            commits: None,
-            first_commit_at: None,
             additions: None,
             deletions: None,
             labels: None,
@@ -248,12 +242,8 @@ impl PullRequestUpdate {
             head_sha: keep(&self.head_sha, stored.map(|s| &s.head_sha)),
             head_branch: keep(&self.head_branch, stored.map(|s| &s.head_branch)),
             base_branch: keep(&self.base_branch, stored.map(|s| &s.base_branch)),
-            commits: self
-                .commits
-                .clone()
-                .or_else(|| stored.map(|s| s.commits.clone()))
-                .unwrap_or_default(),
-            first_commit_at: keep(&self.first_commit_at, stored.map(|s| &s.first_commit_at)),
+            commits: stored.map(|s| s.commits.clone()).unwrap_or_default(),
+            first_commit_at: stored.and_then(|s| s.first_commit_at),
             additions: keep(&self.additions, stored.map(|s| &s.additions)),
             deletions: keep(&self.deletions, stored.map(|s| &s.deletions)),
             labels,
