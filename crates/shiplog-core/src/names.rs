@@ -50,26 +50,47 @@ pub enum NameError {
     },
 }
 
-const NAME_CHARS: &str = "letters, digits, '-', '_', '.', '/' and ':'";
+/// The characters a kind of name may hold: a test, and how error messages describe it.
+#[derive(Clone, Copy)]
+pub(crate) struct Charset {
+    pub(crate) allowed: &'static str,
+    pub(crate) ok: fn(char) -> bool,
+}
 
-fn validate_name(text: &str, what: &'static str, max: usize) -> Result<String, NameError> {
+/// Letters, digits and `-_./:`: services, environments, teams, deployment and incident ids.
+pub(crate) const NAME_CHARS: Charset = Charset {
+    allowed: "letters, digits, '-', '_', '.', '/' and ':'",
+    ok: |c| c.is_alphanumeric() || matches!(c, '-' | '_' | '.' | '/' | ':'),
+};
+
+pub(crate) fn validate_name(
+    text: &str,
+    what: &'static str,
+    max: usize,
+    chars: Charset,
+) -> Result<String, NameError> {
     let text = text.trim();
-    check_name(text, what, max)?;
+    check_name(text, what, max, chars)?;
     Ok(text.to_owned())
 }
 
 /// Like [`validate_name`], keeping `text`'s allocation when it needs no trimming (names made in
 /// bulk, such as one deployment id per tag).
-fn validate_owned_name(text: String, what: &'static str, max: usize) -> Result<String, NameError> {
+pub(crate) fn validate_owned_name(
+    text: String,
+    what: &'static str,
+    max: usize,
+    chars: Charset,
+) -> Result<String, NameError> {
     if text.trim().len() != text.len() {
-        return validate_name(&text, what, max);
+        return validate_name(&text, what, max, chars);
     }
-    check_name(&text, what, max)?;
+    check_name(&text, what, max, chars)?;
     Ok(text)
 }
 
 /// Checks an already trimmed name.
-fn check_name(text: &str, what: &'static str, max: usize) -> Result<(), NameError> {
+fn check_name(text: &str, what: &'static str, max: usize, chars: Charset) -> Result<(), NameError> {
     if text.is_empty() {
         return Err(NameError::Empty { what });
     }
@@ -77,13 +98,10 @@ fn check_name(text: &str, what: &'static str, max: usize) -> Result<(), NameErro
     if len > max {
         return Err(NameError::TooLong { what, max, len });
     }
-    if let Some(found) = text
-        .chars()
-        .find(|c| !(c.is_alphanumeric() || matches!(c, '-' | '_' | '.' | '/' | ':')))
-    {
+    if let Some(found) = text.chars().find(|&c| !(chars.ok)(c)) {
         return Err(NameError::BadCharacter {
             what,
-            allowed: NAME_CHARS,
+            allowed: chars.allowed,
             found,
             text: text.to_owned(),
         });
@@ -94,7 +112,7 @@ fn check_name(text: &str, what: &'static str, max: usize) -> Result<(), NameErro
 /// How a name type holds its text: a `String`, or an `Arc<str>` for names that are cloned into
 /// every record (one service and one environment for thousands of deployments derived from tags:
 /// a clone is then a reference count, not an allocation).
-trait NameText: From<String> + std::ops::Deref<Target = str> {
+pub(crate) trait NameText: From<String> + std::ops::Deref<Target = str> {
     fn into_string(self) -> String;
 }
 
@@ -110,8 +128,13 @@ impl NameText for std::sync::Arc<str> {
     }
 }
 
+/// A validated name type: `$what` for error messages, at most `$max` characters of `$chars`
+/// (default [`NAME_CHARS`]), held as `$text`.
 macro_rules! name_type {
     ($(#[$doc:meta])* $name:ident, $what:literal, $max:literal, $text:ty) => {
+        $crate::names::name_type!($(#[$doc])* $name, $what, $max, $text, $crate::names::NAME_CHARS);
+    };
+    ($(#[$doc:meta])* $name:ident, $what:literal, $max:literal, $text:ty, $chars:expr) => {
         $(#[$doc])*
         #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
         #[serde(try_from = "String", into = "String")]
@@ -120,7 +143,7 @@ macro_rules! name_type {
         impl $name {
             /// Validates `text` (surrounding whitespace is trimmed).
             pub fn new(text: &str) -> Result<Self, NameError> {
-                validate_name(text, $what, $max).map(|t| Self(t.into()))
+                $crate::names::validate_name(text, $what, $max, $chars).map(|t| Self(t.into()))
             }
 
             /// The validated text.
@@ -139,13 +162,14 @@ macro_rules! name_type {
         impl TryFrom<String> for $name {
             type Error = NameError;
             fn try_from(text: String) -> Result<Self, NameError> {
-                validate_owned_name(text, $what, $max).map(|t| Self(t.into()))
+                $crate::names::validate_owned_name(text, $what, $max, $chars)
+                    .map(|t| Self(t.into()))
             }
         }
 
         impl From<$name> for String {
             fn from(value: $name) -> String {
-                value.0.into_string()
+                $crate::names::NameText::into_string(value.0)
             }
         }
 
@@ -162,6 +186,7 @@ macro_rules! name_type {
         }
     };
 }
+pub(crate) use name_type;
 
 name_type!(
     /// A service: the unit that is deployed (e.g. `api`, `payments/worker`).

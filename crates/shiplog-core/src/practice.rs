@@ -14,7 +14,7 @@ use std::str::FromStr;
 use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
 
-use crate::names::{NameError, ServiceName};
+use crate::names::{NameError, ServiceName, name_type};
 
 /// The longest practice name, in characters.
 const MAX_PRACTICE_NAME: usize = 100;
@@ -89,69 +89,13 @@ impl fmt::Display for PracticeName {
     }
 }
 
-/// A team, named like a service (`payments`, `platform/infra`).
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
-pub struct TeamName(String);
-
-impl TeamName {
-    /// Validates `text` with the rules of service names.
-    pub fn new(text: &str) -> Result<Self, NameError> {
-        // Same characters and length as a service name, reported as a team name.
-        match ServiceName::new(text) {
-            Ok(name) => Ok(Self(name.as_str().to_owned())),
-            Err(NameError::Empty { .. }) => Err(NameError::Empty { what: "team name" }),
-            Err(NameError::TooLong { max, len, .. }) => Err(NameError::TooLong {
-                what: "team name",
-                max,
-                len,
-            }),
-            Err(NameError::BadCharacter {
-                allowed,
-                found,
-                text,
-                ..
-            }) => Err(NameError::BadCharacter {
-                what: "team name",
-                allowed,
-                found,
-                text,
-            }),
-            Err(other) => Err(other),
-        }
-    }
-
-    /// The validated text.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl TryFrom<String> for TeamName {
-    type Error = NameError;
-    fn try_from(text: String) -> Result<Self, NameError> {
-        Self::new(&text)
-    }
-}
-
-impl From<TeamName> for String {
-    fn from(value: TeamName) -> String {
-        value.0
-    }
-}
-
-impl FromStr for TeamName {
-    type Err = NameError;
-    fn from_str(text: &str) -> Result<Self, NameError> {
-        Self::new(text)
-    }
-}
-
-impl fmt::Display for TeamName {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
+name_type!(
+    /// A team, named like a service (`payments`, `platform/infra`).
+    TeamName,
+    "team name",
+    100,
+    String
+);
 
 /// A capability slug, e.g. `trunk-based-development` (as in the paths of dora.dev's capability
 /// pages): lowercase letters, digits and single hyphens, at most 60 characters.

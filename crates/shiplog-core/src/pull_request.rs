@@ -27,102 +27,35 @@ use std::str::FromStr;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
-use crate::names::{NameError, Sha};
+use crate::names::{Charset, NameError, Sha, name_type};
 
-const ID_CHARS: &str = "letters, digits, '-', '_', '.', '/', ':', '#' and '!'";
-const REPOSITORY_CHARS: &str = "letters, digits, '-', '_', '.' and '/'";
+const ID_CHARS: Charset = Charset {
+    allowed: "letters, digits, '-', '_', '.', '/', ':', '#' and '!'",
+    ok: |c| c.is_alphanumeric() || matches!(c, '-' | '_' | '.' | '/' | ':' | '#' | '!'),
+};
+const REPOSITORY_CHARS: Charset = Charset {
+    allowed: "letters, digits, '-', '_', '.' and '/'",
+    ok: |c| c.is_alphanumeric() || matches!(c, '-' | '_' | '.' | '/'),
+};
 
-fn validate(
-    text: &str,
-    what: &'static str,
-    max: usize,
-    allowed: &'static str,
-    ok: fn(char) -> bool,
-) -> Result<String, NameError> {
-    let text = text.trim();
-    if text.is_empty() {
-        return Err(NameError::Empty { what });
-    }
-    let len = text.chars().count();
-    if len > max {
-        return Err(NameError::TooLong { what, max, len });
-    }
-    if let Some(found) = text.chars().find(|&c| !ok(c)) {
-        return Err(NameError::BadCharacter {
-            what,
-            allowed,
-            found,
-            text: text.to_owned(),
-        });
-    }
-    Ok(text.to_owned())
-}
-
-macro_rules! text_type {
-    ($(#[$doc:meta])* $name:ident, $what:literal, $max:literal, $allowed:expr, $ok:expr) => {
-        $(#[$doc])*
-        #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-        #[serde(try_from = "String", into = "String")]
-        pub struct $name(String);
-
-        impl $name {
-            /// Validates `text` (surrounding whitespace is trimmed).
-            pub fn new(text: &str) -> Result<Self, NameError> {
-                validate(text, $what, $max, $allowed, $ok).map(Self)
-            }
-
-            /// The validated text.
-            pub fn as_str(&self) -> &str {
-                &self.0
-            }
-        }
-
-        impl FromStr for $name {
-            type Err = NameError;
-            fn from_str(text: &str) -> Result<Self, NameError> {
-                Self::new(text)
-            }
-        }
-
-        impl TryFrom<String> for $name {
-            type Error = NameError;
-            fn try_from(text: String) -> Result<Self, NameError> {
-                Self::new(&text)
-            }
-        }
-
-        impl From<$name> for String {
-            fn from(value: $name) -> String {
-                value.0
-            }
-        }
-
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(&self.0)
-            }
-        }
-    };
-}
-
-text_type!(
+name_type!(
     /// The identifier of a pull or merge request, unique in a store: the forge, the repository and
     /// the number, e.g. `github:octo-org/octo-repo#123` or `gitlab:group/project!45`.
     PullRequestId,
     "pull request id",
     255,
-    ID_CHARS,
-    |c| c.is_alphanumeric() || matches!(c, '-' | '_' | '.' | '/' | ':' | '#' | '!')
+    String,
+    ID_CHARS
 );
 
-text_type!(
+name_type!(
     /// A repository as its forge names it: `owner/repo` on GitHub, `group/subgroup/project` on
     /// GitLab.
     RepositoryName,
     "repository name",
     255,
-    REPOSITORY_CHARS,
-    |c| c.is_alphanumeric() || matches!(c, '-' | '_' | '.' | '/')
+    String,
+    REPOSITORY_CHARS
 );
 
 /// A pull request whose times contradict each other.

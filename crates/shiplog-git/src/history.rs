@@ -521,24 +521,27 @@ fn decode_pending(
 }
 
 /// The fields shiplog needs from a commit object.
-struct CommitFields {
-    author_time: i64,
-    committer_time: i64,
-    reverts: Vec<Sha>,
+pub(crate) struct CommitFields<'a> {
+    /// The root tree's id as hex (empty when the object has no tree line).
+    pub(crate) tree: &'a [u8],
+    pub(crate) author_time: i64,
+    pub(crate) committer_time: i64,
+    pub(crate) reverts: Vec<Sha>,
 }
 
-/// Parses a raw commit object: parent ids (collected into `parents` when given), author and
-/// committer times, and the commits its message says it reverts. Times that cannot be read are
+/// Parses a raw commit object: its tree, parent ids (collected into `parents` when given), author
+/// and committer times, and the commits its message says it reverts. Times that cannot be read are
 /// `i64::MIN` (the metrics exclude them).
 ///
 /// A focused parser rather than gix's general one: reading history decodes every commit, and only
 /// these fields are needed. Header lines are `name value`; continuation lines (a signature) start
 /// with a space; the first empty line ends the headers.
-fn parse_commit(
-    data: &[u8],
+pub(crate) fn parse_commit<'a>(
+    data: &'a [u8],
     mut parents: Option<&mut Vec<ObjectId>>,
-) -> Result<CommitFields, String> {
+) -> Result<CommitFields<'a>, String> {
     let mut fields = CommitFields {
+        tree: &[],
         author_time: i64::MIN,
         committer_time: i64::MIN,
         reverts: Vec::new(),
@@ -554,7 +557,9 @@ fn parse_commit(
             fields.reverts = reverted_shas(rest);
             break;
         }
-        if let Some(hex) = line.strip_prefix(b"parent ") {
+        if let Some(hex) = line.strip_prefix(b"tree ") {
+            fields.tree = hex;
+        } else if let Some(hex) = line.strip_prefix(b"parent ") {
             if let Some(parents) = parents.as_deref_mut() {
                 let id = ObjectId::from_hex(hex).map_err(|_| {
                     "malformed commit object: a parent line is not a sha".to_owned()
@@ -568,11 +573,6 @@ fn parse_commit(
         }
     }
     Ok(fields)
-}
-
-/// The seconds of a signature `Name <email> 1700000000 +0200` (`i64::MIN` when unreadable).
-pub(crate) fn signature_time(signature: &[u8]) -> i64 {
-    signature_seconds(signature)
 }
 
 /// The seconds of a signature `Name <email> 1700000000 +0200`: the first number after the last `>`.

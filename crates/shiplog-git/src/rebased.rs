@@ -16,7 +16,6 @@
 //! Patch-ids are not computed: author line and message identify a rebased commit in practice and
 //! cost one object read each.
 
-use gix::ObjectId;
 use gix::prelude::Find;
 use shiplog_core::{CommitGraph, CommitIdx, Sha};
 
@@ -115,6 +114,7 @@ pub fn branch_commits(
     }
     let mut out = Vec::new();
     let mut buf = Vec::new();
+    let mut parents = Vec::new();
     let mut stack = vec![*head];
     let mut seen = std::collections::HashSet::new();
     while let Some(sha) = stack.pop() {
@@ -128,20 +128,12 @@ pub fn branch_commits(
         if data.kind != gix::objs::Kind::Commit {
             continue;
         }
-        let mut author = i64::MIN;
-        for line in data.data.split(|&b| b == b'\n') {
-            if line.is_empty() {
-                break;
-            }
-            if let Some(hex) = line.strip_prefix(b"parent ")
-                && let Ok(parent) = ObjectId::from_hex(hex)
-            {
-                stack.push(crate::to_sha(&parent));
-            } else if let Some(signature) = line.strip_prefix(b"author ") {
-                author = crate::history::signature_time(signature);
-            }
-        }
-        out.push((sha, author));
+        parents.clear();
+        let Ok(fields) = crate::history::parse_commit(data.data, Some(&mut parents)) else {
+            continue;
+        };
+        stack.extend(parents.iter().map(|p| crate::to_sha(p)));
+        out.push((sha, fields.author_time));
     }
     // Oldest first: by author time, ties by discovery order reversed (parents were found later).
     out.reverse();

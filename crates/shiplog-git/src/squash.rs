@@ -157,27 +157,14 @@ impl Reader {
         if data.kind != gix::objs::Kind::Commit {
             return None;
         }
-        let mut facts = CommitFacts {
-            tree: ObjectId::null(gix::hash::Kind::Sha1),
-            parents: Vec::new(),
-            author_time: i64::MIN,
-            committer_time: i64::MIN,
-        };
-        for line in data.data.split(|&b| b == b'\n') {
-            if line.is_empty() {
-                break;
-            }
-            if let Some(hex) = line.strip_prefix(b"tree ") {
-                facts.tree = ObjectId::from_hex(hex).ok()?;
-            } else if let Some(hex) = line.strip_prefix(b"parent ") {
-                facts.parents.push(ObjectId::from_hex(hex).ok()?);
-            } else if let Some(signature) = line.strip_prefix(b"author ") {
-                facts.author_time = crate::history::signature_time(signature);
-            } else if let Some(signature) = line.strip_prefix(b"committer ") {
-                facts.committer_time = crate::history::signature_time(signature);
-            }
-        }
-        Some(facts)
+        let mut parents = Vec::new();
+        let fields = crate::history::parse_commit(data.data, Some(&mut parents)).ok()?;
+        Some(CommitFacts {
+            tree: ObjectId::from_hex(fields.tree).ok()?,
+            parents,
+            author_time: fields.author_time,
+            committer_time: fields.committer_time,
+        })
     }
 
     fn tree_of(&mut self, sha: &Sha) -> Option<ObjectId> {

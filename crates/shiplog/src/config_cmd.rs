@@ -25,29 +25,3 @@ pub fn run(cli: &Cli, command: &ConfigCommand) -> Result<()> {
         }
     }
 }
-
-/// The import parsers' options: the command line's mappings (`--service`, `--env`,
-/// `--incident-label`) over the configuration's `[sources]` and `definitions.incident_labels`.
-pub fn import_options(
-    flags: shiplog_ingest::formats::Options,
-    config: &shiplog_config::Config,
-) -> shiplog_ingest::formats::Options {
-    let mappings = config.source_mappings();
-    let mut services = mappings.services;
-    services.extend(flags.services);
-    let mut environments = mappings.environments;
-    environments.extend(flags.environments);
-    shiplog_ingest::formats::Options {
-        service: flags.service.or(mappings.default_service),
-        services,
-        environment: flags.environment.or(mappings.default_environment),
-        environments,
-        incident_labels: if flags.incident_labels.is_empty() {
-            mappings.incident_labels
-        } else {
-            flags.incident_labels
-        },
-        deploy_workflows: flags.deploy_workflows,
-        deploy_releases: flags.deploy_releases,
-    }
-}

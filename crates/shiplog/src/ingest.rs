@@ -52,34 +52,34 @@ fn mapping<T>(
     Ok((default, map))
 }
 
-fn options(args: &ImportArgs) -> Result<Options> {
-    mapping_options(
-        &args.services,
-        &args.environments,
-        &args.incident_labels,
-        &args.deploy_workflows,
-        args.deploy_releases,
-    )
-}
-
-/// The vendor parsers' options from the `--service`, `--env`, `--incident-label`,
-/// `--deploy-workflow` and `--deploy-releases` flags (shared by `shiplog import` and `shiplog
-/// sync`).
+/// The vendor parsers' options (shared by `shiplog import` and `shiplog sync`): the `--service`,
+/// `--env`, `--incident-label`, `--deploy-workflow` and `--deploy-releases` flags over the
+/// configuration's `[sources]` and `definitions.incident_labels`.
 pub(crate) fn mapping_options(
     services: &[String],
     environments: &[String],
     incident_labels: &[String],
     deploy_workflows: &[String],
     deploy_releases: bool,
+    config: &shiplog_config::Config,
 ) -> Result<Options> {
-    let (service, services) = mapping("--service", services, ServiceName::new)?;
-    let (environment, environments) = mapping("--env", environments, Environment::new)?;
+    let (service, flag_services) = mapping("--service", services, ServiceName::new)?;
+    let (environment, flag_environments) = mapping("--env", environments, Environment::new)?;
+    let configured = config.source_mappings();
+    let mut services = configured.services;
+    services.extend(flag_services);
+    let mut environments = configured.environments;
+    environments.extend(flag_environments);
     Ok(Options {
-        service,
+        service: service.or(configured.default_service),
         services,
-        environment,
+        environment: environment.or(configured.default_environment),
         environments,
-        incident_labels: incident_labels.to_vec(),
+        incident_labels: if incident_labels.is_empty() {
+            configured.incident_labels
+        } else {
+            incident_labels.to_vec()
+        },
         deploy_workflows: deploy_workflows.to_vec(),
         deploy_releases,
     })
@@ -149,11 +149,14 @@ fn last_per_id<K: std::hash::Hash + Eq + Clone, T>(records: Vec<(K, T)>) -> Vec<
 
 pub async fn import(cli: &Cli, args: &ImportArgs, ui: &Ui) -> Result<()> {
     let repo = optional_repo(cli);
-    // shiplog.toml's [sources] and incident labels, under the flags.
-    let options = crate::config_cmd::import_options(
-        options(args)?,
+    let options = mapping_options(
+        &args.services,
+        &args.environments,
+        &args.incident_labels,
+        &args.deploy_workflows,
+        args.deploy_releases,
         &crate::commands::load_config(cli, repo.as_ref())?,
-    );
+    )?;
     let mut errors: Vec<String> = Vec::new();
     let mut batch = EventBatch::default();
     let mut parsed = Vec::new();

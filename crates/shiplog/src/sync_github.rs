@@ -48,16 +48,14 @@ pub async fn run(cli: &Cli, args: &SyncGithubArgs, ui: &Ui) -> Result<()> {
         (None, false) => ReadFrom::LastSync,
     };
     let repo = optional_repo(cli);
-    let options = crate::config_cmd::import_options(
-        mapping_options(
-            &args.services,
-            &args.environments,
-            &args.incident_labels,
-            &args.deploy_workflows,
-            args.deploy_releases,
-        )?,
+    let options = mapping_options(
+        &args.services,
+        &args.environments,
+        &args.incident_labels,
+        &args.deploy_workflows,
+        args.deploy_releases,
         &load_config(cli, repo.as_ref())?,
-    );
+    )?;
     let token = token(&base)?;
     let client = Client::new(
         base.clone(),
