@@ -211,11 +211,13 @@ pub fn sync(
     let mut pending_ids: Vec<ObjectId> = Vec::new();
     // (discovery index, reverted sha), for commits decoded so far.
     let mut reverts: Vec<(u32, Sha)> = Vec::new();
+    // Tips by commit-graph position where it has them, as parents are pushed below.
+    for node in &mut stack {
+        if let Node::Id(id) = *node {
+            *node = in_graph(&id).map_or(Node::Id(id), Node::Position);
+        }
+    }
     while let Some(node) = stack.pop() {
-        let node = match node {
-            Node::Id(id) => in_graph(&id).map_or(Node::Id(id), Node::Position),
-            position => position,
-        };
         let seen = match node {
             Node::Position(p) => by_position.get(p) != UNSEEN,
             Node::Id(id) => by_id.contains_key(&id),

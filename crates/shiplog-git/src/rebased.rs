@@ -112,29 +112,17 @@ pub fn branch_commits(
             .map(|c| (graph.sha(c), graph.author_time(c)))
             .collect();
     }
-    let mut out = Vec::new();
     let mut buf = Vec::new();
-    let mut parents = Vec::new();
-    let mut stack = vec![*head];
-    let mut seen = std::collections::HashSet::new();
-    while let Some(sha) = stack.pop() {
-        if out.len() >= limit || graph.find(&sha).is_some() || !seen.insert(sha) {
-            continue;
-        }
-        let id = crate::to_oid(&sha);
-        let Ok(Some(data)) = repo.repo.objects.try_find(&id, &mut buf) else {
-            continue;
-        };
+    let walk = crate::squash::walk_branch(graph, crate::to_oid(head), limit, &mut |id, parents| {
+        let data = repo.repo.objects.try_find(id, &mut buf).ok()??;
         if data.kind != gix::objs::Kind::Commit {
-            continue;
+            return None;
         }
-        parents.clear();
-        let Ok(fields) = crate::history::parse_commit(data.data, Some(&mut parents)) else {
-            continue;
-        };
-        stack.extend(parents.iter().map(|p| crate::to_sha(p)));
-        out.push((sha, fields.author_time));
-    }
+        crate::history::parse_commit(data.data, Some(parents))
+            .ok()
+            .map(|fields| fields.author_time)
+    });
+    let mut out = walk.commits;
     // Oldest first: by author time, ties by discovery order reversed (parents were found later).
     out.reverse();
     out.sort_by_key(|&(_, t)| t);

@@ -355,6 +355,61 @@ fn foreign_tips(repo: &GitRepo, graph: &CommitGraph) -> Vec<(String, ObjectId)> 
 
 /// Reads `name`'s commits back from `tip` to the history; `None` when the branch is too long, has
 /// no fork point in the history, or an object is missing.
+/// A branch read back from its tip to the history (see [`walk_branch`]).
+pub(crate) struct BranchWalk {
+    /// Its commits, in discovery order, with their author times.
+    pub(crate) commits: Vec<(Sha, i64)>,
+    /// The newest history commit it reaches.
+    pub(crate) fork_point: Option<CommitIdx>,
+    /// It has more than the limit of commits (the rest were not read).
+    pub(crate) truncated: bool,
+    /// Some of its commits could not be read.
+    pub(crate) unreadable: bool,
+}
+
+/// Reads a branch back from `tip` until commits of `graph`, at most `limit` commits. `read` reads
+/// one commit: it fills in the parents and returns the author time, or `None` when the commit
+/// cannot be read.
+pub(crate) fn walk_branch(
+    graph: &CommitGraph,
+    tip: ObjectId,
+    limit: usize,
+    read: &mut dyn FnMut(&ObjectId, &mut Vec<ObjectId>) -> Option<i64>,
+) -> BranchWalk {
+    let mut walk = BranchWalk {
+        commits: Vec::new(),
+        fork_point: None,
+        truncated: false,
+        unreadable: false,
+    };
+    let mut stack = vec![tip];
+    let mut seen = HashSet::new();
+    let mut parents = Vec::new();
+    while let Some(id) = stack.pop() {
+        if !seen.insert(id) {
+            continue;
+        }
+        let sha = crate::to_sha(&id);
+        if let Some(idx) = graph.find(&sha) {
+            walk.fork_point = Some(walk.fork_point.map_or(idx, |f| f.max(idx)));
+            continue;
+        }
+        if walk.commits.len() >= limit {
+            walk.truncated = true;
+            break;
+        }
+        parents.clear();
+        match read(&id, &mut parents) {
+            Some(author_time) => {
+                walk.commits.push((sha, author_time));
+                stack.extend_from_slice(&parents);
+            }
+            None => walk.unreadable = true,
+        }
+    }
+    walk
+}
+
 fn read_branch(
     reader: &mut Reader,
     graph: &CommitGraph,
@@ -364,36 +419,27 @@ fn read_branch(
 ) -> Option<Branch> {
     let tip_facts = reader.commit(&tip)?;
     let (tip_time, tip_tree) = (tip_facts.committer_time, tip_facts.tree);
-    let mut stack = vec![tip];
-    let mut seen = HashSet::new();
-    let mut fork_point: Option<CommitIdx> = None;
-    let (mut commits, mut first_author_time) = (0usize, i64::MAX);
-    while let Some(id) = stack.pop() {
-        if !seen.insert(id) {
-            continue;
-        }
-        if let Some(idx) = graph.find(&crate::to_sha(&id)) {
-            fork_point = Some(fork_point.map_or(idx, |f| f.max(idx)));
-            continue;
-        }
-        commits += 1;
-        if commits > limit {
-            return None;
-        }
-        let facts = reader.commit(&id)?;
-        if facts.author_time != i64::MIN {
-            first_author_time = first_author_time.min(facts.author_time);
-        }
-        stack.extend(facts.parents);
+    let walk = walk_branch(graph, tip, limit, &mut |id, parents| {
+        let facts = reader.commit(id)?;
+        parents.extend(facts.parents);
+        Some(facts.author_time)
+    });
+    if walk.truncated || walk.unreadable {
+        return None;
     }
     Some(Branch {
         name,
         tip: crate::to_sha(&tip),
         tip_time,
         tip_tree,
-        fork_point: fork_point?,
-        commits,
-        first_author_time: (first_author_time != i64::MAX).then_some(first_author_time)?,
+        fork_point: walk.fork_point?,
+        commits: walk.commits.len(),
+        first_author_time: walk
+            .commits
+            .iter()
+            .map(|&(_, t)| t)
+            .filter(|&t| t != i64::MIN)
+            .min()?,
     })
 }
 

@@ -465,15 +465,15 @@ impl MetricImpact {
     /// The standard errors (analysis scale) of the tests its verdict needs: before/after, the trend
     /// check when estimable, the comparison when it has data.
     pub fn standard_errors(&self) -> Vec<f64> {
-        let mut out: Vec<f64> = self.effect.iter().map(|e| e.se).collect();
-        out.extend(self.trend.effect_beyond_trend_se);
-        out.extend(
-            self.comparison
-                .as_ref()
-                .filter(|c| c.finding != ComparisonFinding::NotEnoughData)
-                .and_then(|c| c.difference_in_differences_se),
-        );
-        out
+        self.effect
+            .as_ref()
+            .map(|e| {
+                verdict_tests(e.se, &self.trend, self.comparison.as_ref())
+                    .into_iter()
+                    .map(|(_, se)| se)
+                    .collect()
+            })
+            .unwrap_or_default()
     }
 
     /// The power to reach a verdict for a true effect of `analysis_effect` (a log ratio or a
@@ -490,6 +490,26 @@ impl MetricImpact {
             analysis_effect,
         ))
     }
+}
+
+/// The tests a verdict needs, named, with their standard errors (analysis scale): the before/after
+/// test (`effect_se`), the trend check when estimable, the comparison when it has data.
+fn verdict_tests(
+    effect_se: f64,
+    trend: &TrendCheck,
+    comparison: Option<&ComparisonCheck>,
+) -> Vec<(&'static str, f64)> {
+    let mut tests = vec![("before/after", effect_se)];
+    if let Some(se) = trend.effect_beyond_trend_se {
+        tests.push(("trend", se));
+    }
+    if let Some(se) = comparison
+        .filter(|cmp| cmp.finding != ComparisonFinding::NotEnoughData)
+        .and_then(|cmp| cmp.difference_in_differences_se)
+    {
+        tests.push(("comparison", se));
+    }
+    tests
 }
 
 /// The product of the powers of the tests with standard errors `ses`: the first (before/after) at
@@ -1074,16 +1094,7 @@ fn power_note(
     // The verdict needs every one of these tests; the one with the largest standard error limits
     // what can be detected, and the promised power is the product of their powers (which errs low
     // when the tests agree, as they mostly do).
-    let mut tests = vec![("before/after", e.se)];
-    if let Some(se) = trend.effect_beyond_trend_se {
-        tests.push(("trend", se));
-    }
-    if let Some(se) = comparison
-        .filter(|cmp| cmp.finding != ComparisonFinding::NotEnoughData)
-        .and_then(|cmp| cmp.difference_in_differences_se)
-    {
-        tests.push(("comparison", se));
-    }
+    let tests = verdict_tests(e.se, trend, comparison);
     let limiting = tests
         .iter()
         .copied()

@@ -16,13 +16,12 @@ use jiff::Timestamp;
 use serde_json::Value as Json;
 use shiplog_core::{
     Deployment, DeploymentId, DeploymentSource, DeploymentStatus, IncidentId, PullRequestId,
-    RepositoryName,
 };
 
 use super::json::{Node, Res};
 use super::{
     Headers, IncidentState, IncidentUpdate, Observation, PendingDeployment, PendingReview,
-    PendingStatus, PullRequestUpdate, Sink, make_id, pagerduty_link,
+    PendingStatus, PullRequestUpdate, Sink, make_id, pagerduty_link, repo_name,
 };
 
 const API_REPOS: &str = "https://api.github.com/repos/";
@@ -145,8 +144,7 @@ pub(crate) fn parse(sink: &mut Sink<'_>, root: &Node<'_>, headers: &Headers) -> 
         "pull_request" => {
             let action = root.opt("action").and_then(|a| a.value.as_str());
             let result = (|| {
-                let repo = root.at(&["repository", "full_name"], "a repository name like owner/repo")?;
-                let full_name = repo.str()?;
+                let (_, full_name) = full_name(root)?;
                 pull_request(&root.get("pull_request", "a pull request")?, full_name, action)
             })();
             sink.keep(result.map(Some));
@@ -173,18 +171,14 @@ pub(crate) fn parse(sink: &mut Sink<'_>, root: &Node<'_>, headers: &Headers) -> 
         }
         "issues" => {
             let result = (|| {
-                let full_name = root
-                    .at(&["repository", "full_name"], "a repository name like owner/repo")?
-                    .str()?;
+                let (_, full_name) = full_name(root)?;
                 issue(sink, &root.get("issue", "an issue")?, full_name)
             })();
             sink.keep(result);
         }
         "workflow_run" => {
             let result = (|| {
-                let full_name = root
-                    .at(&["repository", "full_name"], "a repository name like owner/repo")?
-                    .str()?;
+                let (_, full_name) = full_name(root)?;
                 let workflow = root.opt_at(&["workflow", "name"]).and_then(|n| n.value.as_str());
                 workflow_run(sink, &root.get("workflow_run", "a workflow run")?, full_name, workflow)
             })();
@@ -200,12 +194,8 @@ pub(crate) fn parse(sink: &mut Sink<'_>, root: &Node<'_>, headers: &Headers) -> 
         ),
         "release" => {
             let result = (|| {
-                let full_name_node = root.at(
-                    &["repository", "full_name"],
-                    "a repository name like owner/repo",
-                )?;
+                let (full_name_node, full_name) = full_name(root)?;
                 let action = root.opt("action").and_then(|a| a.value.as_str());
-                let full_name = full_name_node.str()?;
                 release(
                     sink,
                     &root.get("release", "a release")?,
@@ -264,12 +254,7 @@ fn parse_list(sink: &mut Sink<'_>, list: &Node<'_>) -> Res<()> {
                 release(sink, item, &url, &full_name, None)
             })(),
             ListKind::Runs => (|| {
-                let full_name = item
-                    .at(
-                        &["repository", "full_name"],
-                        "a repository name like owner/repo",
-                    )?
-                    .str()?;
+                let (_, full_name) = full_name(item)?;
                 workflow_run(sink, item, full_name, None)
             })(),
             ListKind::Issues => (|| {
@@ -310,8 +295,14 @@ fn repo_from_api_url(node: &Node<'_>) -> Res<String> {
     }
 }
 
-fn repo_name(node: &Node<'_>, full_name: &str) -> Res<RepositoryName> {
-    RepositoryName::new(full_name).map_err(|e| node.fault(e.to_string()))
+/// A payload's `repository.full_name`: the node (for errors) and its text.
+fn full_name<'a>(root: &Node<'a>) -> Res<(Node<'a>, &'a str)> {
+    let node = root.at(
+        &["repository", "full_name"],
+        "a repository name like owner/repo",
+    )?;
+    let text = node.str()?;
+    Ok((node, text))
 }
 
 fn service_of(sink: &Sink<'_>, node: &Node<'_>, full_name: &str) -> Res<shiplog_core::ServiceName> {
@@ -341,11 +332,7 @@ fn deployment_status(sink: &mut Sink<'_>, root: &Node<'_>) -> Res<Option<Observa
         return Ok(None);
     };
     let deployment = root.get("deployment", "a deployment")?;
-    let full_name_node = root.at(
-        &["repository", "full_name"],
-        "a repository name like owner/repo",
-    )?;
-    let full_name = full_name_node.str()?;
+    let (full_name_node, full_name) = full_name(root)?;
     let id_node = deployment.get("id", "the deployment's id")?;
     let id: DeploymentId = make_id(
         &id_node,
@@ -600,12 +587,7 @@ fn review_webhook(
     key: &str,
     time_key: &str,
 ) -> Res<Observation> {
-    let full_name = root
-        .at(
-            &["repository", "full_name"],
-            "a repository name like owner/repo",
-        )?
-        .str()?;
+    let (_, full_name) = full_name(root)?;
     let pr_node = root.get("pull_request", "a pull request")?;
     let (mut update, author) = pull_request_update(&pr_node, full_name, None)?;
     let review = root.get(key, &format!("a {key}"))?;
@@ -623,12 +605,7 @@ fn review_webhook(
 /// its author nor a bot (the payload's `issue` is the pull request as an issue: number, title,
 /// author and opening); on an issue, nothing.
 fn issue_comment_webhook(sink: &mut Sink<'_>, root: &Node<'_>) -> Res<Option<Observation>> {
-    let full_name = root
-        .at(
-            &["repository", "full_name"],
-            "a repository name like owner/repo",
-        )?
-        .str()?;
+    let (_, full_name) = full_name(root)?;
     let issue = root.get("issue", "an issue")?;
     if issue.opt("pull_request").is_none() {
         sink.note(

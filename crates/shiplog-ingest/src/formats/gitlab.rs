@@ -16,7 +16,7 @@
 
 use jiff::Timestamp;
 use serde_json::Value as Json;
-use shiplog_core::{Deployment, DeploymentSource, DeploymentStatus, RepositoryName, Sha};
+use shiplog_core::{Deployment, DeploymentSource, DeploymentStatus, Sha};
 
 use super::json::{Node, Res, SHA_EXPECTED};
 use super::{
@@ -119,17 +119,7 @@ pub(crate) fn parse(sink: &mut Sink<'_>, root: &Node<'_>, headers: &Headers) -> 
                 let is_incident = root
                     .opt("event_type")
                     .is_some_and(|e| e.value.as_str() == Some("incident"));
-                issue(sink, &attrs, &path, is_incident, |n| {
-                    n.opt("labels")
-                        .map(|l| {
-                            l.items()?
-                                .iter()
-                                .map(|x| x.get("title", "a label title")?.str().map(str::to_owned))
-                                .collect()
-                        })
-                        .transpose()
-                        .map(Option::unwrap_or_default)
-                })
+                issue(sink, &attrs, &path, is_incident, hook_labels)
             })();
             sink.keep(result);
         }
@@ -170,17 +160,7 @@ fn parse_list(sink: &mut Sink<'_>, list: &Node<'_>) -> Res<()> {
             ListKind::MergeRequests => listed_merge_request(item),
             ListKind::Issues => (|| {
                 let path = project_path(item, '#')?;
-                issue(sink, item, &path, false, |n| {
-                    n.opt("labels")
-                        .map(|l| {
-                            l.items()?
-                                .iter()
-                                .map(|x| x.str().map(str::to_owned))
-                                .collect()
-                        })
-                        .transpose()
-                        .map(Option::unwrap_or_default)
-                })
+                issue(sink, item, &path, false, list_labels)
             })(),
         };
         sink.keep(result);
@@ -304,7 +284,7 @@ fn merge_request_hook(root: &Node<'_>) -> Res<Option<Observation>> {
     let action = attrs.opt("action").and_then(|a| a.value.as_str());
     let mut update = PullRequestUpdate::new(
         make_id(&iid_node, &format!("gitlab:{path}!{iid}"))?,
-        RepositoryName::new(path).map_err(|e| path_node.fault(e.to_string()))?,
+        super::repo_name(&path_node, path)?,
         Some(iid),
         updated_at,
     );
@@ -351,18 +331,7 @@ fn merge_request_hook(root: &Node<'_>) -> Res<Option<Observation>> {
         .map(|n| n.text())
         .transpose()?
         .flatten();
-    update.labels = Some(
-        attrs
-            .opt("labels")
-            .map(|l| {
-                l.items()?
-                    .iter()
-                    .map(|x| x.get("title", "a label title")?.str().map(str::to_owned))
-                    .collect::<Res<Vec<_>>>()
-            })
-            .transpose()?
-            .unwrap_or_default(),
-    );
+    update.labels = Some(hook_labels(&attrs)?);
     // An approval by someone other than the author is a review. Ids compare; none is kept.
     if matches!(action, Some("approved" | "approval")) {
         let author = attrs.opt("author_id").and_then(|a| a.value.as_u64());
@@ -412,7 +381,7 @@ fn note_hook(sink: &mut Sink<'_>, root: &Node<'_>) -> Res<Option<Observation>> {
     let at = time(&attrs.get("created_at", TIME_EXPECTED)?)?;
     let mut update = PullRequestUpdate::new(
         make_id(&iid_node, &format!("gitlab:{path}!{iid}"))?,
-        RepositoryName::new(path).map_err(|e| path_node.fault(e.to_string()))?,
+        super::repo_name(&path_node, path)?,
         Some(iid),
         at,
     );
@@ -443,7 +412,7 @@ fn listed_merge_request(item: &Node<'_>) -> Res<Option<Observation>> {
     let updated_at = opt_time(item, "updated_at")?.unwrap_or(opened_at);
     let mut update = PullRequestUpdate::new(
         make_id(&iid_node, &format!("gitlab:{path}!{iid}"))?,
-        RepositoryName::new(&path).map_err(|e| item.fault(e.to_string()))?,
+        super::repo_name(item, &path)?,
         Some(iid),
         updated_at,
     );
@@ -475,18 +444,27 @@ fn listed_merge_request(item: &Node<'_>) -> Res<Option<Observation>> {
         .map(|n| n.text())
         .transpose()?
         .flatten();
-    update.labels = Some(
-        item.opt("labels")
-            .map(|l| {
-                l.items()?
-                    .iter()
-                    .map(|x| x.str().map(str::to_owned))
-                    .collect::<Res<Vec<_>>>()
-            })
-            .transpose()?
-            .unwrap_or_default(),
-    );
+    update.labels = Some(list_labels(item)?);
     Ok(Some(Observation::PullRequest(Box::new(update), None)))
+}
+
+/// The label names of a hook's object: `labels` is a list of objects with a `title`.
+fn hook_labels(node: &Node<'_>) -> Res<Vec<String>> {
+    labels_with(node, |x| {
+        x.get("title", "a label title")?.str().map(str::to_owned)
+    })
+}
+
+/// The label names of a REST list item: `labels` is a list of strings.
+fn list_labels(node: &Node<'_>) -> Res<Vec<String>> {
+    labels_with(node, |x| x.str().map(str::to_owned))
+}
+
+fn labels_with(node: &Node<'_>, name: impl Fn(&Node<'_>) -> Res<String>) -> Res<Vec<String>> {
+    node.opt("labels")
+        .map(|l| l.items()?.iter().map(&name).collect())
+        .transpose()
+        .map(Option::unwrap_or_default)
 }
 
 /// An issue (hook `object_attributes` or list item) that is an incident.

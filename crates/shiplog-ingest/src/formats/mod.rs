@@ -612,6 +612,11 @@ pub(crate) fn pagerduty_link(text: &str) -> Option<IncidentId> {
     None
 }
 
+/// A repository name read from `node`, or a problem naming it.
+pub(crate) fn repo_name(node: &Node<'_>, name: &str) -> Res<shiplog_core::RepositoryName> {
+    shiplog_core::RepositoryName::new(name).map_err(|e| node.fault(e.to_string()))
+}
+
 /// A source id made into a shiplog id, or a problem naming the value.
 pub(crate) fn make_id<T: std::str::FromStr<Err = NameError>>(
     node: &Node<'_>,
