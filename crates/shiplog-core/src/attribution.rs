@@ -446,10 +446,15 @@ pub fn attribute_with(
         (&d.service, &d.environment)
     };
     counted.sort_by(|&a, &b| key(a).cmp(&key(b)));
-    let mut chains: Vec<((ServiceName, Environment), Vec<usize>)> = Vec::new();
+    // Each chain lists its deployments with their commits (counted ones have one).
+    let mut chains: Vec<((ServiceName, Environment), Vec<ChainLink>)> = Vec::new();
     for group in counted.chunk_by(|&a, &b| key(a) == key(b)) {
         let (service, environment) = key(group[0]);
-        chains.push(((service.clone(), environment.clone()), group.to_vec()));
+        let chain = group
+            .iter()
+            .filter_map(|&d| Some((d, model.deployments[d].commit?)))
+            .collect();
+        chains.push(((service.clone(), environment.clone()), chain));
     }
 
     // Incidents grouped by chain key for the sha and time-window rules.
@@ -507,16 +512,11 @@ pub fn attribute_with(
         // The service's bit when it has path globs: only its commits are its changes.
         let bit = membership.and_then(|m| m.bit(service).map(|b| (m, b)));
         let belongs = |c: CommitIdx| bit.is_none_or(|(m, b)| m.belongs(c, b));
-        let mut reached_new = vec![false; chain.len()];
         // 1. Newly shipped changes, one walk per deployment.
-        for (position, &d) in chain.iter().enumerate() {
+        for (position, &(d, tip)) in chain.iter().enumerate() {
             model.deployments[d].chain_position = Some(position);
-            let Some(tip) = model.deployments[d].commit else {
-                continue;
-            };
             let start = changes.len();
             if mark[tip as usize] == UNMARKED {
-                reached_new[position] = true;
                 mark[tip as usize] = mark_of(d);
                 // Depth first. The walk goes on with the last parent it would push (the one the
                 // stack would give back next), so a linear stretch of history never touches the
@@ -539,16 +539,14 @@ pub fn attribute_with(
             model.deployments[d].shipped = start..changes.len();
         }
 
-        // 2. Rollbacks: the next deployment went back to a strict ancestor.
-        for (k, pair) in chain.windows(2).enumerate() {
-            let (prev, next) = (pair[0], pair[1]);
-            let (Some(prev_commit), Some(next_commit)) = (
-                model.deployments[prev].commit,
-                model.deployments[next].commit,
-            ) else {
-                continue;
-            };
-            if !reached_new[k + 1] && graph.is_strict_ancestor(next_commit, prev_commit) {
+        // 2. Rollbacks: the next deployment went back to a strict ancestor. (Its commit then
+        // carries an earlier deployment's mark: a deployment that reached new commits marked its
+        // own.)
+        for pair in chain.windows(2) {
+            let ((prev, prev_commit), (next, next_commit)) = (pair[0], pair[1]);
+            if mark[next_commit as usize] != mark_of(next)
+                && graph.is_strict_ancestor(next_commit, prev_commit)
+            {
                 model.deployments[prev]
                     .failures
                     .push(FailureReason::RolledBack { by: next });
@@ -711,16 +709,19 @@ fn permute<A, B>(items: &mut [A], with: &mut [B], order: &mut [usize]) {
     }
 }
 
+/// A deployment of a chain (index into [`DeliveryModel::deployments`]) and its commit.
+type ChainLink = (usize, CommitIdx);
+
 /// The latest deployment of `chain` that finished at or before `opened_at`, within `window`.
 fn latest_before(
     model: &DeliveryModel,
-    chain: &[usize],
+    chain: &[ChainLink],
     opened_at: Timestamp,
     window: SignedDuration,
 ) -> Option<usize> {
     let after =
-        chain.partition_point(|&d| model.deployments[d].deployment.finished_at <= opened_at);
-    let &d = chain.get(after.checked_sub(1)?)?;
+        chain.partition_point(|&(d, _)| model.deployments[d].deployment.finished_at <= opened_at);
+    let &(d, _) = chain.get(after.checked_sub(1)?)?;
     let gap = opened_at.duration_since(model.deployments[d].deployment.finished_at);
     (gap <= window).then_some(d)
 }

@@ -155,8 +155,6 @@ fn only_from(
         };
         if paint == HEAD {
             live -= 1;
-        }
-        if paint == HEAD {
             out.push(c);
             if out.len() >= limit {
                 break;

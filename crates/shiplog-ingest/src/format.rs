@@ -1,10 +1,9 @@
 //! Which of the two import formats a file is in.
 //!
-//! The command line picks the format from the file's extension and, when that says nothing (standard
-//! input, an unusual name), from its first bytes.
+//! The command line picks the format from the file's extension (`.jsonl`, `.ndjson`, `.csv`) and,
+//! when that says nothing, through `formats::detect`, whose plain-file case is [`Format::sniff`].
 
 use std::fmt;
-use std::path::Path;
 
 const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
 
@@ -18,17 +17,6 @@ pub enum Format {
 }
 
 impl Format {
-    /// The format named by a file's extension (case-insensitive): `.jsonl`, `.ndjson` and `.json` are
-    /// JSON Lines, `.csv` is CSV. Any other extension, or none, says nothing.
-    pub fn from_path(path: &Path) -> Option<Format> {
-        let ext = path.extension()?.to_str()?.to_ascii_lowercase();
-        match ext.as_str() {
-            "jsonl" | "ndjson" | "json" => Some(Format::JsonLines),
-            "csv" => Some(Format::Csv),
-            _ => None,
-        }
-    }
-
     /// Guesses the format from the content: JSON Lines when the first byte that is not whitespace (after
     /// an optional UTF-8 byte order mark) is `{`, CSV otherwise.
     pub fn sniff(bytes: &[u8]) -> Format {
@@ -61,22 +49,6 @@ pub(crate) fn strip_bom(bytes: &[u8]) -> &[u8] {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn extensions_name_formats() {
-        for (path, format) in [
-            ("deploys.jsonl", Some(Format::JsonLines)),
-            ("x/deploys.ndjson", Some(Format::JsonLines)),
-            ("deploys.JSON", Some(Format::JsonLines)),
-            ("incidents.csv", Some(Format::Csv)),
-            ("INCIDENTS.CSV", Some(Format::Csv)),
-            ("deploys.txt", None),
-            ("deploys", None),
-            ("-", None),
-        ] {
-            assert_eq!(Format::from_path(Path::new(path)), format, "{path}");
-        }
-    }
 
     #[test]
     fn content_is_sniffed_by_its_first_byte() {

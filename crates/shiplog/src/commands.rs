@@ -47,11 +47,11 @@ pub struct ResolvedScope {
     pub attribution: AttributionOptions,
 }
 
-fn service_arg(text: &str) -> Result<ServiceName> {
+pub(crate) fn service_arg(text: &str) -> Result<ServiceName> {
     ServiceName::new(text).with_context(|| format!("--service {text:?}"))
 }
 
-fn environment_arg(text: &str) -> Result<Environment> {
+pub(crate) fn environment_arg(text: &str) -> Result<Environment> {
     Environment::new(text).with_context(|| format!("--env {text:?}"))
 }
 

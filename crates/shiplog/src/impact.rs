@@ -13,12 +13,12 @@ use shiplog_core::impact::{
     extract::{design, group_history, records_start},
 };
 use shiplog_core::window::{parse_bound, parse_duration};
-use shiplog_core::{Environment, PracticeChange, PracticeScope, ServiceName, TeamName};
+use shiplog_core::{PracticeChange, PracticeScope, ServiceName, TeamName};
 use shiplog_store::Store;
 
 use crate::analysis::{AnalysisOptions, analyze_with, db_path, open_repo, open_store};
 use crate::cli::{Cli, DeploySource, ImpactArgs, ImpactFormatArg};
-use crate::commands::{definitions, load_config, print};
+use crate::commands::{definitions, environment_arg, load_config, print, service_arg};
 use crate::ui::Ui;
 
 fn midnight(date: jiff::civil::Date) -> Result<Timestamp> {
@@ -41,8 +41,7 @@ pub async fn run(cli: &Cli, args: &ImpactArgs, ui: &Ui) -> Result<()> {
     let before = duration_arg("--before", &args.before)?;
     let after = duration_arg("--after", &args.after)?;
     let transition = duration_arg("--transition", &args.transition)?;
-    let environment = Environment::new(&args.environment)
-        .with_context(|| format!("--env {:?}", args.environment))?;
+    let environment = environment_arg(&args.environment)?;
     let compare_with: Vec<ServiceName> = args
         .compare_with
         .iter()
@@ -85,11 +84,7 @@ pub async fn run(cli: &Cli, args: &ImpactArgs, ui: &Ui) -> Result<()> {
         args.skip_unknown,
         &config,
     )?;
-    let git_service = args
-        .service
-        .as_deref()
-        .map(|s| ServiceName::new(s).with_context(|| format!("--service {s:?}")))
-        .transpose()?;
+    let git_service = args.service.as_deref().map(service_arg).transpose()?;
     let analysis = analyze_with(
         repo,
         &store,

@@ -2,13 +2,11 @@
 
 use anyhow::{Context, Result, bail};
 use jiff::civil::Date;
-use shiplog_core::{
-    Capability, PracticeChange, PracticeName, PracticeScope, ServiceName, TeamName,
-};
+use shiplog_core::{Capability, PracticeChange, PracticeName, PracticeScope, TeamName};
 use shiplog_store::{EventBatch, Store};
 
 use crate::cli::{Cli, ListFormat, PracticeEndArgs, PracticeListArgs, PracticeStartArgs};
-use crate::commands::{optional_repo, print, store_for_writing, written};
+use crate::commands::{optional_repo, print, service_arg, store_for_writing, written};
 use crate::ui::Ui;
 
 /// A `--on` date.
@@ -72,7 +70,7 @@ pub async fn start(cli: &Cli, args: &PracticeStartArgs, ui: &Ui) -> Result<()> {
         None => PracticeScope::services(
             args.services
                 .iter()
-                .map(|s| ServiceName::new(s).with_context(|| format!("--service {s:?}")))
+                .map(|s| service_arg(s))
                 .collect::<Result<_>>()?,
         ),
     };
