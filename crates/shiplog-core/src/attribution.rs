@@ -631,17 +631,10 @@ pub fn attribute_with(
                 continue;
             }
             let attribution = if let Some(sha) = incident.sha {
-                match graph.find(&sha) {
-                    None => IncidentAttribution::Unattributed {
-                        reason: UnattributedReason::UnknownSha { sha },
-                    },
-                    Some(t) if mark[t as usize] != UNMARKED => IncidentAttribution::Sha {
-                        deployment: mark[t as usize] as usize,
-                    },
-                    Some(_) => IncidentAttribution::Unattributed {
-                        reason: UnattributedReason::ShaNotShipped { sha },
-                    },
-                }
+                by_sha(graph, sha, |t| {
+                    let d = mark[t as usize];
+                    (d != UNMARKED).then_some(d as usize)
+                })
             } else {
                 latest_before(&model, chain, incident.opened_at, options.incident_window)
                     .map(|deployment| IncidentAttribution::TimeWindow { deployment })
@@ -658,13 +651,10 @@ pub fn attribute_with(
         .into_iter()
         .zip(incident_attr)
         .map(|(incident, attribution)| {
-            let attribution = attribution.unwrap_or_else(|| IncidentAttribution::Unattributed {
-                reason: match incident.sha {
-                    Some(sha) if graph.find(&sha).is_none() => {
-                        UnattributedReason::UnknownSha { sha }
-                    }
-                    Some(sha) => UnattributedReason::ShaNotShipped { sha },
-                    None => UnattributedReason::NoDeploymentInWindow,
+            let attribution = attribution.unwrap_or_else(|| match incident.sha {
+                Some(sha) => by_sha(graph, sha, |_| None),
+                None => IncidentAttribution::Unattributed {
+                    reason: UnattributedReason::NoDeploymentInWindow,
                 },
             });
             AnalyzedIncident {
@@ -706,6 +696,26 @@ fn permute<A, B>(items: &mut [A], with: &mut [B], order: &mut [usize]) {
             with.swap(at, from);
             at = from;
         }
+    }
+}
+
+/// The sha rule: an incident naming commit `sha` belongs to the deployment that first shipped it
+/// (`shipped_by`, asked for the commit's index), else it is unattributed, saying why.
+fn by_sha(
+    graph: &CommitGraph,
+    sha: Sha,
+    shipped_by: impl Fn(CommitIdx) -> Option<usize>,
+) -> IncidentAttribution {
+    match graph.find(&sha) {
+        None => IncidentAttribution::Unattributed {
+            reason: UnattributedReason::UnknownSha { sha },
+        },
+        Some(t) => match shipped_by(t) {
+            Some(deployment) => IncidentAttribution::Sha { deployment },
+            None => IncidentAttribution::Unattributed {
+                reason: UnattributedReason::ShaNotShipped { sha },
+            },
+        },
     }
 }
 

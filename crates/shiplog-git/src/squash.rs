@@ -446,8 +446,16 @@ fn read_branch(
 /// What an earlier search learned about one branch tip, so that a re-run checks only new commits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TipState {
-    /// Its squash is this commit.
-    Matched(Sha),
+    /// Its squash is `commit`; the branch had `commits` commits, the first authored at
+    /// `first_author_time` (kept so that a re-run need not read the branch again).
+    Matched {
+        /// The squash commit.
+        commit: Sha,
+        /// How many commits the branch had.
+        commits: usize,
+        /// The earliest author time among them, in seconds.
+        first_author_time: i64,
+    },
     /// No squash among the first `checked` commits of the history; `last` is the sha of commit
     /// `checked - 1`, which tells whether the history was rebuilt since (its indices then changed).
     Unmatched {
@@ -462,7 +470,11 @@ impl TipState {
     /// The state as one line of text, for a store's opaque key-value state.
     pub fn encode(&self) -> String {
         match self {
-            TipState::Matched(sha) => format!("matched {sha}"),
+            TipState::Matched {
+                commit,
+                commits,
+                first_author_time,
+            } => format!("matched {commit} {commits} {first_author_time}"),
             TipState::Unmatched { checked, last } => format!("unmatched {checked} {last}"),
         }
     }
@@ -471,7 +483,11 @@ impl TipState {
     pub fn decode(text: &str) -> Option<Self> {
         let mut words = text.split(' ');
         let state = match words.next()? {
-            "matched" => TipState::Matched(Sha::from_hex(words.next()?).ok()?),
+            "matched" => TipState::Matched {
+                commit: Sha::from_hex(words.next()?).ok()?,
+                commits: words.next()?.parse().ok()?,
+                first_author_time: words.next()?.parse().ok()?,
+            },
             "unmatched" => TipState::Unmatched {
                 checked: words.next()?.parse().ok()?,
                 last: Sha::from_hex(words.next()?).ok()?,
@@ -522,12 +538,30 @@ pub fn find_squashed_branches(
         }
         _ => 0,
     };
-    // Tips checked against every commit already are not read again.
+    // Tips matched before (the commit still in the history and no pull request's), and tips
+    // checked against every commit already, are not read again.
+    let mut claimed: HashSet<CommitIdx> = HashSet::new();
     let mut reader = Reader::new(repo);
     let mut branches: Vec<Branch> = Vec::new();
     for (name, tip) in tips {
         let sha = crate::to_sha(&tip);
-        if let Some(&state) = previous
+        if let Some(&TipState::Matched {
+            commit,
+            commits,
+            first_author_time,
+        }) = previous.get(&sha)
+            && let Some(idx) = graph.find(&commit).filter(|&c| !known(c))
+            && claimed.insert(idx)
+        {
+            search.matches.push(SquashMatch {
+                commit: idx,
+                branch: name,
+                tip: sha,
+                commits,
+                first_author_time,
+            });
+            search.tips.push((sha, previous[&sha]));
+        } else if let Some(&state) = previous
             .get(&sha)
             .filter(|&s| !graph.is_empty() && still_checked(Some(s)) == graph.len())
         {
@@ -540,20 +574,6 @@ pub fn find_squashed_branches(
     }
     branches.sort_by(|a, b| b.tip_time.cmp(&a.tip_time).then(a.name.cmp(&b.name)));
     branches.truncate(limits.max_branches);
-    // Matches of previous runs whose commit is still in the history and not a pull request's.
-    let mut claimed: HashSet<CommitIdx> = HashSet::new();
-    let mut todo: Vec<usize> = Vec::new();
-    for (k, branch) in branches.iter().enumerate() {
-        if let Some(&TipState::Matched(sha)) = previous.get(&branch.tip)
-            && let Some(commit) = graph.find(&sha).filter(|&c| !known(c))
-            && claimed.insert(commit)
-        {
-            search.matches.push(branch.matched(commit));
-            search.tips.push((branch.tip, TipState::Matched(sha)));
-        } else {
-            todo.push(k);
-        }
-    }
     let checked_before: Vec<usize> = branches
         .iter()
         .map(|b| still_checked(previous.get(&b.tip)))
@@ -562,13 +582,13 @@ pub fn find_squashed_branches(
         .len()
         .checked_sub(1)
         .map(|i| graph.sha(i as CommitIdx));
-    if todo.is_empty() {
+    if branches.is_empty() {
         search.matches.sort_by_key(|m| m.commit);
         return search;
     }
-    search.searched = todo.len();
+    search.searched = branches.len();
     // Single-parent history commits by committer time, for the windows.
-    let oldest_unchecked = todo.iter().map(|&k| checked_before[k]).min().unwrap_or(0);
+    let oldest_unchecked = checked_before.iter().copied().min().unwrap_or(0);
     let mut by_time: Vec<(i64, CommitIdx)> = (oldest_unchecked..graph.len())
         .map(|c| c as CommitIdx)
         .filter(|&c| graph.parents(c).len() == 1 && !graph.is_shallow(c) && !known(c))
@@ -576,8 +596,7 @@ pub fn find_squashed_branches(
         .collect();
     by_time.sort_unstable();
     let mut tops = TopChanges::default();
-    for k in todo {
-        let branch = &branches[k];
+    for (k, branch) in branches.iter().enumerate() {
         let found = search_one(
             &mut reader,
             graph,
@@ -592,9 +611,14 @@ pub fn find_squashed_branches(
             Some(commit) => {
                 claimed.insert(commit);
                 search.matches.push(branch.matched(commit));
-                search
-                    .tips
-                    .push((branch.tip, TipState::Matched(graph.sha(commit))));
+                search.tips.push((
+                    branch.tip,
+                    TipState::Matched {
+                        commit: graph.sha(commit),
+                        commits: branch.commits,
+                        first_author_time: branch.first_author_time,
+                    },
+                ));
             }
             None => {
                 if let Some(last) = last {
