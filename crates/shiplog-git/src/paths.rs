@@ -239,14 +239,82 @@ pub(crate) fn changed_entries<'e>(
     })
 }
 
+/// Reads commits' root trees and trees: a repository handle with an object cache (consecutive
+/// commits share most trees) and the commit-graph file (root tree ids without reading commits).
+/// Shared by the path classification and the squash search.
+pub(crate) struct TreeReader {
+    pub(crate) repo: gix::Repository,
+    commit_graph: Option<gix::commitgraph::Graph>,
+    commit_buf: Vec<u8>,
+    scratch: Vec<u8>,
+}
+
+impl TreeReader {
+    pub(crate) fn new(mut repo: gix::Repository) -> Self {
+        repo.object_cache_size(Some(4 << 20));
+        let commit_graph = repo.commit_graph_if_enabled().ok().flatten();
+        Self {
+            repo,
+            commit_graph,
+            commit_buf: Vec::new(),
+            scratch: Vec::new(),
+        }
+    }
+
+    /// The root tree of `commit`; on failure, what could not be read and why.
+    pub(crate) fn tree_of(&mut self, commit: &Sha) -> Result<ObjectId, (&'static str, String)> {
+        let id = crate::to_oid(commit);
+        if let Some(cg) = &self.commit_graph
+            && let Some(position) = cg.lookup(id)
+        {
+            return Ok(cg.commit_at(position).root_tree_id().to_owned());
+        }
+        let data = self
+            .repo
+            .objects
+            .try_find(&id, &mut self.commit_buf)
+            .map_err(|e| ("the commit", e.to_string()))?
+            .ok_or_else(|| ("the commit", "object not found".to_owned()))?;
+        let hex = data
+            .data
+            .strip_prefix(b"tree ")
+            .and_then(|rest| rest.get(..40))
+            .ok_or_else(|| ("the commit", "no tree line".to_owned()))?;
+        ObjectId::from_hex(hex).map_err(|e| ("the commit's tree id", e.to_string()))
+    }
+
+    /// Reads tree `id` (none: an empty tree) into `buf` and its entries into `out`.
+    pub(crate) fn read_tree(
+        &mut self,
+        id: Option<ObjectId>,
+        buf: &mut Vec<u8>,
+        out: &mut Vec<Entry>,
+    ) -> Result<(), String> {
+        out.clear();
+        buf.clear();
+        let Some(id) = id else {
+            return Ok(());
+        };
+        let data = self
+            .repo
+            .objects
+            .try_find(&id, &mut self.scratch)
+            .map_err(|e| e.to_string())?
+            .ok_or_else(|| format!("{id} not found"))?;
+        if data.kind != gix::objs::Kind::Tree {
+            let kind = data.kind;
+            return Err(format!("{id} is a {kind:?}"));
+        }
+        buf.extend_from_slice(data.data);
+        entries(buf, out)
+    }
+}
+
 /// One thread's reader: object access with a small cache and a buffer per tree depth.
 struct Classifier<'a> {
-    repo: gix::Repository,
+    trees: TreeReader,
     paths: &'a ServicePaths,
-    commit_graph: Option<gix::commitgraph::Graph>,
     buffers: Vec<(Vec<u8>, Vec<u8>)>,
-    scratch: Vec<u8>,
-    commit_buf: Vec<u8>,
     path: Vec<u8>,
     commit: Sha,
 }
@@ -285,25 +353,10 @@ fn read_error(commit: Sha, what: &'static str, detail: impl ToString) -> PathsEr
 impl Classifier<'_> {
     /// The root tree of `commit`.
     fn tree_of(&mut self, commit: &Sha) -> Result<ObjectId, PathsError> {
-        let id = crate::to_oid(commit);
-        if let Some(cg) = &self.commit_graph
-            && let Some(position) = cg.lookup(id)
-        {
-            return Ok(cg.commit_at(position).root_tree_id().to_owned());
-        }
-        let commit = self.commit;
-        let data = self
-            .repo
-            .objects
-            .try_find(&id, &mut self.commit_buf)
-            .map_err(|e| read_error(commit, "the commit", e))?
-            .ok_or_else(|| read_error(commit, "the commit", "object not found"))?;
-        let hex = data
-            .data
-            .strip_prefix(b"tree ")
-            .and_then(|rest| rest.get(..40))
-            .ok_or_else(|| read_error(commit, "the commit", "no tree line"))?;
-        ObjectId::from_hex(hex).map_err(|e| read_error(commit, "the commit's tree id", e))
+        let at = self.commit;
+        self.trees
+            .tree_of(commit)
+            .map_err(|(what, detail)| read_error(at, what, detail))
     }
 
     /// The services commit `idx` touches against its first parent.
@@ -329,24 +382,10 @@ impl Classifier<'_> {
         buf: &mut Vec<u8>,
         out: &mut Vec<Entry>,
     ) -> Result<(), PathsError> {
-        out.clear();
-        buf.clear();
-        let Some(id) = id else {
-            return Ok(());
-        };
-        let commit = self.commit;
-        let data = self
-            .repo
-            .objects
-            .try_find(&id, &mut self.scratch)
-            .map_err(|e| read_error(commit, "a tree", e))?
-            .ok_or_else(|| read_error(commit, "a tree", format!("{id} not found")))?;
-        if data.kind != gix::objs::Kind::Tree {
-            let kind = data.kind;
-            return Err(read_error(commit, "a tree", format!("{id} is a {kind:?}")));
-        }
-        buf.extend_from_slice(data.data);
-        entries(buf, out).map_err(|e| read_error(commit, "a tree", e))
+        let at = self.commit;
+        self.trees
+            .read_tree(id, buf, out)
+            .map_err(|detail| read_error(at, "a tree", detail))
     }
 
     /// Compares two trees at `self.path` (either may be absent: an added or removed directory).
@@ -438,17 +477,10 @@ pub fn classify(
             .map(|part| {
                 let shared = &shared;
                 scope.spawn(move || {
-                    let mut local = shared.to_thread_local();
-                    // Consecutive commits share most trees: keep recently read ones.
-                    local.object_cache_size(Some(4 << 20));
-                    let commit_graph = local.commit_graph_if_enabled().ok().flatten();
                     let mut c = Classifier {
-                        repo: local,
+                        trees: TreeReader::new(shared.to_thread_local()),
                         paths,
-                        commit_graph,
                         buffers: Vec::new(),
-                        scratch: Vec::new(),
-                        commit_buf: Vec::new(),
                         path: Vec::new(),
                         commit: Sha::from_bytes([0; 20]),
                     };

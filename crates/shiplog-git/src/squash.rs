@@ -47,7 +47,7 @@ use gix::prelude::Find;
 use shiplog_core::{CommitGraph, CommitIdx, Sha};
 
 use crate::GitRepo;
-use crate::paths::{Entry, changed_entries, entries};
+use crate::paths::{Entry, TreeReader, changed_entries};
 
 /// How far the search goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -107,10 +107,8 @@ struct Branch {
 /// Object access for one search: a repository handle with an object cache (consecutive commits
 /// share most trees) and the commit-graph file for tree ids.
 struct Reader {
-    repo: gix::Repository,
-    commit_graph: Option<gix::commitgraph::Graph>,
+    trees: TreeReader,
     buf: Vec<u8>,
-    tree_buf: Vec<u8>,
 }
 
 /// Which paths a diff may touch: a change anywhere else ends it early.
@@ -141,19 +139,14 @@ struct CommitFacts {
 
 impl Reader {
     fn new(repo: &GitRepo) -> Self {
-        let mut repo = repo.repo.clone();
-        repo.object_cache_size(Some(4 << 20));
-        let commit_graph = repo.commit_graph_if_enabled().ok().flatten();
         Self {
-            repo,
-            commit_graph,
+            trees: TreeReader::new(repo.repo.clone()),
             buf: Vec::new(),
-            tree_buf: Vec::new(),
         }
     }
 
     fn commit(&mut self, id: &ObjectId) -> Option<CommitFacts> {
-        let data = self.repo.objects.try_find(id, &mut self.buf).ok()??;
+        let data = self.trees.repo.objects.try_find(id, &mut self.buf).ok()??;
         if data.kind != gix::objs::Kind::Commit {
             return None;
         }
@@ -168,27 +161,13 @@ impl Reader {
     }
 
     fn tree_of(&mut self, sha: &Sha) -> Option<ObjectId> {
-        let id = crate::to_oid(sha);
-        if let Some(cg) = &self.commit_graph
-            && let Some(position) = cg.lookup(id)
-        {
-            return Some(cg.commit_at(position).root_tree_id().to_owned());
-        }
-        self.commit(&id).map(|c| c.tree)
+        self.trees.tree_of(sha).ok()
     }
 
     /// The entries of tree `id` (none: empty), with the bytes their names point into.
     fn tree(&mut self, id: Option<ObjectId>) -> Option<(Vec<u8>, Vec<Entry>)> {
-        let mut out = Vec::new();
-        let Some(id) = id else {
-            return Some((Vec::new(), out));
-        };
-        let data = self.repo.objects.try_find(&id, &mut self.tree_buf).ok()??;
-        if data.kind != gix::objs::Kind::Tree {
-            return None;
-        }
-        let bytes = data.data.to_vec();
-        entries(&bytes, &mut out).ok()?;
+        let (mut bytes, mut out) = (Vec::new(), Vec::new());
+        self.trees.read_tree(id, &mut bytes, &mut out).ok()?;
         Some((bytes, out))
     }
 
@@ -253,7 +232,12 @@ impl Reader {
         let Some(id) = id else {
             return Some(Vec::new());
         };
-        let data = self.repo.objects.try_find(&id, &mut self.buf).ok()??;
+        let data = self
+            .trees
+            .repo
+            .objects
+            .try_find(&id, &mut self.buf)
+            .ok()??;
         // A submodule entry names a commit the repository does not hold: compare ids only.
         (data.kind == gix::objs::Kind::Blob).then(|| data.data.to_vec())
     }
