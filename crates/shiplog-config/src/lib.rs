@@ -366,6 +366,10 @@ pub struct Config {
     pub source_services: BTreeMap<String, ServiceName>,
     /// `[sources.environments]`.
     pub source_environments: BTreeMap<String, Environment>,
+    /// `[tags] trains`: the service of each release train read from tag names (`tool` for
+    /// `tool-1.2.0`, `@acme/web` for `@acme/web@2.0.1`); unlisted trains are services named after
+    /// themselves, the main train (`v1.2.3`) the repository's service.
+    pub tag_trains: BTreeMap<String, ServiceName>,
 }
 
 // ---- The raw, serde-facing shape. Spans let validation errors point at the value. ----
@@ -379,6 +383,15 @@ struct RawConfig {
     services: BTreeMap<String, Spanned<RawService>>,
     #[serde(default)]
     sources: RawSources,
+    #[serde(default)]
+    tags: RawTags,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawTags {
+    #[serde(default)]
+    trains: BTreeMap<String, Spanned<String>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -664,6 +677,13 @@ pub fn parse(text: &str, file: &str, base_dir: &Path) -> Result<Config, ConfigEr
             source_environments.insert(from.clone(), environment);
         }
     }
+    let mut tag_trains = BTreeMap::new();
+    for (train, to) in &raw.tags.trains {
+        let key = format!("tags.trains.{}", key_name(train));
+        if let Some(service) = c.check(to, || key, ServiceName::new) {
+            tag_trains.insert(train.clone(), service);
+        }
+    }
 
     if !c.problems.is_empty() {
         c.problems.sort_by_key(|p| p.position);
@@ -678,6 +698,7 @@ pub fn parse(text: &str, file: &str, base_dir: &Path) -> Result<Config, ConfigEr
         default_environment,
         source_services,
         source_environments,
+        tag_trains,
     })
 }
 

@@ -43,6 +43,7 @@ use crate::event::{Deployment, DeploymentStatus, Incident};
 use crate::graph::{CommitGraph, CommitIdx};
 use crate::names::{DeploymentId, Environment, IncidentId, ServiceName, Sha};
 use crate::pr_links::PrLinks;
+use crate::release::Version;
 use crate::services::ServiceMembership;
 
 /// Options of the attribution rules.
@@ -388,6 +389,8 @@ pub fn attribute_with(
         .collect();
     // Deployment order: by finish time, then id, then position (as a stable sort). Positions are
     // sorted by compact keys, and the (large) records then moved into place.
+    // Tags carry a version: tags of a chain finishing at the same time are ordered by it.
+    let mut versions: Vec<Option<Version>> = deployments.iter().map(tag_version).collect();
     let mut keys: Vec<(Timestamp, usize)> = deployments
         .iter()
         .enumerate()
@@ -395,10 +398,15 @@ pub fn attribute_with(
         .collect();
     keys.sort_unstable_by(|&(at_a, a), &(at_b, b)| {
         at_a.cmp(&at_b)
+            .then_with(|| match (&versions[a], &versions[b]) {
+                (Some(va), Some(vb)) => va.cmp(vb),
+                _ => std::cmp::Ordering::Equal,
+            })
             .then_with(|| deployments[a].id.cmp(&deployments[b].id))
             .then(a.cmp(&b))
     });
     let mut order: Vec<usize> = keys.into_iter().map(|(_, i)| i).collect();
+    let versions: Vec<Option<Version>> = order.iter().map(|&i| versions[i].take()).collect();
     permute(&mut deployments, &mut commits, &mut order);
     let (mut incidents, duplicate_incidents) = crate::duplicates::split_duplicates(incidents);
     incidents.sort_by(|a, b| (a.opened_at, &a.id).cmp(&(b.opened_at, &b.id)));
@@ -542,9 +550,22 @@ pub fn attribute_with(
         // 2. Rollbacks: the next deployment went back to a strict ancestor. (Its commit then
         // carries an earlier deployment's mark: a deployment that reached new commits marked its
         // own.)
+        // Tags with versions: only a version above every one deployed before can be a rollback;
+        // a lower one is a maintenance or backfilled release.
+        let mut highest: Option<&Version> = chain.first().and_then(|&(d, _)| versions[d].as_ref());
         for pair in chain.windows(2) {
             let ((prev, prev_commit), (next, next_commit)) = (pair[0], pair[1]);
-            if mark[next_commit as usize] != mark_of(next)
+            let version_allows = match (&versions[next], highest) {
+                (Some(v), Some(top)) => v > top,
+                _ => true,
+            };
+            if let Some(v) = &versions[next]
+                && highest.is_none_or(|top| v > top)
+            {
+                highest = Some(v);
+            }
+            if version_allows
+                && mark[next_commit as usize] != mark_of(next)
                 && graph.is_strict_ancestor(next_commit, prev_commit)
             {
                 model.deployments[prev]
@@ -697,6 +718,16 @@ fn permute<A, B>(items: &mut [A], with: &mut [B], order: &mut [usize]) {
             at = from;
         }
     }
+}
+
+/// The version of a deployment derived from a tag (`tag:NAME` read by
+/// [`crate::release::parse_tag`]); recorded deployments have none and keep the plain rules.
+fn tag_version(d: &Deployment) -> Option<Version> {
+    if d.source != crate::event::DeploymentSource::GitTag {
+        return None;
+    }
+    let name = d.id.as_str().strip_prefix("tag:")?;
+    crate::release::parse_tag(name).map(|r| r.version)
 }
 
 /// The sha rule: an incident naming commit `sha` belongs to the deployment that first shipped it

@@ -18,6 +18,7 @@ pub mod names;
 pub mod pr_links;
 pub mod practice;
 pub mod pull_request;
+pub mod release;
 pub mod services;
 pub mod stats;
 pub mod window;

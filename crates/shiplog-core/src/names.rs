@@ -195,6 +195,29 @@ name_type!(
     100,
     std::sync::Arc<str>
 );
+impl ServiceName {
+    /// `text` made a valid service name, for defaults derived from names shiplog did not choose
+    /// (a repository's directory, a release train): a trailing `.git` and a leading `@` are
+    /// dropped, each run of characters outside the alphabet becomes one `-`, and dashes at either
+    /// end are trimmed. `c++-tools` → `c-tools`, `my project` → `my-project`, `owner+name.git` →
+    /// `owner-name`, `@acme/web` → `acme/web`. An error when nothing valid is left.
+    pub fn made_valid(text: &str) -> Result<Self, NameError> {
+        let text = text.trim();
+        let text = text.strip_suffix(".git").unwrap_or(text);
+        let text = text.strip_prefix('@').unwrap_or(text);
+        let mut out = String::with_capacity(text.len());
+        for c in text.chars() {
+            if (NAME_CHARS.ok)(c) {
+                out.push(c);
+            } else if !out.ends_with('-') {
+                out.push('-');
+            }
+        }
+        let out: String = out.trim_matches('-').chars().take(100).collect();
+        Self::new(&out)
+    }
+}
+
 name_type!(
     /// A deployment environment (e.g. `production`, `staging`).
     Environment,
@@ -374,6 +397,17 @@ impl fmt::Display for ShaPrefix {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn odd_names_are_made_valid() {
+        let made = |t: &str| ServiceName::made_valid(t).map(|s| s.as_str().to_owned());
+        assert_eq!(made("c++-tools").unwrap(), "c-tools");
+        assert_eq!(made("my project").unwrap(), "my-project");
+        assert_eq!(made("owner+name.git").unwrap(), "owner-name");
+        assert_eq!(made("@acme/web").unwrap(), "acme/web");
+        assert_eq!(made("api").unwrap(), "api");
+        assert!(made("+++").is_err());
+    }
 
     #[test]
     fn service_names_are_trimmed_and_validated() {

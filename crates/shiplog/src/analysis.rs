@@ -168,24 +168,45 @@ pub async fn analyze_with(
     let git_service = || -> Result<ServiceName> {
         match options.service {
             Some(s) => Ok(s.clone()),
-            None => ServiceName::new(&repo.name()).with_context(|| {
-                format!(
-                    "the repository's directory name {:?} is not a valid service name\nhint: name the service with --service NAME",
-                    repo.name()
-                )
-            }),
+            None => {
+                let name = repo.name();
+                let service = ServiceName::made_valid(&name).with_context(|| {
+                    format!(
+                        "the repository's directory name {name:?} gives no valid service name\nhint: name the service with --service NAME"
+                    )
+                })?;
+                if service.as_str() != name {
+                    ui.note(&format!(
+                        "service: {service:?}, the directory name {name:?} made valid (choose it with --service NAME)"
+                    ));
+                }
+                Ok(service)
+            }
         }
     };
+    let first_run = graph.is_empty();
+    let mut release_notes = Vec::new();
     let mut tag_scan = None;
     let tips: Vec<Sha> = match &source {
-        DeploySource::Tags(glob) => {
-            let scan = repo.tags(glob, &tag_cache, &graph)?;
+        DeploySource::Tags(spec) => {
+            let (glob, prereleases) = shiplog_core::release::tag_spec(spec);
+            let mut scan = repo.tags(glob, &tag_cache, &graph)?;
             for (name, why) in &scan.skipped {
                 ui.warn(&format!("tag {name} skipped: {why}"));
             }
+            let matched = scan.tags.len();
+            release_notes = shiplog_core::release::keep_releases(
+                &mut scan.tags,
+                |t| &t.name,
+                glob,
+                prereleases,
+            );
             if scan.tags.is_empty() {
+                for note in &release_notes {
+                    ui.note(note);
+                }
                 bail!(
-                    "no tag matches {glob:?} in {}\nhint: choose the pattern with --deploys 'tags=GLOB', or use --deploys merges",
+                    "no release tag matches {glob:?} in {} ({matched} matching tags hold no version or are pre-releases)\nhint: choose the pattern with --deploys 'tags=GLOB', count pre-releases with --deploys 'tags=GLOB,prereleases', or use --deploys merges",
                     repo.root().display()
                 );
             }
@@ -323,7 +344,11 @@ pub async fn analyze_with(
     let (deployments, commits): (Vec<Deployment>, Vec<Option<CommitIdx>>) = match &source {
         DeploySource::Recorded => (stored, tip_commits),
         DeploySource::Tags(_) => {
-            let service = git_service()?;
+            for note in &release_notes {
+                ui.note(note);
+            }
+            let mut trains =
+                shiplog_core::release::TrainServices::new(git_service()?, &config.tag_trains);
             let tags = tag_scan.map(|s| s.tags).unwrap_or_default();
             let mut out = Vec::with_capacity(tags.len());
             let mut commits = Vec::with_capacity(tags.len());
@@ -331,6 +356,7 @@ pub async fn analyze_with(
                 let Some(idx) = commit else {
                     continue;
                 };
+                let service = trains.service_of(&tag.name)?;
                 let seconds = tag.tagger_time.unwrap_or_else(|| graph.committer_time(idx));
                 let Ok(finished_at) = Timestamp::from_second(seconds) else {
                     ui.warn(&format!(
@@ -354,6 +380,9 @@ pub async fn analyze_with(
                     DeploymentSource::GitTag,
                 ));
                 commits.push(Some(idx));
+            }
+            if first_run && let Some(note) = trains.summary() {
+                ui.note(&note);
             }
             (out, commits)
         }

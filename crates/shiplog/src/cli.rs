@@ -191,8 +191,10 @@ pub struct ImpactArgs {
     #[arg(long)]
     pub compare_auto: bool,
 
-    /// Where deployments come from: `tags[=GLOB]`, `merges[=BRANCH]` or `recorded`. Default:
-    /// recorded.
+    /// Where deployments come from: `tags[=GLOB][,prereleases]`, `merges[=BRANCH]` or
+    /// `recorded`. Default: recorded. Tags are read as release trains and versions (`v1.2.3`,
+    /// `tool-1.2.0`, `@acme/web@2.0.1`: each train its own service); pre-release tags (`-rc1`)
+    /// count only with `,prereleases`, and tags with no version only when GLOB names one exactly.
     #[arg(long, value_name = "SOURCE", value_parser = parse_deploys)]
     pub deploys: Option<DeploySource>,
 
@@ -255,6 +257,7 @@ fn parse_deploys(text: &str) -> Result<DeploySource, String> {
     };
     match (kind, arg) {
         ("tags", None) => Ok(DeploySource::Tags("v*".to_owned())),
+        ("tags,prereleases", None) => Ok(DeploySource::Tags("v*,prereleases".to_owned())),
         ("tags", Some(glob)) if !glob.is_empty() => Ok(DeploySource::Tags(glob.to_owned())),
         ("merges", None) => Ok(DeploySource::Merges(None)),
         ("merges", Some(branch)) if !branch.is_empty() => {
