@@ -241,6 +241,10 @@ pub struct DeploymentItem {
     pub status: DeploymentStatus,
     /// Where the record came from.
     pub source: DeploymentSource,
+    /// For a tag: its release train (`""` for the main train; see [`crate::release`]).
+    pub train: Option<String>,
+    /// For a tag: its version.
+    pub version: Option<String>,
     /// Whether it is the first deployment of its chain.
     pub baseline: bool,
     /// Changes it newly shipped.
@@ -346,6 +350,8 @@ pub fn deployments(model: &DeliveryModel, scope: &Scope) -> Vec<DeploymentItem> 
             finished_at: d.deployment.finished_at,
             status: d.deployment.status,
             source: d.deployment.source,
+            train: tag_release(&d.deployment).map(|r| r.train),
+            version: tag_release(&d.deployment).map(|r| r.version.to_string()),
             baseline: d.is_baseline(),
             shipped_changes: d.shipped.len(),
             failures: d
@@ -494,4 +500,12 @@ pub fn incidents(model: &DeliveryModel, scope: &Scope) -> Vec<IncidentItem> {
             }
         })
         .collect()
+}
+
+/// The release a deployment derived from a tag (`tag:NAME`) stands for.
+fn tag_release(d: &crate::event::Deployment) -> Option<crate::release::Release> {
+    if d.source != DeploymentSource::GitTag {
+        return None;
+    }
+    crate::release::parse_tag(d.id.as_str().strip_prefix("tag:")?)
 }

@@ -252,6 +252,37 @@ pub fn keep_releases<T>(
     notes
 }
 
+/// Whether `service` is the service of a train other than the main one among the tags `names`
+/// (`mapped`: `[tags] trains`).
+pub fn names_other_train<'n>(
+    names: impl Iterator<Item = &'n str>,
+    mapped: &BTreeMap<String, ServiceName>,
+    service: &ServiceName,
+) -> bool {
+    let mut checked = std::collections::BTreeSet::new();
+    for n in names {
+        if let Some(r) = parse_tag(n)
+            && !r.is_main_train()
+            && checked.insert(r.train.clone())
+            && other_service(mapped, &r.train).is_ok_and(|s| &s == service)
+        {
+            return true;
+        }
+    }
+    false
+}
+
+/// The service of a train other than the main one: mapped, else its name made valid.
+fn other_service(
+    mapped: &BTreeMap<String, ServiceName>,
+    train: &str,
+) -> Result<ServiceName, NameError> {
+    match mapped.get(train) {
+        Some(s) => Ok(s.clone()),
+        None => ServiceName::made_valid(train),
+    }
+}
+
 /// The service of each train: the main train's is the repository's, a mapped train's
 /// (`[tags] trains` in shiplog.toml) the one mapped, any other train's its name made valid
 /// ([`ServiceName::made_valid`]).
@@ -279,10 +310,10 @@ impl<'a> TrainServices<'a> {
             *count += 1;
             return Ok(service.clone());
         }
-        let service = match self.mapped.get(&train) {
-            Some(s) => s.clone(),
-            None if train.is_empty() => self.main.clone(),
-            None => ServiceName::made_valid(&train)?,
+        let service = if train.is_empty() && !self.mapped.contains_key("") {
+            self.main.clone()
+        } else {
+            other_service(self.mapped, &train)?
         };
         self.seen.insert(train, (service.clone(), 1));
         Ok(service)

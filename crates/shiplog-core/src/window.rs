@@ -21,7 +21,7 @@ pub enum WindowError {
     )]
     BadBound(String),
     /// The text is not a duration.
-    #[error("expected a duration like 90m, 24h, 2d or 1w; got {0:?}")]
+    #[error("expected a duration like 90m, 24h, 2d, 1w, 3mo or 1y; got {0:?}")]
     BadDuration(String),
     /// The window's start is not before its end.
     #[error("the window is empty: since ({since}) must be before until ({until})")]
@@ -163,18 +163,28 @@ pub fn parse_bound(text: &str, now: Timestamp) -> Result<Timestamp, WindowError>
     parse_timestamp(text).ok_or_else(bad)
 }
 
-/// Parses a duration like `90s`, `30m`, `24h`, `2d` or `1w`.
+/// Parses a duration like `90s`, `30m`, `24h`, `2d`, `1w`, `3mo` (a month is 30 days) or `1y`
+/// (a year is 365 days).
 ///
 /// ```
 /// use shiplog_core::window::parse_duration;
 /// assert_eq!(parse_duration("36h").unwrap().as_secs(), 36 * 3600);
+/// assert_eq!(parse_duration("3mo").unwrap().as_secs(), 90 * 86_400);
+/// assert_eq!(parse_duration("1y").unwrap().as_secs(), 365 * 86_400);
+/// assert!(parse_duration("mo").is_err());
 /// assert!(parse_duration("soon").is_err());
 /// ```
 pub fn parse_duration(text: &str) -> Result<SignedDuration, WindowError> {
     let text = text.trim();
     let bad = || WindowError::BadDuration(text.to_owned());
-    let unit = text.chars().last().ok_or_else(bad)?;
-    let number = &text[..text.len() - unit.len_utf8()];
+    // `mo` (months) is the one two-letter unit; `m` alone is minutes.
+    let (unit, number) = match text.strip_suffix("mo") {
+        Some(number) => ('M', number),
+        None => {
+            let unit = text.chars().last().ok_or_else(bad)?;
+            (unit, &text[..text.len() - unit.len_utf8()])
+        }
+    };
     if number.is_empty() || !number.bytes().all(|b| b.is_ascii_digit()) {
         return Err(bad());
     }
@@ -185,6 +195,9 @@ pub fn parse_duration(text: &str) -> Result<SignedDuration, WindowError> {
         'h' => n.checked_mul(3600),
         'd' => n.checked_mul(86_400),
         'w' => n.checked_mul(7 * 86_400),
+        // Fixed lengths, so that a duration is the same span whenever it is used.
+        'M' => n.checked_mul(30 * 86_400),
+        'y' => n.checked_mul(365 * 86_400),
         _ => None,
     }
     .ok_or_else(bad)?;

@@ -553,6 +553,8 @@ pub fn deployments(
             finished_at: d.finished_at.to_string(),
             status: d.status.as_str(),
             source: d.source.as_str(),
+            train: d.train.as_deref(),
+            version: d.version.as_deref(),
             baseline: d.baseline,
             shipped_changes: d.shipped_changes,
             failed: !d.failures.is_empty(),
@@ -565,6 +567,7 @@ pub fn deployments(
             let mut t = table();
             t.set_header([
                 "Deployment",
+                "Version",
                 "Finished",
                 "Commit",
                 "Changes",
@@ -580,6 +583,11 @@ pub fn deployments(
                 notes.extend(d.unplanned.iter().map(|u| format!("unplanned: {u}")));
                 t.add_row([
                     format!("{} ({})", d.id, d.service),
+                    match (&d.train, &d.version) {
+                        (Some(train), Some(v)) if !train.is_empty() => format!("{train} {v}"),
+                        (_, Some(v)) => v.clone(),
+                        _ => String::new(),
+                    },
                     ts(d.finished_at),
                     d.sha.short(10),
                     d.shipped_changes.to_string(),
@@ -606,6 +614,8 @@ struct DeploymentCsv<'a> {
     finished_at: String,
     status: &'a str,
     source: &'a str,
+    train: Option<&'a str>,
+    version: Option<&'a str>,
     baseline: bool,
     shipped_changes: usize,
     failed: bool,

@@ -165,23 +165,24 @@ pub async fn analyze_with(
     };
 
     // The commits that must be in the graph.
+    let dir_service = || -> Result<ServiceName> {
+        let name = repo.name();
+        let service = ServiceName::made_valid(&name).with_context(|| {
+            format!(
+                "the repository's directory name {name:?} gives no valid service name\nhint: name the service with --service NAME"
+            )
+        })?;
+        if service.as_str() != name {
+            ui.note(&format!(
+                "service: {service:?}, the directory name {name:?} made valid (choose it with --service NAME)"
+            ));
+        }
+        Ok(service)
+    };
     let git_service = || -> Result<ServiceName> {
         match options.service {
             Some(s) => Ok(s.clone()),
-            None => {
-                let name = repo.name();
-                let service = ServiceName::made_valid(&name).with_context(|| {
-                    format!(
-                        "the repository's directory name {name:?} gives no valid service name\nhint: name the service with --service NAME"
-                    )
-                })?;
-                if service.as_str() != name {
-                    ui.note(&format!(
-                        "service: {service:?}, the directory name {name:?} made valid (choose it with --service NAME)"
-                    ));
-                }
-                Ok(service)
-            }
+            None => dir_service(),
         }
     };
     let first_run = graph.is_empty();
@@ -347,9 +348,22 @@ pub async fn analyze_with(
             for note in &release_notes {
                 ui.note(note);
             }
-            let mut trains =
-                shiplog_core::release::TrainServices::new(git_service()?, &config.tag_trains);
             let tags = tag_scan.map(|s| s.tags).unwrap_or_default();
+            // `--service` names the main train, unless it names another train (`--service tool`
+            // for `tool-1.2.0`): the main train then keeps the directory's name.
+            let names_a_train = options.service.is_some_and(|given| {
+                shiplog_core::release::names_other_train(
+                    tags.iter().map(|t| t.name.as_str()),
+                    &config.tag_trains,
+                    given,
+                )
+            });
+            let main = if names_a_train {
+                dir_service()?
+            } else {
+                git_service()?
+            };
+            let mut trains = shiplog_core::release::TrainServices::new(main, &config.tag_trains);
             let mut out = Vec::with_capacity(tags.len());
             let mut commits = Vec::with_capacity(tags.len());
             for (tag, commit) in tags.into_iter().zip(tip_commits) {

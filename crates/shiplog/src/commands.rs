@@ -187,8 +187,48 @@ pub async fn metrics(cli: &Cli, args: &MetricsArgs, ui: &Ui) -> Result<()> {
     let (resolved, analysis) = analyze_scope(cli, &args.scope, ui).await?;
     let rows = metric_rows(&analysis, &resolved.scope, resolved.start, args.by)?;
     ui.phase("metrics computed");
+    if rows.iter().all(|m| m.deployment_frequency.deployments == 0)
+        && let Some(hint) = empty_window_hint(&analysis, &resolved.scope)
+    {
+        ui.note(&hint);
+    }
     let text = shiplog_report::metrics(&rows, args.by.is_some(), output_format(args.scope.format))?;
     print(&text)
+}
+
+/// For a window with no deployments: when the scope's first and last deployments finished, and the
+/// `--since` (and `--until`) that would include them. `None` when the scope has none at all.
+fn empty_window_hint(analysis: &Analysis, scope: &Scope) -> Option<String> {
+    let mut times = analysis
+        .model
+        .deployments
+        .iter()
+        .map(|d| &d.deployment)
+        .filter(|d| {
+            d.status == shiplog_core::DeploymentStatus::Success
+                && scope.includes(&d.service, &d.environment)
+        })
+        .map(|d| d.finished_at);
+    let first = times.next()?;
+    let (first, last, count) = times.fold((first, first, 1usize), |(lo, hi, n), t| {
+        (lo.min(t), hi.max(t), n + 1)
+    });
+    let day = |t: Timestamp| t.strftime("%Y-%m-%d").to_string();
+    let mut flags = format!("--since {}", day(first));
+    if last >= scope.window.until {
+        // The day after the last deployment, so that the window includes all of that day.
+        let after = last
+            .checked_add(jiff::SignedDuration::from_hours(24))
+            .unwrap_or(last);
+        flags.push_str(&format!(" --until {}", day(after)));
+    }
+    Some(format!(
+        "no deployments in the window {} to {}; {count} deployment{} of this scope finished from {first} to {last}\nhint: {flags} includes {}",
+        scope.window.since,
+        scope.window.until,
+        if count == 1 { "" } else { "s" },
+        if count == 1 { "it" } else { "them all" },
+    ))
 }
 
 pub async fn explain(cli: &Cli, args: &ExplainArgs, ui: &Ui) -> Result<()> {
