@@ -63,6 +63,13 @@ pub(crate) const NAME_CHARS: Charset = Charset {
     ok: |c| c.is_alphanumeric() || matches!(c, '-' | '_' | '.' | '/' | ':'),
 };
 
+/// [`NAME_CHARS`] and `@`, `+`: deployment ids, which carry tag names (`tag:@acme/web@2.0.1`,
+/// `tag:v1.0.0+build.5`).
+pub(crate) const ID_CHARS: Charset = Charset {
+    allowed: "letters, digits, '-', '_', '.', '/', ':', '@' and '+'",
+    ok: |c| c.is_alphanumeric() || matches!(c, '-' | '_' | '.' | '/' | ':' | '@' | '+'),
+};
+
 pub(crate) fn validate_name(
     text: &str,
     what: &'static str,
@@ -231,7 +238,8 @@ name_type!(
     DeploymentId,
     "deployment id",
     255,
-    String
+    String,
+    crate::names::ID_CHARS
 );
 name_type!(
     /// The identifier of an incident, unique in a store (e.g. `inc-4`).
