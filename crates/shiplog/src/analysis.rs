@@ -174,7 +174,7 @@ pub async fn analyze_with(
         })?;
         if service.as_str() != name {
             ui.note(&format!(
-                "service: {service:?}, the directory name {name:?} made valid (choose it with --service NAME)"
+                "service: \"{service}\", the directory name {name:?} made valid (choose it with --service NAME)"
             ));
         }
         Ok(service)
