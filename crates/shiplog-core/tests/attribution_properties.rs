@@ -220,4 +220,94 @@ proptest! {
             prop_assert_eq!(&a.unplanned, &b.unplanned);
         }
     }
+
+    /// With release trains (deployments from tags, one chain per train) the changes of each
+    /// deployment are still the naive set difference, taken in (finish time, version, id) order
+    /// per train; and a deployment is a rollback exactly when its version is above every earlier
+    /// version of its train, it reaches nothing new and its commit is a strict ancestor of the
+    /// previous deployment's.
+    #[test]
+    fn attribution_with_trains_equals_naive_set_difference(
+        parents in dag(),
+        picks in proptest::collection::vec(
+            (any::<prop::sample::Index>(), 0usize..3, 0i64..6, 0u64..3, 0u64..3),
+            1..25,
+        ),
+    ) {
+        let mut graph = CommitGraph::new();
+        for (i, ps) in parents.iter().enumerate() {
+            let mut ps: Vec<u32> = ps.iter().map(|&p| p as u32).collect();
+            ps.dedup();
+            graph.push(NewCommit {
+                sha: sha(i),
+                parents: &ps,
+                author_time: 1_700_000_000,
+                committer_time: 1_700_000_000,
+                reverts: &[],
+                shallow: false,
+            }).unwrap();
+        }
+        graph.close_run();
+
+        // (train prefix, service): the main train, a `tool-` train and a changesets package.
+        const TRAINS: [(&str, &str); 3] = [("v", "app"), ("tool-", "tool"), ("@acme/web@", "acme/web")];
+        // Deployment k: version major.minor.k (unique), so ties in time are broken by version.
+        let deployments: Vec<Deployment> = picks
+            .iter()
+            .enumerate()
+            .map(|(k, (commit, train, hour, major, minor))| Deployment {
+                id: DeploymentId::new(&format!("tag:{}{major}.{minor}.{k}", TRAINS[*train].0)).unwrap(),
+                service: ServiceName::new(TRAINS[*train].1).unwrap(),
+                environment: Environment::production(),
+                sha: sha(commit.index(parents.len())),
+                finished_at: Timestamp::from_second(1_700_000_000 + hour * 3600).unwrap(),
+                started_at: None,
+                status: DeploymentStatus::Success,
+                unplanned: false,
+                source: DeploymentSource::GitTag,
+            })
+            .collect();
+        let model = attribute(&graph, deployments.clone(), vec![], AttributionOptions::default()).unwrap();
+
+        let mut order: Vec<usize> = (0..picks.len()).collect();
+        let version = |k: usize| (picks[k].3, picks[k].4, k as u64);
+        order.sort_by(|&a, &b| {
+            (deployments[a].finished_at, version(a), &deployments[a].id)
+                .cmp(&(deployments[b].finished_at, version(b), &deployments[b].id))
+        });
+        // Per train: commits reached, the highest version and the previous deployment's tip.
+        let mut state: HashMap<&ServiceName, (BTreeSet<usize>, (u64, u64, u64), usize)> = HashMap::new();
+        for k in order {
+            let d = &deployments[k];
+            let tip = (0..parents.len()).find(|&i| sha(i) == d.sha).unwrap();
+            let all = ancestors(&parents, tip);
+            let index = model.deployment_index(&d.id).unwrap();
+            let rollback = model.deployments[index]
+                .unplanned
+                .iter()
+                .any(|u| matches!(u, shiplog_core::attribution::UnplannedReason::Rollback { .. }));
+            match state.get_mut(&d.service) {
+                None => {
+                    prop_assert!(!rollback, "the first of a train is no rollback: {}", d.id);
+                    let got: BTreeSet<usize> = model.shipped_by(index).iter().map(|c| c.commit as usize).collect();
+                    prop_assert_eq!(got, all.clone(), "deployment {}", d.id);
+                    state.insert(&d.service, (all, version(k), tip));
+                }
+                Some((before, highest, prev_tip)) => {
+                    let expected: BTreeSet<usize> = all.difference(before).copied().collect();
+                    let got: BTreeSet<usize> = model.shipped_by(index).iter().map(|c| c.commit as usize).collect();
+                    prop_assert_eq!(got.len(), model.shipped_by(index).len(), "a change listed twice");
+                    let naive_rollback = version(k) > *highest
+                        && before.contains(&tip)
+                        && tip != *prev_tip
+                        && ancestors(&parents, *prev_tip).contains(&tip);
+                    prop_assert_eq!(rollback, naive_rollback, "rollback {}", d.id);
+                    prop_assert_eq!(got, expected, "deployment {}", d.id);
+                    before.extend(all);
+                    *highest = (*highest).max(version(k));
+                    *prev_tip = tip;
+                }
+            }
+        }
+    }
 }
