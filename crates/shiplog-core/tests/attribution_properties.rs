@@ -276,7 +276,7 @@ proptest! {
                 .cmp(&(deployments[b].finished_at, version(b), &deployments[b].id))
         });
         // Per train: commits reached, the highest version and the previous deployment's tip.
-        let mut state: HashMap<&ServiceName, (BTreeSet<usize>, (u64, u64, u64), usize)> = HashMap::new();
+        let mut state: HashMap<&ServiceName, TrainState> = HashMap::new();
         for k in order {
             let d = &deployments[k];
             let tip = (0..parents.len()).find(|&i| sha(i) == d.sha).unwrap();
@@ -311,3 +311,6 @@ proptest! {
         }
     }
 }
+
+/// Per train: the commits already shipped, the highest version deployed, the last deployment.
+type TrainState = (BTreeSet<usize>, (u64, u64, u64), usize);
