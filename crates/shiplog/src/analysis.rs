@@ -206,8 +206,15 @@ pub async fn analyze_with(
                 for note in &release_notes {
                     ui.note(note);
                 }
+                let hint = "hint: choose the pattern with --deploys 'tags=GLOB', count pre-releases with --deploys 'tags=GLOB,prereleases', or use --deploys merges";
+                if matched == 0 {
+                    bail!(
+                        "no tag matches {glob:?} in {}\n{hint}",
+                        repo.root().display()
+                    );
+                }
                 bail!(
-                    "no release tag matches {glob:?} in {} ({matched} matching tags hold no version or are pre-releases)\nhint: choose the pattern with --deploys 'tags=GLOB', count pre-releases with --deploys 'tags=GLOB,prereleases', or use --deploys merges",
+                    "no release tag matches {glob:?} in {}: all {matched} matching tags hold no version or are pre-releases\n{hint}",
                     repo.root().display()
                 );
             }
