@@ -598,6 +598,13 @@ impl GitRepo {
         }
     }
 
+    /// The `origin` remote's URL, when the repository has one (for links to its web pages).
+    pub fn remote_url(&self) -> Option<String> {
+        let config = self.repo.config_snapshot();
+        let url = config.string("remote.origin.url")?;
+        Some(url.to_str_lossy().into_owned())
+    }
+
     /// The first line of a commit's message, for listings. Latin-1 messages (declared with an
     /// `encoding` header) are decoded; anything else that is not UTF-8 is decoded lossily.
     pub fn summary(&self, sha: &Sha) -> Option<String> {

@@ -5,6 +5,7 @@
 //! shows is exactly what a script would see.
 
 pub mod impact;
+pub mod page;
 
 use std::fmt::Write as _;
 

@@ -71,6 +71,13 @@ pub enum Command {
         after_help = "Examples:\n  shiplog impact \"Trunk-based development\"                       all five metrics, 90 days each side\n  shiplog impact \"Trunk-based development\" --compare-auto        services that changed nothing as the comparison\n  shiplog impact \"Trunk-based development\" --compare-with billing --format markdown > retro.md\n  shiplog impact \"Small daily deployments\" --before 12w --after 12w --transition 0d --format json\n\nEach metric ends in a verdict: improved, worse, no detectable change, or not enough data yet.\nMethods and assumptions: docs/impact.md."
     )]
     Impact(ImpactArgs),
+    /// Write the delivery report: one self-contained HTML page (or Markdown, or the JSON of its
+    /// model) with the headline metrics, trends, deployments, practice changes and the records
+    /// behind every number.
+    #[command(
+        after_help = "Examples:\n  shiplog report --html report.html                       every service, the last 90 days\n  shiplog report --service api --since 180d --html api.html\n  shiplog report --team payments --format markdown > payments.md\n  shiplog report --format json                            the model the page is rendered from"
+    )]
+    Report(ReportArgs),
     /// Build a realistic demo repository with deployments and incidents, then show its metrics.
     Demo(DemoArgs),
     /// Write or check shiplog.toml: services, teams, monorepo paths, definition options.
@@ -580,4 +587,92 @@ pub struct DemoArgs {
     /// Output format of the metrics printed at the end.
     #[arg(long, value_enum, default_value = "table")]
     pub format: OutputFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormatArg {
+    /// One self-contained HTML page.
+    Html,
+    /// Markdown, for a wiki or a retro document.
+    Markdown,
+    /// The report's model: every number the page shows.
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// Where deployments come from: `tags[=GLOB]`, `merges[=BRANCH]` or `recorded` (as in
+    /// `shiplog metrics`). Default: recorded, when the store holds deployments.
+    #[arg(long, value_name = "SOURCE", value_parser = parse_deploys)]
+    pub deploys: Option<DeploySource>,
+
+    /// Only this service (with --deploys tags|merges it also names the service).
+    #[arg(long, value_name = "NAME")]
+    pub service: Option<String>,
+
+    /// Only the services of this team (from shiplog.toml).
+    #[arg(long, value_name = "NAME", conflicts_with = "service")]
+    pub team: Option<String>,
+
+    /// The environment.
+    #[arg(long = "env", default_value = "production", value_name = "NAME")]
+    pub environment: String,
+
+    /// Start of the window: a duration back from now (90d, 12w), a date or an RFC 3339 timestamp.
+    #[arg(long, default_value = "90d", value_name = "WHEN")]
+    pub since: String,
+
+    /// End of the window (exclusive). Default: now.
+    #[arg(long, value_name = "WHEN")]
+    pub until: Option<String>,
+
+    /// Trend periods. Default: weeks for windows up to 183 days, months beyond.
+    #[arg(long, value_enum)]
+    pub by: Option<ByPeriod>,
+
+    /// When a change's lead time starts (default: shiplog.toml, else author).
+    #[arg(long, value_enum)]
+    pub lead_time_start: Option<LeadTimeStartArg>,
+
+    /// The incident attribution window (default: shiplog.toml, else 24h).
+    #[arg(long, value_name = "DURATION")]
+    pub attribution_window: Option<String>,
+
+    /// Leave out deployments whose commit the repository does not have instead of failing.
+    #[arg(long)]
+    pub skip_unknown: bool,
+
+    /// Write the HTML page to FILE (the same as --format html --output FILE).
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["format", "output"])]
+    pub html: Option<PathBuf>,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value = "html")]
+    pub format: ReportFormatArg,
+
+    /// Write to FILE instead of standard output.
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// Rows of each drill-down list in the page (the newest are kept).
+    #[arg(long, default_value_t = 200, value_name = "N")]
+    pub rows: usize,
+
+    /// The repository's web address for commit and pull-request links (e.g.
+    /// https://github.com/acme/app). Default: from the origin remote's URL.
+    #[arg(long, value_name = "URL")]
+    pub web_url: Option<String>,
+
+    /// Services to compare each practice change with. Default: every service that changed
+    /// nothing in the windows (as `shiplog impact --compare-auto`).
+    #[arg(long = "compare-with", value_name = "SERVICE")]
+    pub compare_with: Vec<String>,
+
+    /// Bootstrap resamples per interval of the impact analyses.
+    #[arg(long, default_value_t = 2000, value_parser = clap::value_parser!(u32).range(200..=100_000))]
+    pub resamples: u32,
+
+    /// Seed of the bootstrap: the same records and seed give the same report.
+    #[arg(long, default_value_t = 20_260_303)]
+    pub seed: u64,
 }

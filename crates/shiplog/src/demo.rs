@@ -741,15 +741,42 @@ pub async fn run(args: &DemoArgs, ui: &Ui) -> Result<()> {
             all_rows.extend(rows);
         }
     }
+    // The report of all three services over the demo's half year.
+    let report_file = dir.join("report.html");
+    let model = crate::report::report_model(
+        &analysis,
+        &store.practice_changes().await?,
+        &config,
+        &Scope {
+            service: None,
+            team: None,
+            environment: Environment::production(),
+            window,
+        },
+        LeadTimeStart::Author,
+        &crate::report::ReportPlan {
+            period: shiplog_report::page::TrendPeriod::Week,
+            compare_with: Vec::new(),
+            resamples: 2000,
+            seed: 20_260_303,
+            rows: 200,
+            web: None,
+        },
+        ui,
+    )?;
+    std::fs::write(&report_file, shiplog_report::page::render_html(&model))
+        .with_context(|| format!("cannot write {}", report_file.display()))?;
     if format != shiplog_report::Format::Table {
         print(&shiplog_report::metrics(&all_rows, true, format)?)?;
+        ui.note(&format!("report written to {}", report_file.display()));
     } else {
         let mid = Timestamp::from_second(start + (end - start) / 2)?;
         print(&format!(
-            "Half-way ({}), api and web moved from large weekly deployments to small daily ones\n(recorded as the practice change \"{PRACTICE}\"); billing kept its pace and is the comparison.\nSee what the change did, with honest statistics:\n  cd {}\n  shiplog impact \"{PRACTICE}\" --compare-with billing{until}\nExplore:\n  shiplog metrics --service api --since {} --by month\n  shiplog explain failures --service api --since 180d\n  shiplog explain incidents --since 180d\n",
+            "Half-way ({}), api and web moved from large weekly deployments to small daily ones\n(recorded as the practice change \"{PRACTICE}\"); billing kept its pace and is the comparison.\nSee what the change did, with honest statistics:\n  cd {}\n  shiplog impact \"{PRACTICE}\" --compare-with billing{until}\nExplore:\n  shiplog metrics --service api --since {} --by month\n  shiplog explain failures --service api --since 180d\n  shiplog explain incidents --since 180d\nThe report (open it in a browser; `shiplog report --html FILE` writes your own):\n  {}\n",
             mid.strftime("%Y-%m-%d"),
             dir.display(),
             Timestamp::from_second(start)?.strftime("%Y-%m-%d"),
+            report_file.display(),
         ))?;
     }
     Ok(())

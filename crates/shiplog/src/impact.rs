@@ -8,15 +8,17 @@ use std::collections::{BTreeMap, BTreeSet};
 use anyhow::{Context, Result, bail};
 use jiff::tz::TimeZone;
 use jiff::{SignedDuration, Timestamp};
+use shiplog_config::Config;
 use shiplog_core::impact::{
     ComparisonChoice, ImpactOptions, ImpactReport, analyze,
     extract::{design, group_history, records_start},
 };
+use shiplog_core::metrics::LeadTimeStart;
 use shiplog_core::window::{parse_bound, parse_duration};
-use shiplog_core::{PracticeChange, PracticeScope, ServiceName, TeamName};
+use shiplog_core::{Environment, PracticeChange, PracticeScope, ServiceName, TeamName};
 use shiplog_store::Store;
 
-use crate::analysis::{AnalysisOptions, analyze_with, db_path, open_repo, open_store};
+use crate::analysis::{Analysis, AnalysisOptions, analyze_with, db_path, open_repo, open_store};
 use crate::cli::{Cli, DeploySource, ImpactArgs, ImpactFormatArg};
 use crate::commands::{definitions, environment_arg, load_config, print, service_arg};
 use crate::ui::Ui;
@@ -55,29 +57,6 @@ pub async fn run(cli: &Cli, args: &ImpactArgs, ui: &Ui) -> Result<()> {
     let practice = crate::practice::find(&changes, &args.name)?.clone();
     // A team's services come from the configuration (shiplog.toml).
     let config = load_config(cli, Some(&repo))?;
-    let teams = config.teams();
-    let subject_scope = match &practice.scope {
-        PracticeScope::Team { team } => match config.team_services(team.as_str()) {
-            Ok((_, services)) => PracticeScope::services(services),
-            Err(e) => bail!(
-                "practice change {:?} is scoped to team {team}, whose services are not known: {e}\nhint: map them in shiplog.toml (`team = \"{team}\"` under [services.NAME], see docs/config.md), or record the change for its services: shiplog practice start {:?} --on {} --service SERVICE ...",
-                practice.name.as_str(),
-                practice.name.as_str(),
-                practice.started_on
-            ),
-        },
-        other => other.clone(),
-    };
-    let change_at = midnight(practice.started_on)?;
-    if change_at >= until {
-        bail!(
-            "practice change {:?} starts on {}, which is not before the analysis time {until}\nhint: there is nothing to compare yet; run again once the practice has been in place for a while",
-            practice.name.as_str(),
-            practice.started_on
-        );
-    }
-    let ended_at = practice.ended_on.map(midnight).transpose()?;
-
     let (attribution, start) = definitions(
         args.attribution_window.as_deref(),
         args.lead_time_start,
@@ -97,6 +76,79 @@ pub async fn run(cli: &Cli, args: &ImpactArgs, ui: &Ui) -> Result<()> {
         ui,
     )
     .await?;
+    let plan = ImpactPlan {
+        environment,
+        until,
+        before,
+        after,
+        transition,
+        compare_with,
+        compare_auto: args.compare_auto,
+        start,
+        options: ImpactOptions {
+            resamples: args.resamples as usize,
+            seed: args.seed,
+        },
+    };
+    let report = impact_report(&analysis, &changes, practice, &config, &plan, ui)?;
+    ui.phase("impact analysed");
+    let text = match args.format {
+        ImpactFormatArg::Table => shiplog_report::impact::render_terminal(&report),
+        ImpactFormatArg::Markdown => shiplog_report::impact::render_markdown(&report),
+        ImpactFormatArg::Json => shiplog_report::impact::render_json(&report)?,
+    };
+    print(&text)
+}
+
+/// What an impact analysis compares: the windows, the comparison group and the options.
+pub(crate) struct ImpactPlan {
+    pub environment: Environment,
+    pub until: Timestamp,
+    pub before: SignedDuration,
+    pub after: SignedDuration,
+    pub transition: SignedDuration,
+    /// Named comparison services (`--compare-with`).
+    pub compare_with: Vec<ServiceName>,
+    /// Every service without a practice change in the windows (`--compare-auto`).
+    pub compare_auto: bool,
+    pub start: LeadTimeStart,
+    pub options: ImpactOptions,
+}
+
+/// The impact report of `practice` over an analysed repository: its services, the windows, the
+/// comparison group, the statistics. `shiplog impact` and `shiplog report` both use it.
+pub(crate) fn impact_report(
+    analysis: &Analysis,
+    changes: &[PracticeChange],
+    practice: PracticeChange,
+    config: &Config,
+    plan: &ImpactPlan,
+    ui: &Ui,
+) -> Result<ImpactReport> {
+    let teams = config.teams();
+    let subject_scope = match &practice.scope {
+        PracticeScope::Team { team } => match config.team_services(team.as_str()) {
+            Ok((_, services)) => PracticeScope::services(services),
+            Err(e) => bail!(
+                "practice change {:?} is scoped to team {team}, whose services are not known: {e}\nhint: map them in shiplog.toml (`team = \"{team}\"` under [services.NAME], see docs/config.md), or record the change for its services: shiplog practice start {:?} --on {} --service SERVICE ...",
+                practice.name.as_str(),
+                practice.name.as_str(),
+                practice.started_on
+            ),
+        },
+        other => other.clone(),
+    };
+    let change_at = midnight(practice.started_on)?;
+    if change_at >= plan.until {
+        bail!(
+            "practice change {:?} starts on {}, which is not before the analysis time {}\nhint: there is nothing to compare yet; run again once the practice has been in place for a while",
+            practice.name.as_str(),
+            practice.started_on,
+            plan.until
+        );
+    }
+    let ended_at = practice.ended_on.map(midnight).transpose()?;
+
     let model = &analysis.model;
 
     // Who changed practice.
@@ -104,7 +156,7 @@ pub async fn run(cli: &Cli, args: &ImpactArgs, ui: &Ui) -> Result<()> {
     let all_services: BTreeSet<ServiceName> = model
         .deployments
         .iter()
-        .filter(|d| d.counts() && d.deployment.environment == environment)
+        .filter(|d| d.counts() && d.deployment.environment == plan.environment)
         .map(|d| d.deployment.service.clone())
         .collect();
     let subject: Vec<ServiceName> = all_services
@@ -114,26 +166,28 @@ pub async fn run(cli: &Cli, args: &ImpactArgs, ui: &Ui) -> Result<()> {
         .collect();
     if subject.is_empty() {
         bail!(
-            "no deployments to {environment} of {} are recorded\nhint: record deployments (shiplog record deployment, shiplog import), or choose the source with --deploys",
+            "no deployments to {} of {} are recorded\nhint: record deployments (shiplog record deployment, shiplog import), or choose the source with --deploys",
+            plan.environment,
             subject_scope.describe()
         );
     }
 
     let design = design(
         change_at,
-        before,
-        transition,
-        after,
-        records_start(model, &environment, &in_subject),
-        until,
+        plan.before,
+        plan.transition,
+        plan.after,
+        records_start(model, &plan.environment, &in_subject),
+        plan.until,
         ended_at,
     )?;
 
     // The comparison group.
-    let (comparison, choice): (Vec<ServiceName>, Option<ComparisonChoice>) = if !compare_with
+    let (comparison, choice): (Vec<ServiceName>, Option<ComparisonChoice>) = if !plan
+        .compare_with
         .is_empty()
     {
-        for s in &compare_with {
+        for s in &plan.compare_with {
             if in_subject(s) {
                 bail!(
                     "--compare-with {s}: {s} is one of the services that changed practice\nhint: compare with services that did not change"
@@ -141,7 +195,8 @@ pub async fn run(cli: &Cli, args: &ImpactArgs, ui: &Ui) -> Result<()> {
             }
             if !all_services.contains(s) {
                 bail!(
-                    "--compare-with {s}: no deployments of {s} to {environment} are recorded\nhint: the services with deployments are: {}",
+                    "--compare-with {s}: no deployments of {s} to {} are recorded\nhint: the services with deployments are: {}",
+                    plan.environment,
                     all_services
                         .iter()
                         .map(ServiceName::as_str)
@@ -150,9 +205,9 @@ pub async fn run(cli: &Cli, args: &ImpactArgs, ui: &Ui) -> Result<()> {
                 );
             }
         }
-        (compare_with, Some(ComparisonChoice::Given))
-    } else if args.compare_auto {
-        let group = auto_comparison(&changes, &subject_scope, &teams, &all_services, &design, ui);
+        (plan.compare_with.clone(), Some(ComparisonChoice::Given))
+    } else if plan.compare_auto {
+        let group = auto_comparison(changes, &subject_scope, &teams, &all_services, &design, ui);
         if group.is_empty() {
             ui.warn("--compare-auto: every service changed practice in the windows, so there is no comparison group");
             (group, None)
@@ -166,8 +221,8 @@ pub async fn run(cli: &Cli, args: &ImpactArgs, ui: &Ui) -> Result<()> {
     let subject_history = group_history(
         model,
         &analysis.graph,
-        start,
-        &environment,
+        plan.start,
+        &plan.environment,
         &in_subject,
         &design,
     );
@@ -176,37 +231,26 @@ pub async fn run(cli: &Cli, args: &ImpactArgs, ui: &Ui) -> Result<()> {
         group_history(
             model,
             &analysis.graph,
-            start,
-            &environment,
+            plan.start,
+            &plan.environment,
             &|s: &ServiceName| comparison_set.contains(s),
             &design,
         )
     });
-    let options = ImpactOptions {
-        resamples: args.resamples as usize,
-        seed: args.seed,
-    };
     let result = analyze(
         &subject_history,
         comparison_history.as_ref(),
         &design,
-        &options,
+        &plan.options,
     );
-    ui.phase("impact analysed");
-    let report = ImpactReport {
+    Ok(ImpactReport {
         practice,
-        environment,
+        environment: plan.environment.clone(),
         services: subject,
         comparison_services: comparison,
         comparison_choice: choice,
         analysis: result,
-    };
-    let text = match args.format {
-        ImpactFormatArg::Table => shiplog_report::impact::render_terminal(&report),
-        ImpactFormatArg::Markdown => shiplog_report::impact::render_markdown(&report),
-        ImpactFormatArg::Json => shiplog_report::impact::render_json(&report)?,
-    };
-    print(&text)
+    })
 }
 
 /// Services with deployments that neither changed practice here nor in another change overlapping

@@ -11,6 +11,7 @@ mod demo;
 mod impact;
 mod ingest;
 mod practice;
+mod report;
 mod sync_github;
 mod ui;
 
@@ -63,6 +64,7 @@ async fn run(cli: Cli, ui: Ui) -> anyhow::Result<()> {
         Command::Practice(PracticeCommand::End(args)) => practice::end(&cli, args, &ui).await,
         Command::Practice(PracticeCommand::List(args)) => practice::list(&cli, args).await,
         Command::Impact(args) => impact::run(&cli, args, &ui).await,
+        Command::Report(args) => report::run(&cli, args, &ui).await,
         Command::Demo(args) => demo::run(args, &ui).await,
         Command::Config(command) => config_cmd::run(&cli, command),
     }

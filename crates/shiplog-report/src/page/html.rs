@@ -1,0 +1,446 @@
+//! The report page, written with maud: one self-contained HTML file (inline CSS and SVG, no
+//! script, no fetched font or image) that opens from disk, follows the reader's light or dark
+//! theme, and prints with every collapsed detail open.
+
+use maud::{DOCTYPE, Markup, PreEscaped, html};
+use shiplog_core::explain::FailureDetail;
+use shiplog_core::impact::{ImpactReport, MetricKind};
+
+use super::charts::{self, ImpactBars};
+use super::model::{Metric, ReportModel, Tile};
+
+const STYLE: &str = include_str!("style.css");
+
+fn day(t: jiff::Timestamp) -> String {
+    t.strftime("%Y-%m-%d").to_string()
+}
+
+fn stamp(t: jiff::Timestamp) -> String {
+    t.strftime("%Y-%m-%d %H:%M").to_string()
+}
+
+/// Markdown (our own docs and impact stories) to HTML. Raw HTML in the source is escaped.
+pub(crate) fn markdown_html(text: &str) -> Markup {
+    use pulldown_cmark::{Event, Options, Parser};
+    let parser = Parser::new_ext(text, Options::ENABLE_TABLES).map(|event| match event {
+        Event::Html(raw) | Event::InlineHtml(raw) => Event::Text(raw),
+        other => other,
+    });
+    let mut out = String::new();
+    pulldown_cmark::html::push_html(&mut out, parser);
+    PreEscaped(out)
+}
+
+fn change_class(tile: &Tile) -> &'static str {
+    match tile.improved {
+        Some(true) => "better",
+        Some(false) => "worse",
+        None => "same",
+    }
+}
+
+fn explain_anchor(metric: Metric) -> &'static str {
+    match metric {
+        Metric::ChangeLeadTime => "explain-changes",
+        Metric::DeploymentFrequency | Metric::ReworkRate => "explain-deployments",
+        Metric::ChangeFailRate | Metric::FailedDeploymentRecoveryTime => "explain-failures",
+    }
+}
+
+fn explain_command(metric: Metric) -> &'static str {
+    match metric {
+        Metric::ChangeLeadTime => "shiplog explain lead-time",
+        Metric::DeploymentFrequency | Metric::ReworkRate => "shiplog explain deployments",
+        Metric::ChangeFailRate | Metric::FailedDeploymentRecoveryTime => "shiplog explain failures",
+    }
+}
+
+fn tiles(model: &ReportModel) -> Markup {
+    let first_paragraph = |anchor: &str| {
+        model
+            .definitions
+            .iter()
+            .find(|d| d.anchor == anchor)
+            .and_then(|d| d.markdown.split("\n\n").next())
+            .unwrap_or_default()
+            .to_owned()
+    };
+    html! {
+        div class="tiles" {
+            @for tile in &model.tiles {
+                div class="tile" data-tile=(tile.metric.anchor()) {
+                    h3 { a href=(format!("#{}", tile.definition)) { (tile.title) } }
+                    div class="value" { (tile.value_text) }
+                    div {
+                        @if let Some(band) = tile.band { span class="badge" title="DORA performance band" { "DORA: " (band) } }
+                    }
+                    div class=(change_class(tile)) {
+                        @match &tile.change_text {
+                            Some(text) => {
+                                (text) " vs previous " (super::model::days(model.previous_since.unwrap_or(model.since), model.since)) " days"
+                                @match tile.improved { Some(true) => " (better)", Some(false) => " (worse)", None => " (no change)" }
+                            }
+                            None => span class="note" { "no previous value to compare" }
+                        }
+                    }
+                    div class="note" { (tile.basis) }
+                    details {
+                        summary { "How this was computed" }
+                        (markdown_html(&first_paragraph(tile.definition)))
+                        p { "This window: " (tile.value_text) " from " (tile.basis) ". Previous window: " (tile.previous_text) "." }
+                        p { "The records behind it: " a href=(format!("#{}", explain_anchor(tile.metric))) { "the list below" } ", or " code { (explain_command(tile.metric)) } ". " a href=(format!("#{}", tile.definition)) { "Full definition" } "." }
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn trends(model: &ReportModel) -> Markup {
+    html! {
+        @for (k, trend) in model.trends.iter().enumerate() {
+            figure data-trend=(trend.metric.anchor()) {
+                h3 id=(format!("trend-{}", trend.metric.anchor())) { (trend.title) " by " (model.period.noun()) }
+                (charts::trend_chart(trend, &model.markers, &format!("chart-{k}")))
+                figcaption class="legend" {
+                    span { span class="key c1" {} (trend.title) }
+                    @if !model.markers.is_empty() { span { span class="key mark" {} "practice change" } }
+                    @if trend.points.iter().any(|p| p.value.is_none()) { span { span class="key gap" {} "no data (missing, not zero)" } }
+                }
+                details {
+                    summary { "Table: " (trend.title) " by " (model.period.noun()) }
+                    div class="scroll" {
+                        table data-table=(format!("trend-{}", trend.metric.anchor())) {
+                            thead { tr { th { (model.period.noun()) } th class="num" { "value" } th { "based on" } } }
+                            tbody {
+                                @for p in &trend.points {
+                                    tr {
+                                        td { (p.period) }
+                                        @match p.value {
+                                            Some(_) => td class="num" { (trend.metric.format(p.value)) },
+                                            None => td class="num missing" { "no data" },
+                                        }
+                                        td { @if let Some(why) = p.missing { (why) } @else { (p.basis) } }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn timeline(model: &ReportModel) -> Markup {
+    let t = &model.timeline;
+    html! {
+        @if t.deployments.is_empty() {
+            p class="note" { "No deployments in this window." }
+        } @else {
+            figure {
+                (charts::timeline_chart(t, &model.markers, model.since, model.until))
+                figcaption class="legend" {
+                    span { span class="key c1" {} "deployment" }
+                    span { span class="key bad" {} "failed deployment (▲) and its time to recovery" }
+                    span { "dashed: not recovered" }
+                    @if !model.markers.is_empty() { span { span class="key mark" {} "practice change" } }
+                }
+            }
+            details {
+                summary { "Table: deployments by service" }
+                table data-table="timeline" {
+                    thead { tr { th { "service" } th class="num" { "deployments" } th class="num" { "failed" } th class="num" { "recovered" } } }
+                    tbody {
+                        @for service in &t.services {
+                            @let of: Vec<_> = t.deployments.iter().filter(|d| &d.service == service).collect();
+                            tr {
+                                td { (service) }
+                                td class="num" { (of.len()) }
+                                td class="num" { (of.iter().filter(|d| d.failed).count()) }
+                                td class="num" { (of.iter().filter(|d| d.failed && d.recovered_at.is_some()).count()) }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn stages(model: &ReportModel) -> Markup {
+    let d = |v: Option<f64>| v.map_or_else(|| "–".to_owned(), crate::human_duration);
+    html! {
+        @if let Some(s) = &model.current.change_lead_time.stages {
+            p { "Medians over the window, from " (s.pull_requests) " pull requests: coding " (d(s.coding.median_seconds)) ", pickup " (d(s.pickup.median_seconds))
+                ", review " (d(s.review.median_seconds)) ", deploy " (d(s.deploy.median_seconds)) "." }
+        }
+        figure {
+            (charts::stages_chart(&model.stages))
+            figcaption class="legend" {
+                span { span class="key c1" {} "coding (first commit → ready for review)" }
+                span { span class="key c2" {} "pickup (→ first review)" }
+                span { span class="key c3" {} "review (→ merged)" }
+                span { span class="key c4" {} "deploy (→ deployed)" }
+            }
+        }
+        details {
+            summary { "Table: lead-time stages by " (model.period.noun()) }
+            div class="scroll" {
+                table data-table="stages" {
+                    thead { tr { th { (model.period.noun()) } th class="num" { "pull requests" } th class="num" { "coding" } th class="num" { "pickup" } th class="num" { "review" } th class="num" { "deploy" } } }
+                    tbody {
+                        @for s in &model.stages {
+                            tr { td { (s.period) } td class="num" { (s.pull_requests) } td class="num" { (d(s.coding)) } td class="num" { (d(s.pickup)) } td class="num" { (d(s.review)) } td class="num" { (d(s.deploy)) } }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn metric_of(kind: MetricKind) -> Metric {
+    match kind {
+        MetricKind::DeploymentFrequency => Metric::DeploymentFrequency,
+        MetricKind::ChangeLeadTime => Metric::ChangeLeadTime,
+        MetricKind::ChangeFailRate => Metric::ChangeFailRate,
+        MetricKind::FailedDeploymentRecoveryTime => Metric::FailedDeploymentRecoveryTime,
+        MetricKind::ReworkRate => Metric::ReworkRate,
+    }
+}
+
+fn impact(report: &ImpactReport, k: usize) -> Markup {
+    let story = crate::impact::render_markdown(report);
+    html! {
+        article class="impact" data-impact=(report.practice.name.as_str()) {
+            div class="story" { (markdown_html(&story)) }
+            div class="impact-charts" {
+                @for (j, m) in report.analysis.metrics.iter().enumerate() {
+                    (charts::impact_chart(&ImpactBars {
+                        metric: metric_of(m.metric),
+                        subject: (m.before.value, m.after.value),
+                        comparison: m.comparison.as_ref().map(|c| (c.before.value, c.after.value)),
+                    }, &format!("impact-{k}-{j}")))
+                }
+            }
+            div class="legend" {
+                span { span class="key c1" {} "services that changed (" (report.services.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")) ")" }
+                @if !report.comparison_services.is_empty() {
+                    span { span class="key c2" {} "comparison group (" (report.comparison_services.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")) ")" }
+                }
+                span { "lighter: before, darker: after" }
+            }
+        }
+    }
+}
+
+fn link_or_text(url: Option<&str>, text: &str) -> Markup {
+    html! { @match url { Some(url) => a href=(url) { (text) }, None => (text) } }
+}
+
+fn reasons(items: &[FailureDetail]) -> String {
+    items
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+fn hidden_note(hidden: usize, command: &str) -> Markup {
+    html! {
+        @if hidden > 0 {
+            p class="note" { "The newest rows are shown; " (hidden) " older ones are not. All of them: " code { (command) " --limit 0" } " (or " code { "--format csv" } ")." }
+        }
+    }
+}
+
+fn drill_down(model: &ReportModel) -> Markup {
+    let d = &model.drill_down;
+    let commit_url =
+        |sha: &shiplog_core::Sha| model.web_url.as_ref().map(|w| format!("{w}/commit/{sha}"));
+    html! {
+        details id="explain-changes" {
+            summary { "Changes and their lead times (" (d.changes.total) ")" }
+            (hidden_note(d.changes.hidden(), "shiplog explain lead-time"))
+            div class="scroll" {
+                table data-table="changes" {
+                    thead { tr { th { "commit" } th class="num" { "lead time" } th { "pull request" } th { "deployment" } th { "deployed" } th { "summary" } } }
+                    tbody {
+                        @for c in &d.changes.rows {
+                            tr {
+                                td { code { (link_or_text(c.commit_url.as_deref(), &c.item.sha.short(10))) } }
+                                td class="num" { @match c.item.lead_time_seconds { Some(s) => (crate::human_duration(s)), None => (c.item.excluded.unwrap_or("–")) } }
+                                td { @if let Some(pr) = &c.item.pull_request { (link_or_text(c.pull_request_url.as_deref(), pr)) } @else if let Some(b) = &c.item.squashed_branch { "branch " (b) } }
+                                td { (c.item.deployment) }
+                                td { (stamp(c.item.deployed_at)) }
+                                td { (c.summary.as_deref().unwrap_or_default()) }
+                            }
+                        }
+                    }
+                }
+            }
+            p class="note" { (d.baseline_changes) " changes shipped by the first deployment of each chain are not listed (their lead time is unknown)." }
+        }
+        details id="explain-deployments" {
+            summary { "Deployments (" (d.deployments.total) ")" }
+            (hidden_note(d.deployments.hidden(), "shiplog explain deployments"))
+            div class="scroll" {
+                table data-table="deployments" {
+                    thead { tr { th { "deployment" } th { "service" } th { "finished" } th { "commit" } th class="num" { "changes" } th { "status" } th { "notes" } } }
+                    tbody {
+                        @for x in &d.deployments.rows {
+                            tr {
+                                td { (x.id) @if let Some(v) = &x.version { " " span class="note" { (v) } } }
+                                td { (x.service) }
+                                td { (stamp(x.finished_at)) }
+                                td { code { (link_or_text(commit_url(&x.sha).as_deref(), &x.sha.short(10))) } }
+                                td class="num" { (x.shipped_changes) }
+                                td { (x.status) }
+                                td {
+                                    @if x.baseline { "baseline; " }
+                                    @for f in &x.failures { "failed: " (f) "; " }
+                                    @for u in &x.unplanned { "unplanned: " (u) "; " }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        details id="explain-failures" {
+            summary { "Failed deployments and their recovery (" (d.failures.total) ")" }
+            (hidden_note(d.failures.hidden(), "shiplog explain failures"))
+            div class="scroll" {
+                table data-table="failures" {
+                    thead { tr { th { "deployment" } th { "finished" } th { "why it failed" } th { "recovered" } th class="num" { "recovery" } } }
+                    tbody {
+                        @for f in &d.failures.rows {
+                            tr {
+                                td { (f.deployment) " (" (f.service) ")" }
+                                td { (stamp(f.finished_at)) }
+                                td { (reasons(&f.reasons)) }
+                                td { @match (f.recovered_at, f.recovered_by) {
+                                    (Some(at), Some(by)) => { (stamp(at)) " by " (serde_json::to_value(by).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()) }
+                                    _ => "not yet",
+                                } }
+                                td class="num" { (f.recovery_seconds.map_or_else(|| "–".to_owned(), crate::human_duration)) }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        details id="explain-incidents" {
+            summary { "Incidents (" (d.incidents.total) ")" }
+            (hidden_note(d.incidents.hidden(), "shiplog explain incidents"))
+            div class="scroll" {
+                table data-table="incidents" {
+                    thead { tr { th { "incident" } th { "opened" } th { "resolved" } th { "attributed to" } th { "title" } } }
+                    tbody {
+                        @for i in &d.incidents.rows {
+                            tr {
+                                td { (i.id) " (" (i.service) ")" }
+                                td { (stamp(i.opened_at)) }
+                                td { (i.resolved_at.map_or_else(|| "open".to_owned(), stamp)) }
+                                td { @match (&i.deployment, &i.unattributed_reason) {
+                                    (Some(dep), _) => (dep),
+                                    (None, Some(why)) => { "nothing: " (why) }
+                                    (None, None) => "nothing",
+                                } }
+                                td { (i.title.as_deref().unwrap_or_default()) }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The report page.
+pub fn render(model: &ReportModel) -> String {
+    let window = format!(
+        "{} → {} ({} days)",
+        day(model.since),
+        day(model.until),
+        super::model::days(model.since, model.until)
+    );
+    let page = html! {
+        (DOCTYPE)
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                meta name="color-scheme" content="light dark";
+                meta name="generator" content="shiplog";
+                title { "Delivery report · " (model.title) " · " (window) }
+                style { (PreEscaped(STYLE)) }
+            }
+            body {
+                svg width="0" height="0" style="position:absolute" aria-hidden="true" {
+                    defs { pattern id="hatch" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)" {
+                        rect width="6" height="6" fill="none" {}
+                        line x1="0" y1="0" x2="0" y2="6" style="stroke:var(--gap);stroke-width:2;opacity:.45" {}
+                    } }
+                }
+                header {
+                    h1 { "Delivery report: " (model.title) }
+                    p class="sub" { (window) " · generated " (stamp(model.generated_at)) " UTC · lead time from " (match model.lead_time_start { shiplog_core::LeadTimeStart::Author => "author time", shiplog_core::LeadTimeStart::Committer => "committer time" }) }
+                    nav class="toc" aria-label="Sections" {
+                        a href="#headline" { "Headline" } a href="#trends" { "Trends" } a href="#deployments" { "Deployments" }
+                        @if !model.stages.is_empty() { a href="#stages" { "Lead-time stages" } }
+                        @if !model.impacts.is_empty() { a href="#practices" { "Practice changes" } }
+                        a href="#explain" { "Drill-down" } a href="#definitions" { "Definitions" }
+                    }
+                }
+                main {
+                    section id="headline" {
+                        h2 { "Headline" }
+                        (tiles(model))
+                        p class="note" {
+                            (model.current.incidents.total) " incidents in the window, " (model.current.incidents.unattributed) " not attributed to a deployment."
+                            @if let Some(since) = model.previous_since { " Changes compare with " (day(since)) " → " (day(model.since)) "." }
+                        }
+                    }
+                    section id="trends" {
+                        h2 { "Trends" }
+                        @if !model.markers.is_empty() {
+                            p { "Practice changes in this window: "
+                                @for (k, m) in model.markers.iter().enumerate() { @if k > 0 { "; " } strong { (m.name) } " from " (day(m.at)) " (" (m.services) ")" } "." }
+                        }
+                        (trends(model))
+                    }
+                    section id="deployments" {
+                        h2 { "Deployments" }
+                        (timeline(model))
+                    }
+                    @if !model.stages.is_empty() {
+                        section id="stages" { h2 { "Lead-time stages" } (stages(model)) }
+                    }
+                    @if !model.impacts.is_empty() {
+                        section id="practices" {
+                            h2 { "Practice changes" }
+                            @for (k, report) in model.impacts.iter().enumerate() { (impact(report, k)) }
+                        }
+                    }
+                    section id="explain" {
+                        h2 { "Drill-down" }
+                        p class="note" { "The records behind every number, as " code { "shiplog explain" } " lists them."
+                            @if model.web_url.is_some() { " Commits and pull requests link to the repository." } }
+                        (drill_down(model))
+                    }
+                    section id="definitions" {
+                        h2 { "Definitions" }
+                        p class="note" { "From shiplog's docs/metrics.md, as built into this version." }
+                        @for d in &model.definitions {
+                            div class="definition" id=(d.anchor) { h3 { (d.title) } (markdown_html(&d.markdown)) }
+                        }
+                    }
+                }
+                footer class="note" { p { "Made by shiplog. Teams and services only: shiplog has no per-person views." } }
+            }
+        }
+    };
+    page.into_string()
+}

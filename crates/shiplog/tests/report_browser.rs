@@ -1,0 +1,194 @@
+//! The report in a real browser: headless Chromium opens the page `shiplog report` wrote for the
+//! `basic` fixture, and the test checks what the browser built — no console message at all (the
+//! page has no script, so any message is an error or a warning), every chart and table with the
+//! number of points and rows the fixture's known values give — and takes screenshots at desktop
+//! and phone widths under `target/tmp/report-screenshots/` (CI artefacts, not committed).
+//!
+//! Chromium comes from Debian's `chromium` package (`.ci/run` installs it). Without it this test
+//! fails: it never skips.
+
+mod common;
+mod report_fixture;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn chromium() -> PathBuf {
+    for name in ["chromium", "chromium-browser", "google-chrome"] {
+        if let Ok(out) = Command::new("which").arg(name).output()
+            && out.status.success()
+        {
+            let path = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+            if !path.is_empty() {
+                return PathBuf::from(path);
+            }
+        }
+    }
+    panic!(
+        "Chromium is not installed, and this test needs a real browser: `apt-get install chromium` (.ci/run does it)"
+    );
+}
+
+/// Runs headless Chromium on `page` with `extra` arguments; returns (stdout, stderr).
+fn run_chromium(page: &Path, profile: &Path, extra: &[String]) -> (String, String) {
+    let out = Command::new(chromium())
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+            "--hide-scrollbars",
+            "--enable-logging=stderr",
+            "--v=0",
+        ])
+        .arg(format!("--user-data-dir={}", profile.display()))
+        .args(extra)
+        .arg(format!("file://{}", page.display()))
+        .output()
+        .expect("run chromium");
+    assert!(
+        out.status.success(),
+        "chromium failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn console_lines(stderr: &str) -> Vec<&str> {
+    stderr.lines().filter(|l| l.contains(":CONSOLE")).collect()
+}
+
+/// The text of the element that starts with `start` (an opening tag's beginning), to its `end`.
+fn element<'a>(dom: &'a str, start: &str, end: &str) -> &'a str {
+    let from = dom
+        .find(start)
+        .unwrap_or_else(|| panic!("the browser's page has no {start}"));
+    let len = dom[from..].find(end).unwrap_or(dom.len() - from);
+    &dom[from..from + len]
+}
+
+#[test]
+fn chromium_renders_the_report_with_every_chart_and_table() {
+    let fx = report_fixture::basic_with_records();
+    let page = fx.dir.path().join("report.html");
+    fx.ok(&[
+        "report",
+        "--deploys",
+        "tags",
+        "--service",
+        "app",
+        "--since",
+        "2026-01-01",
+        "--until",
+        "2026-02-01",
+        "--html",
+        page.to_str().expect("utf-8 path"),
+    ]);
+    let profile = tempfile::tempdir().expect("profile dir");
+
+    // The detector sees console errors: a page with one must show it.
+    let canary = fx.dir.path().join("canary.html");
+    std::fs::write(
+        &canary,
+        "<!DOCTYPE html><p>x</p><script>console.error('canary')</script>",
+    )
+    .expect("write canary");
+    let (_, stderr) = run_chromium(&canary, profile.path(), &["--dump-dom".to_owned()]);
+    assert_eq!(
+        console_lines(&stderr).len(),
+        1,
+        "the console detector is blind:\n{stderr}"
+    );
+
+    let (dom, stderr) = run_chromium(&page, profile.path(), &["--dump-dom".to_owned()]);
+    assert!(
+        console_lines(&stderr).is_empty(),
+        "the report logged to the console:\n{}",
+        console_lines(&stderr).join("\n")
+    );
+    assert!(
+        dom.contains("<h1>Delivery report: app · production</h1>"),
+        "{dom}"
+    );
+
+    // Trends: 5 weeks (2026-W01 to W05); W01 lies before the first deployment (missing).
+    // Deployment frequency has data in the 4 other weeks (0 deployments is a value), lead time
+    // only in W02 (the only week that shipped changes).
+    for (metric, points, missing) in [("deployment-frequency", 4, 1), ("change-lead-time", 1, 4)] {
+        let figure = element(
+            &dom,
+            &format!("<figure data-trend=\"{metric}\""),
+            "</figure>",
+        );
+        assert_eq!(
+            figure.matches("<circle class=\"point\"").count(),
+            points,
+            "{metric} points"
+        );
+        assert_eq!(
+            figure.matches("data-missing-period=").count(),
+            missing,
+            "{metric} gaps"
+        );
+        // The table fallback has a row per week, missing ones said so.
+        let table = element(figure, "<table", "</table>");
+        assert_eq!(table.matches("<tr>").count(), 1 + 5, "{metric} table rows");
+        assert_eq!(
+            table.matches("no data").count(),
+            missing,
+            "{metric} table gaps"
+        );
+    }
+    assert_eq!(dom.matches("<svg class=\"chart trend\"").count(), 5);
+
+    // The timeline: the 7 deployments of the worked example, 3 of them failed.
+    let timeline = element(&dom, "<svg class=\"chart timeline\"", "</svg>");
+    let deploys = timeline.matches("data-deploy=").count();
+    assert_eq!(deploys, 7, "timeline deployments");
+    assert_eq!(
+        timeline.matches("class=\"deploy failed\"").count(),
+        3,
+        "failed deployments"
+    );
+    assert_eq!(
+        timeline.matches("data-recovery=").count(),
+        3,
+        "recovery spans"
+    );
+
+    // The drill-down tables: one row per deployment, change, failure and incident.
+    let rows = |name: &str| {
+        element(&dom, &format!("<table data-table=\"{name}\""), "</table>")
+            .matches("<tr>")
+            .count()
+            - 1
+    };
+    assert_eq!(rows("deployments"), 7);
+    assert_eq!(rows("failures"), 3);
+    assert_eq!(rows("incidents"), 3);
+    assert_eq!(rows("timeline"), 1);
+
+    // Screenshots at desktop and phone widths, kept under target/ for a person to look at.
+    let shots = Path::new(env!("CARGO_TARGET_TMPDIR")).join("report-screenshots");
+    std::fs::create_dir_all(&shots).expect("screenshot dir");
+    for (name, size) in [("desktop", "1280,4000"), ("phone", "390,6000")] {
+        let file = shots.join(format!("report-{name}.png"));
+        let _ = std::fs::remove_file(&file);
+        run_chromium(
+            &page,
+            profile.path(),
+            &[
+                format!("--screenshot={}", file.display()),
+                format!("--window-size={size}"),
+            ],
+        );
+        let bytes = std::fs::metadata(&file).map(|m| m.len()).unwrap_or(0);
+        assert!(bytes > 10_000, "no {name} screenshot at {}", file.display());
+    }
+}
