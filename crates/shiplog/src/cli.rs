@@ -211,6 +211,13 @@ pub struct ImpactArgs {
     #[arg(long, value_name = "WHEN")]
     pub until: Option<String>,
 
+    /// The records are complete up to --until (or now): weeks after the last record are real
+    /// weeks without deployments. Without it the after window ends at the last record of the
+    /// services (the last commit, with --deploys tags|merges), so missing weeks are not read as
+    /// weeks without deployments.
+    #[arg(long)]
+    pub data_complete: bool,
+
     /// When a change's lead time starts. Default: `definitions.lead_time_start` in shiplog.toml,
     /// else author.
     #[arg(long, value_enum)]
@@ -233,6 +240,10 @@ pub struct ImpactArgs {
     /// Bootstrap resamples per interval.
     #[arg(long, default_value_t = 2000, value_parser = clap::value_parser!(u32).range(200..=100_000))]
     pub resamples: u32,
+
+    /// Simulated verdicts per metric behind the power note (0: no power figure).
+    #[arg(long, default_value_t = 200, value_parser = clap::value_parser!(u32).range(0..=20_000))]
+    pub power_simulations: u32,
 
     /// Output format.
     #[arg(long, value_enum, default_value = "table")]

@@ -9,8 +9,8 @@ use anyhow::{Context, Result, bail};
 use jiff::tz::TimeZone;
 use jiff::{SignedDuration, Timestamp};
 use shiplog_core::impact::{
-    ComparisonChoice, ImpactOptions, ImpactReport, analyze,
-    extract::{design, group_history, records_start},
+    ComparisonChoice, DataEnd, ImpactOptions, ImpactReport, PowerOptions, analyze_with_power,
+    extract::{design, group_history, last_commit, records_end, records_start},
 };
 use shiplog_core::window::{parse_bound, parse_duration};
 use shiplog_core::{PracticeChange, PracticeScope, ServiceName, TeamName};
@@ -119,15 +119,39 @@ pub async fn run(cli: &Cli, args: &ImpactArgs, ui: &Ui) -> Result<()> {
         );
     }
 
-    let design = design(
-        change_at,
-        before,
-        transition,
-        after,
-        records_start(model, &environment, &in_subject),
-        until,
-        ended_at,
-    )?;
+    // Where the data end: the last record of the services (the last commit when deployments
+    // come from git), unless the user says they are complete to --until.
+    let data_end = if args.data_complete {
+        DataEnd::Until
+    } else {
+        DataEnd::LastRecord
+    };
+    let git_derived = matches!(
+        args.deploys,
+        Some(DeploySource::Tags { .. } | DeploySource::Merges(_))
+    );
+    let end_of = |include: &dyn Fn(&ServiceName) -> bool| {
+        if git_derived {
+            last_commit(&analysis.graph)
+        } else {
+            records_end(model, include)
+        }
+    };
+    let subject_end = end_of(&in_subject);
+    let layout = |last: Option<Timestamp>| {
+        design(
+            change_at,
+            before,
+            transition,
+            after,
+            records_start(model, &environment, &in_subject),
+            until,
+            ended_at,
+            last,
+            data_end,
+        )
+    };
+    let mut design = layout(subject_end)?;
 
     // The comparison group.
     let (comparison, choice): (Vec<ServiceName>, Option<ComparisonChoice>) = if !compare_with
@@ -163,6 +187,18 @@ pub async fn run(cli: &Cli, args: &ImpactArgs, ui: &Ui) -> Result<()> {
         (Vec::new(), None)
     };
 
+    // A comparison group whose records end earlier ends the windows there too.
+    if !comparison.is_empty() {
+        let group: BTreeSet<&ServiceName> = comparison.iter().collect();
+        let comparison_end = end_of(&|s: &ServiceName| group.contains(s));
+        let both = match (subject_end, comparison_end) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        if both != subject_end {
+            design = layout(both)?;
+        }
+    }
     let subject_history = group_history(
         model,
         &analysis.graph,
@@ -186,11 +222,16 @@ pub async fn run(cli: &Cli, args: &ImpactArgs, ui: &Ui) -> Result<()> {
         resamples: args.resamples as usize,
         seed: args.seed,
     };
-    let result = analyze(
+    let power = PowerOptions {
+        simulations: args.power_simulations as usize,
+        ..PowerOptions::default()
+    };
+    let result = analyze_with_power(
         &subject_history,
         comparison_history.as_ref(),
         &design,
         &options,
+        &power,
     );
     ui.phase("impact analysed");
     let report = ImpactReport {
