@@ -818,6 +818,11 @@ impl Config {
             definitions: EffectiveDefinitions,
             services: BTreeMap<&'a str, EffectiveService<'a>>,
             sources: EffectiveSources<'a>,
+            tags: EffectiveTags<'a>,
+        }
+        #[derive(Serialize)]
+        struct EffectiveTags<'a> {
+            trains: BTreeMap<&'a str, &'a str>,
         }
         #[derive(Serialize)]
         struct EffectiveDefinitions {
@@ -895,6 +900,13 @@ impl Config {
                     .collect(),
                 environments: self
                     .source_environments
+                    .iter()
+                    .map(|(k, v)| (k.as_str(), v.as_str()))
+                    .collect(),
+            },
+            tags: EffectiveTags {
+                trains: self
+                    .tag_trains
                     .iter()
                     .map(|(k, v)| (k.as_str(), v.as_str()))
                     .collect(),
@@ -1000,7 +1012,7 @@ paths = ["services/api/**", "/abs/**"]
         assert_eq!(
             problems(text),
             [
-                "shiplog.toml:3:22: definitions.attribution_window: expected a duration like 90m, 24h, 2d or 1w; got \"1 day\"",
+                "shiplog.toml:3:22: definitions.attribution_window: expected a duration like 90m, 24h, 2d, 1w, 3mo or 1y; got \"1 day\"",
                 "shiplog.toml:4:19: definitions.lead_time_start: expected \"author\" or \"committer\", got \"merge\"",
                 "shiplog.toml:7:8: services.api.team: expected a team name made of letters, digits, '-', '_', '.', '/' and ':', got ' ' in \"core team\"",
                 "shiplog.toml:8:29: services.api.paths[1]: expected a path glob relative to the repository root (e.g. services/api/**), got \"/abs/**\": it starts with '/'",
