@@ -216,7 +216,7 @@ fn bad_names() {
     );
     assert_eq!(
         jsonl_error(&incident_with("deployment_id", Some("\"d 17\""))),
-        "deploys.jsonl:1: field \"deployment_id\": expected a deployment id made of letters, digits, '-', '_', '.', '/' and ':', got ' ' in \"d 17\""
+        "deploys.jsonl:1: field \"deployment_id\": expected a deployment id made of letters, digits, '-', '_', '.', '/', ':', '@' and '+', got ' ' in \"d 17\""
     );
 }
 
@@ -336,7 +336,7 @@ fn every_bad_field_of_a_line_is_reported() {
     assert_eq!(
         errors("deploys.jsonl", line, Format::JsonLines),
         [
-            "deploys.jsonl:1: field \"id\": expected a deployment id made of letters, digits, '-', '_', '.', '/' and ':', got ' ' in \"d 1\"",
+            "deploys.jsonl:1: field \"id\": expected a deployment id made of letters, digits, '-', '_', '.', '/', ':', '@' and '+', got ' ' in \"d 1\"",
             "deploys.jsonl:1: field \"environment\": missing; required in deployment records",
             "deploys.jsonl:1: field \"sha\": expected a commit sha: 4 to 40 hexadecimal characters, got \"xyz\"",
             "deploys.jsonl:1: field \"finished_at\": expected an RFC 3339 timestamp with an offset (e.g. 2026-03-03T14:00:00Z), got \"2026-03-03\"",
