@@ -830,6 +830,11 @@ impl Config {
             definitions: EffectiveDefinitions,
             services: BTreeMap<&'a str, EffectiveService<'a>>,
             sources: EffectiveSources<'a>,
+            tags: EffectiveTags<'a>,
+        }
+        #[derive(Serialize)]
+        struct EffectiveTags<'a> {
+            trains: BTreeMap<&'a str, &'a str>,
         }
         #[derive(Serialize)]
         struct EffectiveDefinitions {
@@ -914,6 +919,13 @@ impl Config {
                     .collect(),
                 environments: self
                     .source_environments
+                    .iter()
+                    .map(|(k, v)| (k.as_str(), v.as_str()))
+                    .collect(),
+            },
+            tags: EffectiveTags {
+                trains: self
+                    .tag_trains
                     .iter()
                     .map(|(k, v)| (k.as_str(), v.as_str()))
                     .collect(),

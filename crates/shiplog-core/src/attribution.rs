@@ -19,6 +19,13 @@
 //! ships nothing new, and `c` is a strict ancestor of `d`, so `D3` rolled `D2` back: `D2` failed
 //! (recovered at `D3`'s finish) and `D3` is unplanned rework.
 //!
+//! ## Reverts
+//! A commit whose message says `This reverts commit <ref>` reverts the commit `ref` names: a full
+//! sha, or an abbreviation of 7 to 39 hex characters that exactly one commit of the history starts
+//! with. When a later deployment of the chain ships the revert, the deployment that shipped the
+//! reverted change failed. A reference that several commits share, or that no commit has, fails
+//! nothing and is kept in [`DeliveryModel::unresolved_reverts`].
+//!
 //! ## Monorepos
 //! With a [`ServiceMembership`] (path globs configured), the walk of a chain of service `S` still
 //! visits every reached commit once, but keeps as `S`'s newly shipped changes only the commits that
@@ -40,8 +47,8 @@ use jiff::{SignedDuration, Timestamp};
 use serde::Serialize;
 
 use crate::event::{Deployment, DeploymentStatus, Incident};
-use crate::graph::{CommitGraph, CommitIdx};
-use crate::names::{DeploymentId, Environment, IncidentId, ServiceName, Sha};
+use crate::graph::{AbbrevMatch, CommitGraph, CommitIdx};
+use crate::names::{DeploymentId, Environment, IncidentId, ServiceName, Sha, ShaAbbrev};
 use crate::pr_links::PrLinks;
 use crate::release::Version;
 use crate::services::ServiceMembership;
@@ -340,6 +347,23 @@ pub struct DeliveryModel {
     pub duplicate_incidents: Vec<(Incident, IncidentId)>,
     /// Pull requests and the changes they own (empty without pull-request data).
     pub pull_requests: PrLinks,
+    /// Revert messages shipped by a deployment whose reference names no single commit of the
+    /// history: they fail nothing, and `explain failures` lists them.
+    pub unresolved_reverts: Vec<UnresolvedRevert>,
+}
+
+/// A `This reverts commit <ref>` line that names no single commit of the history.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct UnresolvedRevert {
+    /// The deployment (an index into [`DeliveryModel::deployments`]) that shipped the revert.
+    pub deployment: usize,
+    /// The commit whose message holds the reference.
+    pub revert: Sha,
+    /// The reference as written.
+    pub reference: ShaAbbrev,
+    /// How many commits of the history start with it: 0 (a commit this history lacks, such as one
+    /// rewritten away or from another repository) or 2 and more (ambiguous: more characters needed).
+    pub names: usize,
 }
 
 /// What attribution can use beyond deployments and incidents.
@@ -527,11 +551,17 @@ pub fn attribute_with(
     drop(by_id);
 
     // Revert commits whose reverted change is in the history: (revert, reverted sha, its index).
-    let reverts: Vec<(CommitIdx, Sha, CommitIdx)> = graph
-        .all_reverts()
-        .iter()
-        .filter_map(|&(c, sha)| graph.find(&sha).map(|t| (c, sha, t)))
-        .collect();
+    // An abbreviated reference counts when exactly one commit starts with it; the others are
+    // kept for `explain failures`.
+    let mut reverts: Vec<(CommitIdx, Sha, CommitIdx)> = Vec::new();
+    let mut unresolved: Vec<(CommitIdx, ShaAbbrev, usize)> = Vec::new();
+    for &(c, reference) in graph.all_reverts() {
+        match graph.find_abbrev(&reference) {
+            AbbrevMatch::Unique(t) => reverts.push((c, graph.sha(t), t)),
+            AbbrevMatch::Ambiguous(n) => unresolved.push((c, reference, n)),
+            AbbrevMatch::Unknown => unresolved.push((c, reference, 0)),
+        }
+    }
     let mut mark = vec![UNMARKED; graph.len()];
     let mark_of = |d: usize| d as u32;
     let mut stack: Vec<CommitIdx> = Vec::new();
@@ -626,6 +656,18 @@ pub fn attribute_with(
                         change: reverted,
                         of: j,
                     });
+            }
+        }
+
+        for &(revert_commit, reference, names) in &unresolved {
+            let m = mark[revert_commit as usize];
+            if m != UNMARKED && belongs(revert_commit) {
+                model.unresolved_reverts.push(UnresolvedRevert {
+                    deployment: m as usize,
+                    revert: graph.sha(revert_commit),
+                    reference,
+                    names,
+                });
             }
         }
 
@@ -854,10 +896,10 @@ mod tests {
     fn graph(parents: &[&[u32]], reverts: &[(u32, u32)]) -> CommitGraph {
         let mut g = CommitGraph::new();
         for (i, ps) in parents.iter().enumerate() {
-            let rev: Vec<Sha> = reverts
+            let rev: Vec<ShaAbbrev> = reverts
                 .iter()
                 .filter(|(c, _)| *c as usize == i)
-                .map(|&(_, t)| sha(t))
+                .map(|&(_, t)| sha(t).into())
                 .collect();
             g.push(NewCommit {
                 sha: sha(i as u32),

@@ -423,6 +423,21 @@ pub fn failures(model: &DeliveryModel, scope: &Scope) -> Vec<FailureItem> {
         .collect()
 }
 
+/// The revert references shipped by deployments in scope that name no single commit (see
+/// [`crate::attribution::UnresolvedRevert`]): they failed nothing, and the user may want to know.
+pub fn unresolved_reverts<'m>(
+    model: &'m DeliveryModel,
+    scope: &Scope,
+) -> Vec<&'m crate::attribution::UnresolvedRevert> {
+    let in_scope: std::collections::HashSet<usize> =
+        scope.deployments(model).map(|(i, _)| i).collect();
+    model
+        .unresolved_reverts
+        .iter()
+        .filter(|r| in_scope.contains(&r.deployment))
+        .collect()
+}
+
 /// How an incident was attributed, with ids.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]

@@ -316,6 +316,7 @@ pub async fn explain(cli: &Cli, args: &ExplainArgs, ui: &Ui) -> Result<()> {
             limit,
         )?,
         ExplainWhat::Failures => {
+            note_unresolved_reverts(&analysis.model, scope, ui);
             shiplog_report::failures(&explain::failures(&analysis.model, scope), format, limit)?
         }
         ExplainWhat::Incidents => {
@@ -323,6 +324,28 @@ pub async fn explain(cli: &Cli, args: &ExplainArgs, ui: &Ui) -> Result<()> {
         }
     };
     print(&text)
+}
+
+/// Notes on the revert messages in scope whose reference names no single commit: each ambiguous
+/// one (more hex characters would name one), and a count of those naming no commit at all.
+fn note_unresolved_reverts(model: &shiplog_core::DeliveryModel, scope: &Scope, ui: &Ui) {
+    let unresolved = explain::unresolved_reverts(model, scope);
+    for r in unresolved.iter().filter(|r| r.names > 1) {
+        ui.note(&format!(
+            "commit {} says it reverts {}, which {} commits start with: it fails no deployment (a longer sha in the message would name one)",
+            r.revert.short(12),
+            r.reference,
+            r.names
+        ));
+    }
+    let unknown = unresolved.iter().filter(|r| r.names == 0).count();
+    if unknown > 0 {
+        ui.note(&format!(
+            "{unknown} revert message{} in scope name{} a commit this history does not have (rewritten away, or from another repository): ignored",
+            if unknown == 1 { "" } else { "s" },
+            if unknown == 1 { "s" } else { "" },
+        ));
+    }
 }
 
 /// Opens the repository if there is one; record and import work without it for full shas.
