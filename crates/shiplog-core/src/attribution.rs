@@ -57,10 +57,38 @@ use crate::services::ServiceMembership;
 #[derive(Debug, Clone, Copy)]
 pub struct AttributionOptions {
     /// An incident with no explicit deployment or sha is attributed to the latest successful
-    /// deployment of its service and environment that finished at most this long before it opened.
+    /// deployment of its service and environment that finished at most this long before it opened
+    /// ([`Self::UNLIMITED_WINDOW`]: however long before).
     pub incident_window: SignedDuration,
     /// Leave out deployments whose commit the history does not contain, instead of failing.
     pub skip_unknown: bool,
+}
+
+impl AttributionOptions {
+    /// An attribution window with no limit (`--attribution-window none`): an incident belongs to
+    /// the latest earlier deployment of its service and environment however long before it
+    /// finished, as Apache DevLake attributes incidents.
+    pub const UNLIMITED_WINDOW: SignedDuration = SignedDuration::MAX;
+
+    /// Reads an attribution window: a duration (`24h`, `2d`, `3mo`) or `none` for no limit
+    /// ([`Self::UNLIMITED_WINDOW`]).
+    ///
+    /// ```
+    /// use shiplog_core::AttributionOptions;
+    /// assert_eq!(
+    ///     AttributionOptions::parse_window("none").unwrap(),
+    ///     AttributionOptions::UNLIMITED_WINDOW
+    /// );
+    /// assert_eq!(AttributionOptions::parse_window("2h").unwrap().as_secs(), 7200);
+    /// assert!(AttributionOptions::parse_window("never").is_err());
+    /// ```
+    pub fn parse_window(text: &str) -> Result<SignedDuration, crate::window::WindowError> {
+        if text.trim().eq_ignore_ascii_case("none") {
+            Ok(Self::UNLIMITED_WINDOW)
+        } else {
+            crate::window::parse_duration(text)
+        }
+    }
 }
 
 impl Default for AttributionOptions {

@@ -8,6 +8,7 @@
 //! [`impact`] run its statistics on synthetic histories with known truths.
 
 pub mod attribution;
+pub mod definitions;
 pub mod duplicates;
 pub mod event;
 pub mod explain;
@@ -26,6 +27,7 @@ pub mod window;
 pub use attribution::{
     AttributionInputs, AttributionOptions, DeliveryModel, attribute, attribute_with,
 };
+pub use definitions::Definitions;
 pub use event::{Deployment, DeploymentSource, DeploymentStatus, Incident};
 pub use graph::{AbbrevMatch, ColumnBytes, Columns, CommitGraph, CommitIdx, NewCommit};
 pub use metrics::{DoraMetrics, LeadTimeStart, Scope, compute};

@@ -31,6 +31,7 @@ use jiff::{SignedDuration, Timestamp};
 use serde::Serialize;
 
 use crate::attribution::{AnalyzedDeployment, DeliveryModel};
+use crate::definitions::Definitions;
 use crate::graph::CommitGraph;
 use crate::names::{Environment, ServiceName};
 use crate::pr_links::{StageTimes, stage_times};
@@ -237,6 +238,10 @@ pub struct ChangeLeadTime {
     pub start: LeadTimeStart,
     /// The pull-request stages; `None` without pull-request data.
     pub stages: Option<LeadTimeStages>,
+    /// Under a peer's definitions (`--definitions`): changes of the scope its lead time does not
+    /// measure (no pull request, not in the deploying push). Absent under dora's.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub not_measured: Option<u64>,
 }
 
 /// One stage of the way from first commit to production, over the pull requests of a scope.
@@ -397,6 +402,9 @@ pub struct DoraMetrics {
     pub rework_rate: ReworkRate,
     /// Incidents.
     pub incidents: IncidentCounts,
+    /// Whose definitions the numbers follow; written only when not dora's (`--definitions`).
+    #[serde(skip_serializing_if = "Definitions::is_dora")]
+    pub definitions: Definitions,
 }
 
 /// The UTC day of `at` as days since 1970-01-01 ([`crate::window::utc_day`] without building a
@@ -565,6 +573,7 @@ pub fn compute(
             band: lead.map(|s| DurationBand::from_seconds(s.median)),
             start,
             stages: (!links.is_empty()).then(|| stages.finish()),
+            not_measured: None,
         },
         change_fail_rate: ChangeFailRate {
             deployments,
@@ -588,6 +597,7 @@ pub fn compute(
             total,
             unattributed,
         },
+        definitions: Definitions::Dora,
     }
 }
 

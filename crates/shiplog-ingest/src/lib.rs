@@ -33,7 +33,9 @@ mod record;
 
 pub use error::{ImportError, ImportErrors, capped};
 pub use format::Format;
-pub use record::{DeploymentRecord, IncidentRecord, RECORD_TYPES, Record, RecordType};
+pub use record::{
+    DeploymentRecord, IncidentRecord, PullRequestRecord, RECORD_TYPES, Record, RecordType,
+};
 
 use error::Problem;
 

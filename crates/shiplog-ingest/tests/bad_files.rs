@@ -121,11 +121,11 @@ fn lines_that_are_not_objects() {
 fn missing_type() {
     assert_eq!(
         jsonl_error(&deployment_with("type", None)),
-        "deploys.jsonl:1: field \"type\": missing; expected \"deployment\", \"incident\" or \"practice_change\""
+        "deploys.jsonl:1: field \"type\": missing; expected \"deployment\", \"incident\", \"practice_change\" or \"pull_request\""
     );
     assert_eq!(
         jsonl_error(&deployment_with("type", Some("null"))),
-        "deploys.jsonl:1: field \"type\": missing; expected \"deployment\", \"incident\" or \"practice_change\""
+        "deploys.jsonl:1: field \"type\": missing; expected \"deployment\", \"incident\", \"practice_change\" or \"pull_request\""
     );
 }
 
@@ -133,11 +133,11 @@ fn missing_type() {
 fn unknown_type() {
     assert_eq!(
         jsonl_error(&deployment_with("type", Some("\"deploy\""))),
-        "deploys.jsonl:1: field \"type\": unknown record type \"deploy\"; expected \"deployment\", \"incident\" or \"practice_change\""
+        "deploys.jsonl:1: field \"type\": unknown record type \"deploy\"; expected \"deployment\", \"incident\", \"practice_change\" or \"pull_request\""
     );
     assert_eq!(
         jsonl_error(&deployment_with("type", Some("2"))),
-        "deploys.jsonl:1: field \"type\": expected \"deployment\", \"incident\" or \"practice_change\", got the number 2"
+        "deploys.jsonl:1: field \"type\": expected \"deployment\", \"incident\", \"practice_change\" or \"pull_request\", got the number 2"
     );
 }
 
@@ -417,8 +417,8 @@ fn csv_unknown_duplicate_and_unnamed_columns() {
             Format::Csv
         ),
         [
-            "deploys.csv:1: field \"opend_at\": unknown column (did you mean \"opened_at\"?); accepted columns: type, id, service, environment, sha, finished_at, started_at, status, unplanned, opened_at, resolved_at, deployment_id, title, name, started_on, ended_on, services, team, capability, note",
-            "deploys.csv:1: field \"colour\": unknown column; accepted columns: type, id, service, environment, sha, finished_at, started_at, status, unplanned, opened_at, resolved_at, deployment_id, title, name, started_on, ended_on, services, team, capability, note",
+            "deploys.csv:1: field \"opend_at\": unknown column (did you mean \"opened_at\"?); accepted columns: type, id, service, environment, sha, finished_at, started_at, status, unplanned, opened_at, resolved_at, deployment_id, title, name, started_on, ended_on, services, team, capability, note, repository, number, ready_for_review_at, draft, first_review_at, merged_at, closed_at, merge_commit, head_sha, head_branch, base_branch, commits, first_commit_at, additions, deletions, labels",
+            "deploys.csv:1: field \"colour\": unknown column; accepted columns: type, id, service, environment, sha, finished_at, started_at, status, unplanned, opened_at, resolved_at, deployment_id, title, name, started_on, ended_on, services, team, capability, note, repository, number, ready_for_review_at, draft, first_review_at, merged_at, closed_at, merge_commit, head_sha, head_branch, base_branch, commits, first_commit_at, additions, deletions, labels",
             "deploys.csv:2: field \"opened_at\": missing; required in incident records",
         ]
     );
@@ -448,8 +448,8 @@ fn csv_values_are_validated_like_json_ones() {
             "deploys.csv:3: field \"unplanned\": expected true or false (or 1/0, yes/no), got \"maybe\"",
             "deploys.csv:4: field \"title\": unknown field in deployment records (it is a field of incident records); accepted fields: type, id, service, environment, sha, finished_at, started_at, status, unplanned",
             "deploys.csv:4: field \"environment\": missing; required in deployment records",
-            "deploys.csv:5: field \"type\": unknown record type \"incidnt\"; expected \"deployment\", \"incident\" or \"practice_change\"",
-            "deploys.csv:6: field \"type\": missing; expected \"deployment\", \"incident\" or \"practice_change\"",
+            "deploys.csv:5: field \"type\": unknown record type \"incidnt\"; expected \"deployment\", \"incident\", \"practice_change\" or \"pull_request\"",
+            "deploys.csv:6: field \"type\": missing; expected \"deployment\", \"incident\", \"practice_change\" or \"pull_request\"",
         ]
     );
 }
@@ -572,6 +572,34 @@ fn bad_practice_changes_name_the_field() {
         [
             "p.jsonl:1: field \"name\": missing; required in practice_change records",
             "p.jsonl:1: field \"capability\": expected a capability slug made of lowercase letters, digits and single hyphens inside, got 'T' in \"Trunk\"",
+        ]
+    );
+}
+
+#[test]
+fn bad_pull_requests_name_the_field() {
+    assert_eq!(
+        errors(
+            "p.jsonl",
+            r#"{"type":"pull_request","id":"forge:acme/shop#1","repository":"acme/shop","number":"1","opened_at":"2026-03-03T10:00:00Z","merged_at":"2026-03-03T09:00:00Z","commits":"abcd"}"#,
+            Format::JsonLines
+        ),
+        [
+            "p.jsonl:1: field \"number\": expected a whole number of at least 0, got the string \"1\"",
+            "p.jsonl:1: field \"commits\": expected an array of commit shas, got the string \"abcd\"",
+            "p.jsonl:1: field \"merged_at\": expected a time no earlier than opened_at (2026-03-03T10:00:00Z), got 2026-03-03T09:00:00Z",
+        ]
+    );
+    assert_eq!(
+        errors(
+            "p.csv",
+            "type,id,repository,opened_at,merge_commit,commits\npull_request,forge:acme/shop#1,acme shop,2026-03-03T10:00:00Z,abcd,abcd main\n",
+            Format::Csv
+        ),
+        [
+            "p.csv:2: field \"repository\": expected a repository name made of letters, digits, '-', '_', '.' and '/', got ' ' in \"acme shop\"",
+            "p.csv:2: field \"commits\": expected a commit sha: 4 to 40 hexadecimal characters, got \"main\"",
+            "p.csv:2: field \"merge_commit\": expected a merge commit only with merged_at (the pull request was merged), got no merged_at",
         ]
     );
 }

@@ -224,9 +224,9 @@ pub struct ImpactArgs {
     pub lead_time_start: Option<LeadTimeStartArg>,
 
     /// Incidents without a deployment or sha are blamed on the latest deployment that finished at
-    /// most this long before they opened. Default: `definitions.attribution_window` in
-    /// shiplog.toml, else 24h.
-    #[arg(long, value_name = "DURATION")]
+    /// most this long before they opened (none: however long before). Default:
+    /// `definitions.attribution_window` in shiplog.toml, else 24h.
+    #[arg(long, value_name = "DURATION|none")]
     pub attribution_window: Option<String>,
 
     /// Leave out deployments whose commit the repository does not have instead of failing.
@@ -279,6 +279,11 @@ fn parse_deploys(text: &str) -> Result<DeploySource, String> {
             "expected tags[=GLOB], merges[=BRANCH] or recorded, got {text:?}"
         )),
     }
+}
+
+fn parse_definitions(text: &str) -> Result<shiplog_core::Definitions, String> {
+    text.parse()
+        .map_err(|e: shiplog_core::definitions::UnknownDefinitions| e.to_string())
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -337,10 +342,16 @@ pub struct ScopeArgs {
     pub lead_time_start: Option<LeadTimeStartArg>,
 
     /// Incidents without a deployment or sha are blamed on the latest deployment that finished at
-    /// most this long before they opened (e.g. 24h, 2d, 90m). Default:
-    /// `definitions.attribution_window` in shiplog.toml, else 24h.
-    #[arg(long, value_name = "DURATION")]
+    /// most this long before they opened (e.g. 24h, 2d, 90m; none: however long before).
+    /// Default: `definitions.attribution_window` in shiplog.toml, else 24h.
+    #[arg(long, value_name = "DURATION|none")]
     pub attribution_window: Option<String>,
+
+    /// Whose definitions the numbers follow: dora (shiplog's, dora.dev's), devlake, four-keys or
+    /// gitlab (each peer tool's own, docs/metrics.md "Definition presets"). Default:
+    /// `definitions.preset` in shiplog.toml, else dora.
+    #[arg(long, value_name = "PRESET", value_parser = parse_definitions)]
+    pub definitions: Option<shiplog_core::Definitions>,
 
     /// Leave out deployments whose commit the repository does not have (listed as warnings)
     /// instead of failing.
@@ -386,6 +397,11 @@ pub struct ExplainArgs {
     /// Rows shown in a table (0 = all). JSON and CSV always hold every row.
     #[arg(long, default_value_t = 50)]
     pub limit: usize,
+
+    /// Instead of the items, list those whose numbers differ between the definitions in use
+    /// (--definitions, default dora) and PRESET (devlake, four-keys, gitlab, dora), item by item.
+    #[arg(long, value_name = "PRESET", value_parser = parse_definitions)]
+    pub compare_definitions: Option<shiplog_core::Definitions>,
 }
 
 #[derive(Debug, Subcommand)]

@@ -5,12 +5,13 @@ use std::io::Write;
 use anyhow::{Context, Result, bail};
 use jiff::Timestamp;
 use shiplog_config::Config;
+use shiplog_core::definitions::{self, compute_with};
 use shiplog_core::explain;
-use shiplog_core::metrics::{DoraMetrics, LeadTimeStart, Scope, compute};
-use shiplog_core::window::{parse_bound, parse_duration, parse_timestamp};
+use shiplog_core::metrics::{DoraMetrics, LeadTimeStart, Scope};
+use shiplog_core::window::{parse_bound, parse_timestamp};
 use shiplog_core::{
-    AttributionOptions, Deployment, DeploymentId, DeploymentSource, DeploymentStatus, Environment,
-    Incident, IncidentId, Period, ServiceName, Sha, ShaPrefix, TeamScope, TimeWindow,
+    AttributionOptions, Definitions, Deployment, DeploymentId, DeploymentSource, DeploymentStatus,
+    Environment, Incident, IncidentId, Period, ServiceName, Sha, ShaPrefix, TeamScope, TimeWindow,
 };
 use shiplog_git::GitRepo;
 use shiplog_report::Format;
@@ -18,8 +19,8 @@ use shiplog_store::{EventBatch, Store};
 
 use crate::analysis::{Analysis, AnalysisOptions, analyze_with, db_path, open_repo, open_store};
 use crate::cli::{
-    ByPeriod, Cli, ExplainArgs, ExplainWhat, ImportArgs, LeadTimeStartArg, MetricsArgs,
-    OutputFormat, RecordDeploymentArgs, RecordIncidentArgs, ScopeArgs,
+    ByPeriod, Cli, DeploySource, ExplainArgs, ExplainWhat, ImportArgs, LeadTimeStartArg,
+    MetricsArgs, OutputFormat, RecordDeploymentArgs, RecordIncidentArgs, ScopeArgs,
 };
 use crate::ui::Ui;
 
@@ -45,6 +46,7 @@ pub struct ResolvedScope {
     pub scope: Scope,
     pub start: LeadTimeStart,
     pub attribution: AttributionOptions,
+    pub definitions: Definitions,
 }
 
 pub(crate) fn service_arg(text: &str) -> Result<ServiceName> {
@@ -96,6 +98,10 @@ pub fn resolve_scope(args: &ScopeArgs, config: &Config, now: Timestamp) -> Resul
         },
         start,
         attribution,
+        definitions: args
+            .definitions
+            .or(config.definitions.preset)
+            .unwrap_or_default(),
     })
 }
 
@@ -108,7 +114,7 @@ pub fn definitions(
     config: &Config,
 ) -> Result<(AttributionOptions, LeadTimeStart)> {
     let incident_window = match attribution_window {
-        Some(text) => parse_duration(text).context("--attribution-window")?,
+        Some(text) => AttributionOptions::parse_window(text).context("--attribution-window")?,
         None => config
             .definitions
             .attribution_window
@@ -128,7 +134,14 @@ pub fn definitions(
     ))
 }
 
-async fn analyze_scope(cli: &Cli, args: &ScopeArgs, ui: &Ui) -> Result<(ResolvedScope, Analysis)> {
+/// Loads and attributes the scope's records. `fallback` is where deployments come from when
+/// `--deploys` is not given (`None`: recorded ones, which must exist).
+async fn analyze_scope(
+    cli: &Cli,
+    args: &ScopeArgs,
+    fallback: Option<&DeploySource>,
+    ui: &Ui,
+) -> Result<(ResolvedScope, Analysis)> {
     let repo = open_repo(&cli.repo)?;
     ui.phase("repository opened");
     let config = load_config(cli, Some(&repo))?;
@@ -140,7 +153,7 @@ async fn analyze_scope(cli: &Cli, args: &ScopeArgs, ui: &Ui) -> Result<(Resolved
         repo,
         &store,
         &AnalysisOptions {
-            deploys: args.deploys.as_ref(),
+            deploys: args.deploys.as_ref().or(fallback),
             service: resolved.scope.service.as_ref(),
             attribution: resolved.attribution,
         },
@@ -156,10 +169,17 @@ pub fn metric_rows(
     analysis: &Analysis,
     scope: &Scope,
     start: LeadTimeStart,
+    definitions: Definitions,
     by: Option<ByPeriod>,
 ) -> Result<Vec<DoraMetrics>> {
     Ok(match by {
-        None => vec![compute(&analysis.model, &analysis.graph, scope, start)],
+        None => vec![compute_with(
+            &analysis.model,
+            &analysis.graph,
+            scope,
+            start,
+            definitions,
+        )],
         Some(by) => {
             let period = match by {
                 ByPeriod::Week => Period::Week,
@@ -174,7 +194,8 @@ pub fn metric_rows(
                         window,
                         ..scope.clone()
                     };
-                    let mut m = compute(&analysis.model, &analysis.graph, &sub, start);
+                    let mut m =
+                        compute_with(&analysis.model, &analysis.graph, &sub, start, definitions);
                     m.period = Some(period.label(window.since));
                     m
                 })
@@ -184,8 +205,14 @@ pub fn metric_rows(
 }
 
 pub async fn metrics(cli: &Cli, args: &MetricsArgs, ui: &Ui) -> Result<()> {
-    let (resolved, analysis) = analyze_scope(cli, &args.scope, ui).await?;
-    let rows = metric_rows(&analysis, &resolved.scope, resolved.start, args.by)?;
+    let (resolved, analysis) = analyze_scope(cli, &args.scope, None, ui).await?;
+    let rows = metric_rows(
+        &analysis,
+        &resolved.scope,
+        resolved.start,
+        resolved.definitions,
+        args.by,
+    )?;
     ui.phase("metrics computed");
     if rows.iter().all(|m| m.deployment_frequency.deployments == 0)
         && let Some(hint) = empty_window_hint(&analysis, &resolved.scope)
@@ -232,10 +259,37 @@ fn empty_window_hint(analysis: &Analysis, scope: &Scope) -> Option<String> {
 }
 
 pub async fn explain(cli: &Cli, args: &ExplainArgs, ui: &Ui) -> Result<()> {
-    let (resolved, analysis) = analyze_scope(cli, &args.scope, ui).await?;
+    // Incidents are listed whether or not any deployment is known (they are then unattributed).
+    let fallback = (args.what == ExplainWhat::Incidents).then_some(&DeploySource::Recorded);
+    let (resolved, analysis) = analyze_scope(cli, &args.scope, fallback, ui).await?;
     let format = output_format(args.scope.format);
     let limit = (args.limit > 0).then_some(args.limit);
     let scope = &resolved.scope;
+    if let Some(compared) = args.compare_definitions {
+        let differences = definitions::compare(
+            &analysis.model,
+            &analysis.graph,
+            scope,
+            resolved.start,
+            resolved.definitions,
+            compared,
+        );
+        let metric = match args.what {
+            ExplainWhat::LeadTime => "change_lead_time",
+            ExplainWhat::Deployments | ExplainWhat::Failures => "change_fail_rate",
+            ExplainWhat::Incidents => "incident_attribution",
+        };
+        let rows: Vec<&definitions::Difference> =
+            differences.iter().filter(|d| d.metric == metric).collect();
+        let text = shiplog_report::definition_differences(
+            &rows,
+            resolved.definitions.as_str(),
+            compared.as_str(),
+            format,
+            limit,
+        )?;
+        return print(&text);
+    }
     let text = match args.what {
         ExplainWhat::LeadTime => {
             let list = explain::changes(&analysis.model, &analysis.graph, scope, resolved.start);

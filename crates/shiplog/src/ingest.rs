@@ -243,6 +243,31 @@ pub async fn import(cli: &Cli, args: &ImportArgs, ui: &Ui) -> Result<()> {
                     batch.incidents.push(i.into_incident(sha));
                 }
                 Record::PracticeChange(p) => batch.practice_changes.push(p),
+                Record::PullRequest(p) => {
+                    let before = errors.len();
+                    let mut resolve = |field: &str, prefix: &shiplog_core::ShaPrefix| {
+                        resolve_sha(repo.as_ref(), prefix)
+                            .map_err(|problem| errors.push(field_error(field, problem)))
+                            .ok()
+                    };
+                    let merge_commit = p
+                        .merge_commit
+                        .as_ref()
+                        .and_then(|s| resolve("merge_commit", s));
+                    let head_sha = p.head_sha.as_ref().and_then(|s| resolve("head_sha", s));
+                    let commits: Vec<shiplog_core::Sha> = p
+                        .commits
+                        .iter()
+                        .filter_map(|s| resolve("commits", s))
+                        .collect();
+                    if errors.len() == before {
+                        batch.pull_requests.push(p.into_pull_request(
+                            merge_commit,
+                            head_sha,
+                            commits,
+                        ));
+                    }
+                }
             }
         }
     }
@@ -253,12 +278,33 @@ pub async fn import(cli: &Cli, args: &ImportArgs, ui: &Ui) -> Result<()> {
     for note in &ingested.notes {
         ui.note(&format!("skipped {note}"));
     }
+    let skipped = skipped_summary(&ingested.notes);
     let ingested = with_release_deployments(repo.as_ref(), ingested, "import")?;
     let store = store_for_writing(cli, repo.as_ref()).await?;
     merge_updates(&store, &mut batch, ingested, "import").await?;
     let summary = store.apply(&batch).await?;
-    ui.note(&format!("imported {}", summary_line(&summary)));
+    // The result of the command: shown with --quiet too, which hides the notes it counts.
+    ui.result(&format!("imported {}{skipped}", summary_line(&summary)));
     Ok(())
+}
+
+/// `; skipped 3 (2 written by a bot, 1 GitHub push)`: the notes of an import counted by reason,
+/// most frequent first; empty when nothing was skipped.
+pub(crate) fn skipped_summary(notes: &[formats::Note]) -> String {
+    if notes.is_empty() {
+        return String::new();
+    }
+    let mut counts: Vec<(String, usize)> = Vec::new();
+    for note in notes {
+        let reason = note.reason();
+        match counts.iter_mut().find(|(r, _)| *r == reason) {
+            Some((_, n)) => *n += 1,
+            None => counts.push((reason, 1)),
+        }
+    }
+    counts.sort_by_key(|c| std::cmp::Reverse(c.1));
+    let reasons: Vec<String> = counts.iter().map(|(r, n)| format!("{n} {r}")).collect();
+    format!("; skipped {} ({})", notes.len(), reasons.join(", "))
 }
 
 /// Turns the releases taken as deployments into deployments of the commits their tags name in
@@ -339,7 +385,14 @@ pub(crate) async fn merge_updates(
             .into_iter()
             .map(|p| (p.id.clone(), p))
             .collect();
-        let mut merged = Vec::new();
+        for p in &batch.pull_requests {
+            current.insert(p.id.clone(), p.clone());
+        }
+        let mut merged: Vec<(PullRequestId, PullRequest)> =
+            std::mem::take(&mut batch.pull_requests)
+                .into_iter()
+                .map(|p| (p.id.clone(), p))
+                .collect();
         let mut problems = Vec::new();
         for update in &ingested.pull_requests {
             let pr = update.apply(current.get(&update.id));

@@ -373,3 +373,27 @@ fn with_deploy_releases_a_release_deploys_the_commit_its_tag_names() {
         "{again}"
     );
 }
+
+#[test]
+fn with_quiet_the_summary_line_still_counts_what_was_skipped_and_why() {
+    let fx = Fixture::build("basic");
+    let mut bot = read_json("github/pull_request_closed_merged.DERIVED.json");
+    bot["action"] = json!("submitted");
+    bot["review"] = json!({"id": 7, "user": {"login": "ci[bot]", "type": "Bot"}, "state": "commented", "submitted_at": "2019-05-15T15:21:00Z"});
+    let files = [
+        path("github/push_payload.json"),
+        path("github/push_with-new-branch.json"),
+        write(&fx, "bot-review.json", &bot),
+    ];
+    let mut args = vec!["--quiet", "import"];
+    args.extend(files.iter().map(String::as_str));
+    let stderr = fx.ok_stderr(&args);
+    assert!(
+        !stderr.contains("note:"),
+        "--quiet hides the notes: {stderr}"
+    );
+    assert!(
+        stderr.contains("pull requests: 1 new, 0 updated, 0 unchanged; skipped 3 (2 GitHub push, 1 written by a bot)"),
+        "{stderr}"
+    );
+}

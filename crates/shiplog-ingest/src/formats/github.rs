@@ -594,7 +594,7 @@ fn review_webhook(
     let reviewer = login(&review, "user");
     if by_bot(&review) {
         sink.note(&review, BOT_NOTE);
-    } else if reviewer.is_some() && reviewer != author {
+    } else if !super::by_author(reviewer.as_deref(), author.as_deref()) {
         // A review by the author does not count; an unsubmitted (pending) review has no time.
         update.first_review_at = opt_time(&review, time_key)?;
     }
@@ -632,7 +632,7 @@ fn issue_comment_webhook(sink: &mut Sink<'_>, root: &Node<'_>) -> Res<Option<Obs
     let commenter = login(&comment, "user");
     if by_bot(&comment) {
         sink.note(&comment, BOT_NOTE);
-    } else if commenter.is_some() && commenter != author {
+    } else if !super::by_author(commenter.as_deref(), author.as_deref()) {
         update.first_review_at = Some(at);
     }
     Ok(Some(Observation::PullRequest(Box::new(update), author)))

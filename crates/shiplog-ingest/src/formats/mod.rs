@@ -230,6 +230,34 @@ pub struct Note {
     pub message: String,
 }
 
+impl Note {
+    /// Why it was skipped, in a few words that are the same for every note of its kind (ids,
+    /// numbers and quoted values left out), so an import's summary can count the notes by reason:
+    /// `GitHub push`, `written by a bot`, `review skipped`.
+    pub fn reason(&self) -> String {
+        let head = self
+            .message
+            .split_once(": ")
+            .map_or(self.message.as_str(), |(head, _)| head);
+        let mut words: Vec<&str> = Vec::new();
+        let mut quoted = false;
+        for word in head.split_whitespace() {
+            let quotes = word.matches('"').count();
+            let skip = quoted
+                || quotes > 0
+                || word.contains([':', '/', '#'])
+                || word.bytes().all(|b| b.is_ascii_digit() || b == b'.');
+            if quotes % 2 == 1 {
+                quoted = !quoted;
+            }
+            if !skip {
+                words.push(word);
+            }
+        }
+        words.join(" ")
+    }
+}
+
 impl fmt::Display for Note {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}: {}: {}", self.file, self.path, self.message)
@@ -504,8 +532,12 @@ pub fn combine(parsed: Vec<Parsed>) -> Ingested {
                 Observation::Deployment(d) => out.deployments.push(d),
                 Observation::Incident(i) => out.incidents.push(i),
                 Observation::PullRequest(update, author) => {
+                    // A pull request whose author is unknown (GitHub's `user` is null for a
+                    // deleted account) is still in the import: its reviews are judged against
+                    // no author. A known author is never forgotten by a later delivery.
+                    let known = authors.entry(update.id.clone()).or_default();
                     if author.is_some() {
-                        authors.insert(update.id.clone(), author);
+                        *known = author;
                     }
                     out.pull_requests.push(*update);
                 }
@@ -560,8 +592,7 @@ pub fn combine(parsed: Vec<Parsed>) -> Ingested {
     for (file, review) in reviews {
         match authors.get(&review.pull_request) {
             Some(author) => {
-                if review.reviewer.is_some()
-                    && review.reviewer != *author
+                if !by_author(review.reviewer.as_deref(), author.as_deref())
                     && let Some(update) = out
                         .pull_requests
                         .iter()
@@ -589,6 +620,14 @@ pub fn combine(parsed: Vec<Parsed>) -> Ingested {
         }
     }
     out
+}
+
+/// Whether a review or comment was written by the pull request's author, the one reviewer that
+/// does not count. Only a known reviewer equal to the known author is: a review whose `user` is
+/// null (a deleted account, GitHub's "ghost"), or of a pull request whose author is unknown,
+/// cannot be the author's as far as anyone can tell, and counts.
+pub(crate) fn by_author(reviewer: Option<&str>, author: Option<&str>) -> bool {
+    matches!((reviewer, author), (Some(r), Some(a)) if r == a)
 }
 
 /// The PagerDuty incident a text links to (`https://ACCOUNT.pagerduty.com/incidents/PXXXXXX`),
@@ -647,6 +686,39 @@ mod tests {
             None
         );
         assert_eq!(pagerduty_link("no link"), None);
+    }
+
+    #[test]
+    fn notes_are_counted_by_a_reason_without_ids() {
+        let note = |message: &str| Note {
+            file: "f.json".to_owned(),
+            path: "$".to_owned(),
+            message: message.to_owned(),
+        };
+        for (message, reason) in [
+            (
+                "GitHub push: commits are read from the repository itself, so a push adds nothing",
+                "GitHub push",
+            ),
+            (
+                "written by a bot: not a review; skipped",
+                "written by a bot",
+            ),
+            (
+                "deployment github:o/r:deployment:145 skipped: none of its statuses in this import is final",
+                "deployment skipped",
+            ),
+            (
+                "GitHub deployment status \"in progress\" is not final (success, failure or error): skipped",
+                "GitHub deployment status is not final (success, failure or error)",
+            ),
+            (
+                "issue #12 is not an incident: none of its labels",
+                "issue is not an incident",
+            ),
+        ] {
+            assert_eq!(note(message).reason(), reason, "{message}");
+        }
     }
 
     #[test]
