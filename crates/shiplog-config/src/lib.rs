@@ -1033,10 +1033,10 @@ paths = ["services/api/**", "/abs/**"]
             [
                 "shiplog.toml:3:22: definitions.attribution_window: expected a duration like 90m, 24h, 2d, 1w, 3mo or 1y; got \"1 day\"",
                 "shiplog.toml:4:19: definitions.lead_time_start: expected \"author\" or \"committer\", got \"merge\"",
-                "shiplog.toml:7:8: services.api.team: expected a team name made of letters, digits, '-', '_', '.', '/' and ':', got ' ' in \"core team\"",
+                "shiplog.toml:7:8: services.api.team: expected a team name made of ASCII letters, digits, '-', '_', '.', '/' and ':', got ' ' in \"core team\"",
                 "shiplog.toml:8:29: services.api.paths[1]: expected a path glob relative to the repository root (e.g. services/api/**), got \"/abs/**\": it starts with '/'",
-                "shiplog.toml:10:1: services.\"bad name\": expected a service name made of letters, digits, '-', '_', '.', '/' and ':', got ' ' in \"bad name\"",
-                "shiplog.toml:13:24: sources.services.\"PagerDuty Checkout\": expected a service name made of letters, digits, '-', '_', '.', '/' and ':', got ' ' in \"check out\"",
+                "shiplog.toml:10:1: services.\"bad name\": expected a service name made of ASCII letters, digits, '-', '_', '.', '/' and ':', got ' ' in \"bad name\"",
+                "shiplog.toml:13:24: sources.services.\"PagerDuty Checkout\": expected a service name made of ASCII letters, digits, '-', '_', '.', '/' and ':', got ' ' in \"check out\"",
             ]
         );
     }

@@ -14,6 +14,12 @@
 //! history it reaches existed before shiplog could see deployments, so its changes are kept out of
 //! lead time and only counted.
 //!
+//! A successful deployment that finished before its commit's committer time is in no chain: its
+//! time contradicts git (an empty timestamp read as 1970, a clock months off), and in a chain it
+//! would sort first and take the whole history as its baseline. It is listed in
+//! [`DeliveryModel::before_commit`] instead, and the metrics count it. Example: `a ← b`, `D0 → b`
+//! finished in 1970 and `D1 → b` finished after b: D0 is left out, D1 is the baseline.
+//!
 //! Worked example, one chain: commits `a ← b ← c ← d` (each the parent of the next), deployments
 //! `D1 → b`, `D2 → d`, `D3 → c`. `D1` reaches `{a, b}` (baseline). `D2` newly ships `{c, d}`. `D3`
 //! ships nothing new, and `c` is a strict ancestor of `d`, so `D3` rolled `D2` back: `D2` failed
@@ -342,6 +348,10 @@ pub struct DeliveryModel {
     pub incidents: Vec<AnalyzedIncident>,
     /// Deployments left out because their commit is unknown (only with `skip_unknown`).
     pub skipped_unknown: Vec<(DeploymentId, Sha)>,
+    /// Successful deployments left out of every metric because they finished before their
+    /// commit's committer time (see [`crate::event::BeforeCommit`]): each one's index into
+    /// `deployments` (ascending) and its commit's committer time.
+    pub before_commit: Vec<(usize, Timestamp)>,
     /// Incidents left out because another source reported the same outage, each with the id of the
     /// incident that counts instead (see [`crate::duplicates`]).
     pub duplicate_incidents: Vec<(Incident, IncidentId)>,
@@ -495,10 +505,32 @@ pub fn attribute_with(
 
     // Chains: counted deployments grouped by (service, environment), each in deployment order
     // (the sort is stable and the deployments are already in order).
+    // A successful deployment that finished before its commit's committer time is left out of
+    // its chain (it would take the whole history it reaches as its baseline) and listed.
+    model.before_commit = (0..model.deployments.len())
+        .filter_map(|i| {
+            let d = &model.deployments[i];
+            if d.deployment.status != DeploymentStatus::Success {
+                return None;
+            }
+            let commit = d.commit?;
+            crate::event::BeforeCommit::check(
+                d.deployment.finished_at,
+                graph.committer_time(commit),
+            )
+            .err()
+            .map(|e| (i, e.committer_time))
+        })
+        .collect();
     let mut counted: Vec<usize> = (0..model.deployments.len())
         .filter(|&i| {
             let d = &model.deployments[i];
-            d.deployment.status == DeploymentStatus::Success && d.commit.is_some()
+            d.deployment.status == DeploymentStatus::Success
+                && d.commit.is_some()
+                && model
+                    .before_commit
+                    .binary_search_by_key(&i, |&(d, _)| d)
+                    .is_err()
         })
         .collect();
     let key = |i: usize| {
@@ -905,7 +937,9 @@ mod tests {
                 sha: sha(i as u32),
                 parents: ps,
                 author_time: 1_700_000_000 + i as i64 * 60,
-                committer_time: 1_700_000_000 + i as i64 * 60,
+                // Committed long before the test deployments finish (a deployment before its
+                // commit is left out of its chain).
+                committer_time: 1_600_000_000 + i as i64 * 60,
                 reverts: &rev,
                 shallow: false,
             })
@@ -950,6 +984,36 @@ mod tests {
         let mut v: Vec<u32> = model.shipped_by(d).iter().map(|c| c.commit).collect();
         v.sort_unstable();
         v
+    }
+
+    /// The module doc's example: a deployment finished before its commit is in no chain, so it
+    /// neither becomes the baseline nor takes the changes of the deployments after it.
+    #[test]
+    fn a_deployment_before_its_commit_is_left_out_and_listed() {
+        // a ← b ← c, committed (by `graph`) long before D1 and D2 finish.
+        let g = graph(&[&[], &[0], &[1]], &[]);
+        let mut early = deploy("D0", 2, 0);
+        early.finished_at = Timestamp::UNIX_EPOCH;
+        let deployments = vec![early, deploy("D1", 1, 1), deploy("D2", 2, 2)];
+        let model = attribute_with(
+            &g,
+            deployments,
+            Vec::new(),
+            AttributionOptions::default(),
+            AttributionInputs::default(),
+        )
+        .unwrap();
+        let d0 = model
+            .deployment_index(&DeploymentId::new("D0").unwrap())
+            .unwrap();
+        assert_eq!(
+            model.before_commit,
+            vec![(d0, Timestamp::from_second(1_600_000_120).unwrap())]
+        );
+        assert!(!model.deployments[d0].counts());
+        assert_eq!(shipped(&model, "D0"), Vec::<u32>::new());
+        assert_eq!(shipped(&model, "D1"), vec![0, 1], "D1 is the baseline");
+        assert_eq!(shipped(&model, "D2"), vec![2], "D2 still ships c");
     }
 
     #[test]

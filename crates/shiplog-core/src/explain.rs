@@ -267,6 +267,10 @@ pub struct DeploymentItem {
     pub failures: Vec<FailureDetail>,
     /// Why it is rework.
     pub unplanned: Vec<UnplannedDetail>,
+    /// When it finished before its commit's committer time (then it counts in no metric): that
+    /// committer time.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub before_commit: Option<Timestamp>,
 }
 
 /// A failed deployment and its recovery.
@@ -364,11 +368,12 @@ pub fn deployments(model: &DeliveryModel, scope: &Scope) -> Vec<DeploymentItem> 
     model
         .deployments
         .iter()
-        .filter(|d| {
+        .enumerate()
+        .filter(|(_, d)| {
             scope.includes(&d.deployment.service, &d.deployment.environment)
                 && scope.window.contains(d.deployment.finished_at)
         })
-        .map(|d| DeploymentItem {
+        .map(|(index, d)| DeploymentItem {
             id: d.deployment.id.clone(),
             service: d.deployment.service.clone(),
             environment: d.deployment.environment.clone(),
@@ -392,6 +397,11 @@ pub fn deployments(model: &DeliveryModel, scope: &Scope) -> Vec<DeploymentItem> 
                 .iter()
                 .map(|r| unplanned_detail(model, r))
                 .collect(),
+            before_commit: model
+                .before_commit
+                .binary_search_by_key(&index, |&(i, _)| i)
+                .ok()
+                .map(|k| model.before_commit[k].1),
         })
         .collect()
 }

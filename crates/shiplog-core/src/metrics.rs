@@ -213,6 +213,10 @@ pub struct DeploymentFrequency {
     pub median_interval_seconds: Option<f64>,
     /// DORA bucket of the median interval.
     pub band: Option<FrequencyBand>,
+    /// Successful deployments of the scope that finished in the window but before their commit's
+    /// committer time: left out of every metric (their times contradict git), and counted here so
+    /// the loss is visible. `shiplog explain deployments` lists them.
+    pub excluded_before_commit: u64,
 }
 
 /// Change lead time.
@@ -407,6 +411,22 @@ pub struct DoraMetrics {
     pub definitions: Definitions,
 }
 
+/// The successful deployments of `scope` (service, environment and window) left out because they
+/// finished before their commit's committer time.
+pub fn before_commit<'m>(
+    model: &'m DeliveryModel,
+    scope: &'m Scope,
+) -> impl Iterator<Item = &'m AnalyzedDeployment> + 'm {
+    model
+        .before_commit
+        .iter()
+        .filter_map(|&(i, _)| model.deployments.get(i))
+        .filter(|d| {
+            scope.includes(&d.deployment.service, &d.deployment.environment)
+                && scope.window.contains(d.deployment.finished_at)
+        })
+}
+
 /// The UTC day of `at` as days since 1970-01-01 ([`crate::window::utc_day`] without building a
 /// date): whole days of seconds, rounding down (UTC has no leap seconds here).
 fn utc_day_number(at: Timestamp) -> i64 {
@@ -561,6 +581,7 @@ pub fn compute(
             per_day: deployments as f64 / days_in_window,
             median_interval_seconds: median_interval,
             band: median_interval.map(FrequencyBand::from_median_interval),
+            excluded_before_commit: before_commit(model, scope).count() as u64,
         },
         change_lead_time: ChangeLeadTime {
             changes: lead.map_or(0, |s| s.count as u64),

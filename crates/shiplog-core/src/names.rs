@@ -29,7 +29,7 @@ pub enum NameError {
         len: usize,
     },
     /// The text holds a character that is not allowed.
-    #[error("expected a {what} made of {allowed}, got {found:?} in {text:?}")]
+    #[error("expected a {what} made of {allowed}, got {} in {text:?}", describe_char(*found))]
     BadCharacter {
         /// What kind of value was expected.
         what: &'static str,
@@ -50,6 +50,16 @@ pub enum NameError {
     },
 }
 
+/// A character as error messages show it: quoted, with its code point when it is not ASCII (a
+/// Cyrillic `а` looks like a Latin `a`).
+fn describe_char(c: char) -> String {
+    if c.is_ascii() {
+        format!("{c:?}")
+    } else {
+        format!("{c:?} (U+{:04X}, not ASCII)", u32::from(c))
+    }
+}
+
 /// The characters a kind of name may hold: a test, and how error messages describe it.
 #[derive(Clone, Copy)]
 pub(crate) struct Charset {
@@ -61,6 +71,14 @@ pub(crate) struct Charset {
 pub(crate) const NAME_CHARS: Charset = Charset {
     allowed: "letters, digits, '-', '_', '.', '/' and ':'",
     ok: |c| c.is_alphanumeric() || matches!(c, '-' | '_' | '.' | '/' | ':'),
+};
+
+/// ASCII letters, digits and `-_./:`: services, environments and teams, the names metrics are
+/// grouped by. ASCII only, so that look-alikes (a Cyrillic `а` in `аpi`, a full-width `ａｐｉ`)
+/// cannot make a second service that reads like the first; see docs/import.md.
+pub(crate) const SCOPE_CHARS: Charset = Charset {
+    allowed: "ASCII letters, digits, '-', '_', '.', '/' and ':'",
+    ok: |c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '/' | ':'),
 };
 
 /// [`NAME_CHARS`] and `@`, `+`: deployment ids, which carry tag names (`tag:@acme/web@2.0.1`,
@@ -200,7 +218,8 @@ name_type!(
     ServiceName,
     "service name",
     100,
-    std::sync::Arc<str>
+    std::sync::Arc<str>,
+    crate::names::SCOPE_CHARS
 );
 impl ServiceName {
     /// `text` made a valid service name, for defaults derived from names shiplog did not choose
@@ -218,7 +237,7 @@ impl ServiceName {
         // Odd characters become `-`, and a run of `-` they leave collapses to one.
         let mut out = String::with_capacity(text.len());
         for c in text.chars() {
-            let c = if (NAME_CHARS.ok)(c) { c } else { '-' };
+            let c = if (SCOPE_CHARS.ok)(c) { c } else { '-' };
             if !(c == '-' && out.ends_with('-')) {
                 out.push(c);
             }
@@ -233,7 +252,8 @@ name_type!(
     Environment,
     "environment name",
     100,
-    std::sync::Arc<str>
+    std::sync::Arc<str>,
+    crate::names::SCOPE_CHARS
 );
 name_type!(
     /// The identifier of a deployment, unique in a store (e.g. `d-17`, or `tag/v1.2.0` for a
@@ -584,7 +604,7 @@ mod tests {
         let err = ServiceName::new("my api").unwrap_err();
         assert_eq!(
             err.to_string(),
-            "expected a service name made of letters, digits, '-', '_', '.', '/' and ':', got ' ' in \"my api\""
+            "expected a service name made of ASCII letters, digits, '-', '_', '.', '/' and ':', got ' ' in \"my api\""
         );
         assert!(matches!(
             Environment::new(&"x".repeat(101)),

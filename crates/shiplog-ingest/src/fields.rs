@@ -170,7 +170,10 @@ pub(crate) fn timestamp(value: Value<'_>) -> Result<Stamp, Problem> {
             at,
             text: text.trim().to_owned(),
         }),
-        None => Err(expected(TIMESTAMP_EXPECTED, quote(text))),
+        None => Err(expected(
+            &shiplog_core::window::expected_timestamp(text, TIMESTAMP_EXPECTED),
+            quote(text),
+        )),
     }
 }
 

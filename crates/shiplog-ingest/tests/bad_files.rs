@@ -193,11 +193,46 @@ fn wrong_json_types() {
     );
 }
 
+/// Service and environment names are ASCII: a look-alike (a Cyrillic `а`, a full-width `ａｐｉ`)
+/// would otherwise make a second `api` that reads like the first.
+#[test]
+fn look_alike_names_are_refused() {
+    assert_eq!(
+        jsonl_error(&deployment_with("service", Some("\"\u{430}pi\""))),
+        "deploys.jsonl:1: field \"service\": expected a service name made of ASCII letters, digits, '-', '_', '.', '/' and ':', got '\u{430}' (U+0430, not ASCII) in \"\u{430}pi\""
+    );
+    assert_eq!(
+        jsonl_error(&deployment_with(
+            "service",
+            Some("\"\u{ff41}\u{ff50}\u{ff49}\"")
+        )),
+        "deploys.jsonl:1: field \"service\": expected a service name made of ASCII letters, digits, '-', '_', '.', '/' and ':', got '\u{ff41}' (U+FF41, not ASCII) in \"\u{ff41}\u{ff50}\u{ff49}\""
+    );
+    assert!(
+        jsonl_error(&deployment_with(
+            "environment",
+            Some("\"pr\u{43e}duction\"")
+        ))
+        .contains("(U+043E, not ASCII)")
+    );
+}
+
+/// A key given twice is refused, naming the key and where: last-one-wins would store a success
+/// for `"state":"failure","state":"success"`.
+#[test]
+fn duplicate_keys_are_refused() {
+    let line = r#"{"type":"deployment","id":"d1","service":"api","environment":"production","sha":"abcd","finished_at":"2026-03-03T14:00:00Z","status":"failure","status":"success"}"#;
+    assert_eq!(
+        jsonl_error(line),
+        "deploys.jsonl:1: not valid JSON: duplicate key \"status\" (each key may appear once in an object) at column 151"
+    );
+}
+
 #[test]
 fn bad_names() {
     assert_eq!(
         jsonl_error(&deployment_with("service", Some("\"my api\""))),
-        "deploys.jsonl:1: field \"service\": expected a service name made of letters, digits, '-', '_', '.', '/' and ':', got ' ' in \"my api\""
+        "deploys.jsonl:1: field \"service\": expected a service name made of ASCII letters, digits, '-', '_', '.', '/' and ':', got ' ' in \"my api\""
     );
     assert_eq!(
         jsonl_error(&deployment_with("environment", Some("\" \""))),

@@ -104,12 +104,27 @@ fn metrics_table(m: &DoraMetrics) -> String {
         "Deployment frequency".to_owned(),
         format!("{:.1} / week", f.per_week),
         f.band.map_or("–", |b| b.describe()).to_owned(),
-        format!(
-            "{} on {}; median interval {}",
-            counted(f.deployments, "deployment", "deployments"),
-            counted(f.deployment_days, "day", "days"),
-            opt_duration(f.median_interval_seconds)
-        ),
+        {
+            let mut basis = format!(
+                "{} on {}; median interval {}",
+                counted(f.deployments, "deployment", "deployments"),
+                counted(f.deployment_days, "day", "days"),
+                opt_duration(f.median_interval_seconds)
+            );
+            if f.excluded_before_commit > 0 {
+                let _ = write!(
+                    basis,
+                    "; {} excluded: finished before {} commit",
+                    counted(f.excluded_before_commit, "deployment", "deployments"),
+                    if f.excluded_before_commit == 1 {
+                        "its"
+                    } else {
+                        "their"
+                    }
+                );
+            }
+            basis
+        },
     ]);
     let mut lead_basis = counted(l.changes, "change", "changes");
     if l.changes > 0 {
@@ -570,6 +585,7 @@ pub fn deployments(
             failure_reasons: join(&d.failures),
             unplanned: !d.unplanned.is_empty(),
             unplanned_reasons: join(&d.unplanned),
+            before_commit: d.before_commit.map(|t| t.to_string()),
         })),
         Format::Table => {
             let (shown, hidden) = limited(items, limit);
@@ -587,6 +603,12 @@ pub fn deployments(
                 let mut notes = Vec::new();
                 if d.baseline {
                     notes.push("baseline".to_owned());
+                }
+                if let Some(committed) = d.before_commit {
+                    notes.push(format!(
+                        "excluded: finished before its commit (committed {})",
+                        ts(committed)
+                    ));
                 }
                 notes.extend(d.failures.iter().map(|f| format!("failed: {f}")));
                 notes.extend(d.unplanned.iter().map(|u| format!("unplanned: {u}")));
@@ -632,6 +654,7 @@ struct DeploymentCsv<'a> {
     failure_reasons: String,
     unplanned: bool,
     unplanned_reasons: String,
+    before_commit: Option<String>,
 }
 
 /// Renders failed deployments with reasons and recovery.

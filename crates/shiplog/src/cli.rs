@@ -358,6 +358,12 @@ pub struct ScopeArgs {
     #[arg(long)]
     pub skip_unknown: bool,
 
+    /// Accept a --service, --env or --team that no record or configuration names, and report
+    /// empty results for it (for scripts). Without it, such a name is an error that lists the
+    /// known ones: a typo never reads as a quiet week.
+    #[arg(long)]
+    pub allow_unknown: bool,
+
     /// Output format.
     #[arg(long, value_enum, default_value = "table")]
     pub format: OutputFormat,
@@ -445,6 +451,11 @@ pub struct RecordDeploymentArgs {
     /// An unplanned deployment (hotfix, emergency change): counts as rework.
     #[arg(long)]
     pub unplanned: bool,
+    /// Store it even if it finished before its commit's committer time (a clock off, a missing
+    /// timestamp): it is then listed but counted in no metric. Without this, such a deployment is
+    /// refused.
+    #[arg(long)]
+    pub allow_before_commit: bool,
 }
 
 #[derive(Debug, Args)]
@@ -532,6 +543,11 @@ pub struct ImportArgs {
     /// are not. The tags are looked up in the repository (--repo).
     #[arg(long)]
     pub deploy_releases: bool,
+    /// Import deployments that finished before their commit's committer time (a clock off, an
+    /// empty timestamp read as 1970): they are stored, listed by `shiplog explain deployments` and
+    /// counted in no metric. Without this, the import fails naming each one.
+    #[arg(long)]
+    pub allow_before_commit: bool,
 }
 
 #[derive(Debug, Subcommand)]

@@ -83,10 +83,20 @@ pub fn resolve_scope(args: &ScopeArgs, config: &Config, now: Timestamp) -> Resul
         config,
     )?;
     let team = match &args.team {
-        Some(team) => {
-            let (team, services) = config.team_services(team)?;
-            Some(TeamScope { team, services })
-        }
+        Some(team) => match config.team_services(team) {
+            Ok((team, services)) => Some(TeamScope { team, services }),
+            // An unknown team owns no service: empty results, as asked.
+            Err(_) if args.allow_unknown => Some(TeamScope {
+                team: shiplog_core::TeamName::new(team)
+                    .with_context(|| format!("--team {team:?}"))?,
+                services: Vec::new(),
+            }),
+            Err(e) => {
+                return Err(anyhow::Error::new(e).context(
+                    "hint: --allow-unknown reports empty results for it instead (for scripts)",
+                ));
+            }
+        },
         None => None,
     };
     Ok(ResolvedScope {
@@ -161,7 +171,61 @@ async fn analyze_scope(
         ui,
     )
     .await?;
+    if !args.allow_unknown {
+        check_known(&resolved.scope, &analysis, &config)?;
+    }
     Ok((resolved, analysis))
+}
+
+/// Fails when `--service` or `--env` names nothing the records or the configuration know, listing
+/// the names that are known (`--allow-unknown` skips this).
+fn check_known(scope: &Scope, analysis: &Analysis, config: &Config) -> Result<()> {
+    let deployments = analysis.model.deployments.iter().map(|d| &d.deployment);
+    let incidents = analysis.model.incidents.iter().map(|i| &i.incident);
+    if let Some(service) = &scope.service {
+        let known: std::collections::BTreeSet<&str> = deployments
+            .clone()
+            .map(|d| d.service.as_str())
+            .chain(incidents.clone().map(|i| i.service.as_str()))
+            .chain(config.services.iter().map(|s| s.name.as_str()))
+            .collect();
+        if !known.contains(service.as_str()) {
+            let near = known
+                .iter()
+                .find(|k| k.eq_ignore_ascii_case(service.as_str()))
+                .map(|k| format!(" (did you mean {k:?}?)"))
+                .unwrap_or_default();
+            bail!(
+                "--service {service}: no deployment, incident or configured service has this name{near}; known services: {}\nhint: --allow-unknown reports empty results for it instead (for scripts)",
+                list_or_none(&known)
+            );
+        }
+    }
+    let environment = scope.environment.as_str();
+    let known: std::collections::BTreeSet<&str> = deployments
+        .map(|d| d.environment.as_str())
+        .chain(incidents.map(|i| i.environment.as_str()))
+        .collect();
+    if !known.is_empty() && !known.contains(environment) {
+        let near = known
+            .iter()
+            .find(|k| k.eq_ignore_ascii_case(environment))
+            .map(|k| format!(" (did you mean {k:?}?)"))
+            .unwrap_or_default();
+        bail!(
+            "--env {environment}: no deployment or incident is in this environment{near}; known environments: {}\nhint: --allow-unknown reports empty results for it instead (for scripts)",
+            list_or_none(&known)
+        );
+    }
+    Ok(())
+}
+
+fn list_or_none(names: &std::collections::BTreeSet<&str>) -> String {
+    if names.is_empty() {
+        "none".to_owned()
+    } else {
+        names.iter().copied().collect::<Vec<_>>().join(", ")
+    }
 }
 
 /// Computes the metrics of `scope`, split by `by` when given.
@@ -396,7 +460,11 @@ pub async fn store_for_writing(
 
 fn timestamp_arg(flag: &str, text: &str) -> Result<Timestamp> {
     parse_timestamp(text).with_context(|| {
-        format!("{flag}: expected an RFC 3339 timestamp with an offset (e.g. 2026-03-03T14:00:00Z), got {text:?}")
+        let expected = shiplog_core::window::expected_timestamp(
+            text,
+            "an RFC 3339 timestamp with an offset (e.g. 2026-03-03T14:00:00Z)",
+        );
+        format!("{flag}: expected {expected}, got {text:?}")
     })
 }
 
@@ -426,6 +494,16 @@ pub async fn record_deployment(cli: &Cli, args: &RecordDeploymentArgs, ui: &Ui) 
             finished_at.as_second()
         ))?,
     };
+    if !args.allow_before_commit
+        && let Some(repo) = &repo
+        && let Some(committed) = repo.committer_time(&sha)
+        && let Err(e) = shiplog_core::event::BeforeCommit::check(finished_at, committed)
+    {
+        bail!(
+            "--at: the deployment {e} ({})\nhint: check the CI clock and the timestamp sent; --allow-before-commit stores it anyway (counted in no metric)",
+            sha.short(12)
+        );
+    }
     let status: DeploymentStatus = args.status.parse().map_err(anyhow::Error::msg)?;
     let deployment = Deployment {
         id: id.clone(),

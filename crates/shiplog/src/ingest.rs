@@ -224,9 +224,13 @@ pub async fn import(cli: &Cli, args: &ImportArgs, ui: &Ui) -> Result<()> {
             };
             match located.value {
                 Record::Deployment(d) => match resolve_sha(repo.as_ref(), &d.sha) {
-                    Ok(sha) => batch
-                        .deployments
-                        .push(d.into_deployment(sha, DeploymentSource::Imported)),
+                    Ok(sha) => {
+                        let deployment = d.into_deployment(sha, DeploymentSource::Imported);
+                        match before_commit(repo.as_ref(), &deployment, args) {
+                            Some(problem) => errors.push(field_error("finished_at", problem)),
+                            None => batch.deployments.push(deployment),
+                        }
+                    }
                     Err(problem) => errors.push(field_error("sha", problem)),
                 },
                 Record::Incident(i) => {
@@ -275,6 +279,19 @@ pub async fn import(cli: &Cli, args: &ImportArgs, ui: &Ui) -> Result<()> {
         bail!("import failed; nothing was stored\n{}", capped(&errors));
     }
     let ingested = formats::combine(parsed);
+    let ingested = with_release_deployments(repo.as_ref(), ingested, "import")?;
+    for d in &ingested.deployments {
+        if let Some(problem) = before_commit(repo.as_ref(), d, args) {
+            let file = ingested
+                .deployment_files
+                .get(&d.id)
+                .map_or("<import>", String::as_str);
+            errors.push(format!("{file}: deployment {}: {problem}", d.id));
+        }
+    }
+    if !errors.is_empty() {
+        bail!("import failed; nothing was stored\n{}", capped(&errors));
+    }
     for note in &ingested.notes {
         ui.note(&format!("skipped {note}"));
     }
@@ -307,6 +324,27 @@ pub(crate) fn skipped_summary(notes: &[formats::Note]) -> String {
     format!("; skipped {} ({})", notes.len(), reasons.join(", "))
 }
 
+/// Why `deployment` is refused: it finished before its commit's committer time (when the
+/// repository has the commit and `--allow-before-commit` is not given).
+fn before_commit(
+    repo: Option<&GitRepo>,
+    deployment: &shiplog_core::Deployment,
+    args: &ImportArgs,
+) -> Option<String> {
+    if args.allow_before_commit {
+        return None;
+    }
+    let committed = repo?.committer_time(&deployment.sha)?;
+    shiplog_core::event::BeforeCommit::check(deployment.finished_at, committed)
+        .err()
+        .map(|e| {
+            format!(
+                "the deployment {e} ({}); hint: fix the time, or import with --allow-before-commit to store it counted in no metric",
+                deployment.sha.short(12)
+            )
+        })
+}
+
 /// Turns the releases taken as deployments into deployments of the commits their tags name in
 /// `repo`. Fails, before anything is stored, when there is no repository or a tag is not in it
 /// (saying that the `command` failed).
@@ -328,7 +366,12 @@ pub(crate) fn with_release_deployments(
             continue;
         };
         match repo.tag_commit(&release.tag) {
-            Ok(sha) => ingested.deployments.push(release.into_deployment(sha)),
+            Ok(sha) => {
+                ingested
+                    .deployment_files
+                    .insert(release.deployment.id.clone(), release.file.clone());
+                ingested.deployments.push(release.into_deployment(sha));
+            }
             Err(e @ shiplog_git::RepoError::NoSuchTag(_)) => {
                 problems.push(format!("{at}: {e} (hint: git fetch --tags)"))
             }
@@ -397,7 +440,11 @@ pub(crate) async fn merge_updates(
         for update in &ingested.pull_requests {
             let pr = update.apply(current.get(&update.id));
             if let Err(e) = pr.validate() {
-                problems.push(format!("pull request {}: {e}", pr.id));
+                let at = match ingested.pull_request_origins.get(&pr.id) {
+                    Some((file, path)) => format!("{file}: {path}: "),
+                    None => String::new(),
+                };
+                problems.push(format!("{at}pull request {}: {e}", pr.id));
                 continue;
             }
             current.insert(pr.id.clone(), pr.clone());

@@ -360,7 +360,10 @@ fn the_demo_change_is_detected_and_the_comparison_service_shows_none() {
     // allow for correlated weeks (10 weeks after: the data end at the demo's last record) the
     // weekly values cannot tell the change from that trend. Not credited, and said why.
     let frequency = &api["metrics"][0];
-    assert_eq!(verdict_of(&api, "deployment_frequency"), "no-detectable-change");
+    assert_eq!(
+        verdict_of(&api, "deployment_frequency"),
+        "no-detectable-change"
+    );
     assert_eq!(frequency["trend"]["finding"], "inconclusive", "{frequency}");
     assert!(
         frequency["effect"]["estimate"].as_f64().unwrap_or(0.0) > 2.0,
