@@ -30,16 +30,28 @@ pub(crate) fn parse_request(bytes: &[u8]) -> Result<(Headers, Vec<u8>), String> 
         }
     };
     let mut headers = Vec::with_capacity(request.headers.len());
-    for h in request.headers.iter() {
-        let value = std::str::from_utf8(h.value)
-            .map_err(|_| format!("expected UTF-8 text in the header {:?}", h.name))?;
+    // Header `i` is on line `i + 2`: httparse takes one line per header (no folded lines).
+    let mut content_length_line = 0;
+    for (i, h) in request.headers.iter().enumerate() {
+        let value = std::str::from_utf8(h.value).map_err(|_| {
+            format!(
+                "line {}: expected UTF-8 text in the header {:?}",
+                i + 2,
+                h.name
+            )
+        })?;
+        if h.name.eq_ignore_ascii_case("content-length") {
+            content_length_line = i + 2;
+        }
         headers.push((h.name.to_owned(), value.trim().to_owned()));
     }
     let headers = Headers(headers);
     let mut body = &bytes[body_start..];
     if let Some(length) = headers.get("content-length") {
         let length: usize = length.parse().map_err(|_| {
-            format!("expected a number in the Content-Length header, got {length:?}")
+            format!(
+                "line {content_length_line}: expected a number in the Content-Length header, got {length:?}"
+            )
         })?;
         if length < body.len() {
             body = &body[..length];
@@ -111,5 +123,17 @@ mod tests {
         let bad_header =
             parse_request(b"POST / HTTP/1.1\r\nHost: x\r\nX Bad Header\r\n\r\n{}").unwrap_err();
         assert!(bad_header.starts_with("line 3: "), "{bad_header}");
+    }
+
+    #[test]
+    fn header_errors_name_their_line() {
+        let not_utf8 =
+            parse_request(b"POST / HTTP/1.1\nHost: x\nce-subject: i\xffx\n\n{}").unwrap_err();
+        assert_eq!(
+            not_utf8,
+            "line 3: expected UTF-8 text in the header \"ce-subject\""
+        );
+        let length = parse_request(b"POST / HTTP/1.1\nContent-Length: two\n\n{}").unwrap_err();
+        assert!(length.starts_with("line 2: expected a number"), "{length}");
     }
 }
