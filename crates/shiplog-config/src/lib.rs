@@ -276,6 +276,9 @@ pub struct Definitions {
     /// `match_squashed_branches`: without pull-request data, match squash commits to the branches
     /// the repository still has, by patch, so their lead time starts at the branch's first commit.
     pub match_squashed_branches: bool,
+    /// `preset`: whose definitions the metrics follow (`dora`, `devlake`, `four-keys`,
+    /// `gitlab`). `None`: not set (dora). Flag: `--definitions`.
+    pub preset: Option<shiplog_core::Definitions>,
 }
 
 impl Default for Definitions {
@@ -293,6 +296,7 @@ impl Default for Definitions {
             revert_branches: patterns(&["revert-*"]),
             incident_labels: vec!["incident".to_owned()],
             match_squashed_branches: true,
+            preset: None,
         }
     }
 }
@@ -404,6 +408,7 @@ struct RawDefinitions {
     revert_branches: Option<Vec<Spanned<String>>>,
     incident_labels: Option<Vec<Spanned<String>>>,
     match_squashed_branches: Option<bool>,
+    preset: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -554,7 +559,7 @@ pub fn parse(text: &str, file: &str, base_dir: &Path) -> Result<Config, ConfigEr
             c.check(
                 v,
                 || "definitions.attribution_window".to_owned(),
-                shiplog_core::window::parse_duration,
+                shiplog_core::AttributionOptions::parse_window,
             )
         }),
         lead_time_start: d.lead_time_start.as_ref().and_then(|v| {
@@ -591,6 +596,13 @@ pub fn parse(text: &str, file: &str, base_dir: &Path) -> Result<Config, ConfigEr
         match_squashed_branches: d
             .match_squashed_branches
             .unwrap_or(defaults.match_squashed_branches),
+        preset: d.preset.as_ref().and_then(|v| {
+            c.check(
+                v,
+                || "definitions.preset".to_owned(),
+                str::parse::<shiplog_core::Definitions>,
+            )
+        }),
     };
 
     let mut services = Vec::new();
@@ -818,6 +830,11 @@ impl Config {
             definitions: EffectiveDefinitions,
             services: BTreeMap<&'a str, EffectiveService<'a>>,
             sources: EffectiveSources<'a>,
+            tags: EffectiveTags<'a>,
+        }
+        #[derive(Serialize)]
+        struct EffectiveTags<'a> {
+            trains: BTreeMap<&'a str, &'a str>,
         }
         #[derive(Serialize)]
         struct EffectiveDefinitions {
@@ -828,6 +845,7 @@ impl Config {
             revert_branches: Vec<String>,
             incident_labels: Vec<String>,
             match_squashed_branches: bool,
+            preset: &'static str,
         }
         #[derive(Serialize)]
         struct EffectiveService<'a> {
@@ -852,7 +870,12 @@ impl Config {
         let teams = self.teams();
         let effective = Effective {
             definitions: EffectiveDefinitions {
-                attribution_window: format_duration(window),
+                attribution_window: if window == shiplog_core::AttributionOptions::UNLIMITED_WINDOW
+                {
+                    "none".to_owned()
+                } else {
+                    format_duration(window)
+                },
                 lead_time_start: match d.lead_time_start.unwrap_or_default() {
                     LeadTimeStart::Author => "author",
                     LeadTimeStart::Committer => "committer",
@@ -870,6 +893,7 @@ impl Config {
                     .collect(),
                 incident_labels: d.incident_labels.clone(),
                 match_squashed_branches: d.match_squashed_branches,
+                preset: d.preset.unwrap_or_default().as_str(),
             },
             services: self
                 .services
@@ -895,6 +919,13 @@ impl Config {
                     .collect(),
                 environments: self
                     .source_environments
+                    .iter()
+                    .map(|(k, v)| (k.as_str(), v.as_str()))
+                    .collect(),
+            },
+            tags: EffectiveTags {
+                trains: self
+                    .tag_trains
                     .iter()
                     .map(|(k, v)| (k.as_str(), v.as_str()))
                     .collect(),
@@ -1000,12 +1031,12 @@ paths = ["services/api/**", "/abs/**"]
         assert_eq!(
             problems(text),
             [
-                "shiplog.toml:3:22: definitions.attribution_window: expected a duration like 90m, 24h, 2d or 1w; got \"1 day\"",
+                "shiplog.toml:3:22: definitions.attribution_window: expected a duration like 90m, 24h, 2d, 1w, 3mo or 1y; got \"1 day\"",
                 "shiplog.toml:4:19: definitions.lead_time_start: expected \"author\" or \"committer\", got \"merge\"",
-                "shiplog.toml:7:8: services.api.team: expected a team name made of letters, digits, '-', '_', '.', '/' and ':', got ' ' in \"core team\"",
+                "shiplog.toml:7:8: services.api.team: expected a team name made of ASCII letters, digits, '-', '_', '.', '/' and ':', got ' ' in \"core team\"",
                 "shiplog.toml:8:29: services.api.paths[1]: expected a path glob relative to the repository root (e.g. services/api/**), got \"/abs/**\": it starts with '/'",
-                "shiplog.toml:10:1: services.\"bad name\": expected a service name made of letters, digits, '-', '_', '.', '/' and ':', got ' ' in \"bad name\"",
-                "shiplog.toml:13:24: sources.services.\"PagerDuty Checkout\": expected a service name made of letters, digits, '-', '_', '.', '/' and ':', got ' ' in \"check out\"",
+                "shiplog.toml:10:1: services.\"bad name\": expected a service name made of ASCII letters, digits, '-', '_', '.', '/' and ':', got ' ' in \"bad name\"",
+                "shiplog.toml:13:24: sources.services.\"PagerDuty Checkout\": expected a service name made of ASCII letters, digits, '-', '_', '.', '/' and ':', got ' ' in \"check out\"",
             ]
         );
     }

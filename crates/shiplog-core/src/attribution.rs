@@ -14,10 +14,23 @@
 //! history it reaches existed before shiplog could see deployments, so its changes are kept out of
 //! lead time and only counted.
 //!
+//! A successful deployment that finished before its commit's committer time is in no chain: its
+//! time contradicts git (an empty timestamp read as 1970, a clock months off), and in a chain it
+//! would sort first and take the whole history as its baseline. It is listed in
+//! [`DeliveryModel::before_commit`] instead, and the metrics count it. Example: `a ← b`, `D0 → b`
+//! finished in 1970 and `D1 → b` finished after b: D0 is left out, D1 is the baseline.
+//!
 //! Worked example, one chain: commits `a ← b ← c ← d` (each the parent of the next), deployments
 //! `D1 → b`, `D2 → d`, `D3 → c`. `D1` reaches `{a, b}` (baseline). `D2` newly ships `{c, d}`. `D3`
 //! ships nothing new, and `c` is a strict ancestor of `d`, so `D3` rolled `D2` back: `D2` failed
 //! (recovered at `D3`'s finish) and `D3` is unplanned rework.
+//!
+//! ## Reverts
+//! A commit whose message says `This reverts commit <ref>` reverts the commit `ref` names: a full
+//! sha, or an abbreviation of 7 to 39 hex characters that exactly one commit of the history starts
+//! with. When a later deployment of the chain ships the revert, the deployment that shipped the
+//! reverted change failed. A reference that several commits share, or that no commit has, fails
+//! nothing and is kept in [`DeliveryModel::unresolved_reverts`].
 //!
 //! ## Monorepos
 //! With a [`ServiceMembership`] (path globs configured), the walk of a chain of service `S` still
@@ -40,8 +53,8 @@ use jiff::{SignedDuration, Timestamp};
 use serde::Serialize;
 
 use crate::event::{Deployment, DeploymentStatus, Incident};
-use crate::graph::{CommitGraph, CommitIdx};
-use crate::names::{DeploymentId, Environment, IncidentId, ServiceName, Sha};
+use crate::graph::{AbbrevMatch, CommitGraph, CommitIdx};
+use crate::names::{DeploymentId, Environment, IncidentId, ServiceName, Sha, ShaAbbrev};
 use crate::pr_links::PrLinks;
 use crate::release::Version;
 use crate::services::ServiceMembership;
@@ -50,10 +63,38 @@ use crate::services::ServiceMembership;
 #[derive(Debug, Clone, Copy)]
 pub struct AttributionOptions {
     /// An incident with no explicit deployment or sha is attributed to the latest successful
-    /// deployment of its service and environment that finished at most this long before it opened.
+    /// deployment of its service and environment that finished at most this long before it opened
+    /// ([`Self::UNLIMITED_WINDOW`]: however long before).
     pub incident_window: SignedDuration,
     /// Leave out deployments whose commit the history does not contain, instead of failing.
     pub skip_unknown: bool,
+}
+
+impl AttributionOptions {
+    /// An attribution window with no limit (`--attribution-window none`): an incident belongs to
+    /// the latest earlier deployment of its service and environment however long before it
+    /// finished, as Apache DevLake attributes incidents.
+    pub const UNLIMITED_WINDOW: SignedDuration = SignedDuration::MAX;
+
+    /// Reads an attribution window: a duration (`24h`, `2d`, `3mo`) or `none` for no limit
+    /// ([`Self::UNLIMITED_WINDOW`]).
+    ///
+    /// ```
+    /// use shiplog_core::AttributionOptions;
+    /// assert_eq!(
+    ///     AttributionOptions::parse_window("none").unwrap(),
+    ///     AttributionOptions::UNLIMITED_WINDOW
+    /// );
+    /// assert_eq!(AttributionOptions::parse_window("2h").unwrap().as_secs(), 7200);
+    /// assert!(AttributionOptions::parse_window("never").is_err());
+    /// ```
+    pub fn parse_window(text: &str) -> Result<SignedDuration, crate::window::WindowError> {
+        if text.trim().eq_ignore_ascii_case("none") {
+            Ok(Self::UNLIMITED_WINDOW)
+        } else {
+            crate::window::parse_duration(text)
+        }
+    }
 }
 
 impl Default for AttributionOptions {
@@ -307,11 +348,32 @@ pub struct DeliveryModel {
     pub incidents: Vec<AnalyzedIncident>,
     /// Deployments left out because their commit is unknown (only with `skip_unknown`).
     pub skipped_unknown: Vec<(DeploymentId, Sha)>,
+    /// Successful deployments left out of every metric because they finished before their
+    /// commit's committer time (see [`crate::event::BeforeCommit`]): each one's index into
+    /// `deployments` (ascending) and its commit's committer time.
+    pub before_commit: Vec<(usize, Timestamp)>,
     /// Incidents left out because another source reported the same outage, each with the id of the
     /// incident that counts instead (see [`crate::duplicates`]).
     pub duplicate_incidents: Vec<(Incident, IncidentId)>,
     /// Pull requests and the changes they own (empty without pull-request data).
     pub pull_requests: PrLinks,
+    /// Revert messages shipped by a deployment whose reference names no single commit of the
+    /// history: they fail nothing, and `explain failures` lists them.
+    pub unresolved_reverts: Vec<UnresolvedRevert>,
+}
+
+/// A `This reverts commit <ref>` line that names no single commit of the history.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct UnresolvedRevert {
+    /// The deployment (an index into [`DeliveryModel::deployments`]) that shipped the revert.
+    pub deployment: usize,
+    /// The commit whose message holds the reference.
+    pub revert: Sha,
+    /// The reference as written.
+    pub reference: ShaAbbrev,
+    /// How many commits of the history start with it: 0 (a commit this history lacks, such as one
+    /// rewritten away or from another repository) or 2 and more (ambiguous: more characters needed).
+    pub names: usize,
 }
 
 /// What attribution can use beyond deployments and incidents.
@@ -443,10 +505,32 @@ pub fn attribute_with(
 
     // Chains: counted deployments grouped by (service, environment), each in deployment order
     // (the sort is stable and the deployments are already in order).
+    // A successful deployment that finished before its commit's committer time is left out of
+    // its chain (it would take the whole history it reaches as its baseline) and listed.
+    model.before_commit = (0..model.deployments.len())
+        .filter_map(|i| {
+            let d = &model.deployments[i];
+            if d.deployment.status != DeploymentStatus::Success {
+                return None;
+            }
+            let commit = d.commit?;
+            crate::event::BeforeCommit::check(
+                d.deployment.finished_at,
+                graph.committer_time(commit),
+            )
+            .err()
+            .map(|e| (i, e.committer_time))
+        })
+        .collect();
     let mut counted: Vec<usize> = (0..model.deployments.len())
         .filter(|&i| {
             let d = &model.deployments[i];
-            d.deployment.status == DeploymentStatus::Success && d.commit.is_some()
+            d.deployment.status == DeploymentStatus::Success
+                && d.commit.is_some()
+                && model
+                    .before_commit
+                    .binary_search_by_key(&i, |&(d, _)| d)
+                    .is_err()
         })
         .collect();
     let key = |i: usize| {
@@ -499,11 +583,17 @@ pub fn attribute_with(
     drop(by_id);
 
     // Revert commits whose reverted change is in the history: (revert, reverted sha, its index).
-    let reverts: Vec<(CommitIdx, Sha, CommitIdx)> = graph
-        .all_reverts()
-        .iter()
-        .filter_map(|&(c, sha)| graph.find(&sha).map(|t| (c, sha, t)))
-        .collect();
+    // An abbreviated reference counts when exactly one commit starts with it; the others are
+    // kept for `explain failures`.
+    let mut reverts: Vec<(CommitIdx, Sha, CommitIdx)> = Vec::new();
+    let mut unresolved: Vec<(CommitIdx, ShaAbbrev, usize)> = Vec::new();
+    for &(c, reference) in graph.all_reverts() {
+        match graph.find_abbrev(&reference) {
+            AbbrevMatch::Unique(t) => reverts.push((c, graph.sha(t), t)),
+            AbbrevMatch::Ambiguous(n) => unresolved.push((c, reference, n)),
+            AbbrevMatch::Unknown => unresolved.push((c, reference, 0)),
+        }
+    }
     let mut mark = vec![UNMARKED; graph.len()];
     let mark_of = |d: usize| d as u32;
     let mut stack: Vec<CommitIdx> = Vec::new();
@@ -598,6 +688,18 @@ pub fn attribute_with(
                         change: reverted,
                         of: j,
                     });
+            }
+        }
+
+        for &(revert_commit, reference, names) in &unresolved {
+            let m = mark[revert_commit as usize];
+            if m != UNMARKED && belongs(revert_commit) {
+                model.unresolved_reverts.push(UnresolvedRevert {
+                    deployment: m as usize,
+                    revert: graph.sha(revert_commit),
+                    reference,
+                    names,
+                });
             }
         }
 
@@ -826,16 +928,18 @@ mod tests {
     fn graph(parents: &[&[u32]], reverts: &[(u32, u32)]) -> CommitGraph {
         let mut g = CommitGraph::new();
         for (i, ps) in parents.iter().enumerate() {
-            let rev: Vec<Sha> = reverts
+            let rev: Vec<ShaAbbrev> = reverts
                 .iter()
                 .filter(|(c, _)| *c as usize == i)
-                .map(|&(_, t)| sha(t))
+                .map(|&(_, t)| sha(t).into())
                 .collect();
             g.push(NewCommit {
                 sha: sha(i as u32),
                 parents: ps,
                 author_time: 1_700_000_000 + i as i64 * 60,
-                committer_time: 1_700_000_000 + i as i64 * 60,
+                // Committed long before the test deployments finish (a deployment before its
+                // commit is left out of its chain).
+                committer_time: 1_600_000_000 + i as i64 * 60,
                 reverts: &rev,
                 shallow: false,
             })
@@ -880,6 +984,36 @@ mod tests {
         let mut v: Vec<u32> = model.shipped_by(d).iter().map(|c| c.commit).collect();
         v.sort_unstable();
         v
+    }
+
+    /// The module doc's example: a deployment finished before its commit is in no chain, so it
+    /// neither becomes the baseline nor takes the changes of the deployments after it.
+    #[test]
+    fn a_deployment_before_its_commit_is_left_out_and_listed() {
+        // a ← b ← c, committed (by `graph`) long before D1 and D2 finish.
+        let g = graph(&[&[], &[0], &[1]], &[]);
+        let mut early = deploy("D0", 2, 0);
+        early.finished_at = Timestamp::UNIX_EPOCH;
+        let deployments = vec![early, deploy("D1", 1, 1), deploy("D2", 2, 2)];
+        let model = attribute_with(
+            &g,
+            deployments,
+            Vec::new(),
+            AttributionOptions::default(),
+            AttributionInputs::default(),
+        )
+        .unwrap();
+        let d0 = model
+            .deployment_index(&DeploymentId::new("D0").unwrap())
+            .unwrap();
+        assert_eq!(
+            model.before_commit,
+            vec![(d0, Timestamp::from_second(1_600_000_120).unwrap())]
+        );
+        assert!(!model.deployments[d0].counts());
+        assert_eq!(shipped(&model, "D0"), Vec::<u32>::new());
+        assert_eq!(shipped(&model, "D1"), vec![0, 1], "D1 is the baseline");
+        assert_eq!(shipped(&model, "D2"), vec![2], "D2 still ships c");
     }
 
     #[test]

@@ -113,6 +113,46 @@ pub struct Deployment {
     pub source: DeploymentSource,
 }
 
+/// A deployment that finished before its commit existed: the commit's committer time is later
+/// than the deployment's finish. Such a record is wrong (a CI job that sent an empty timestamp and
+/// got 1970-01-01, a clock months off); counted, it would become the first deployment of its
+/// chain and take the whole history it reaches as its baseline.
+///
+/// ```
+/// use jiff::Timestamp;
+/// use shiplog_core::event::BeforeCommit;
+///
+/// let finished: Timestamp = "1970-01-01T00:00:00Z".parse().unwrap();
+/// let e = BeforeCommit::check(finished, 1_772_546_400).unwrap_err();
+/// assert_eq!(
+///     e.to_string(),
+///     "finished at 1970-01-01T00:00:00Z, before its commit's committer time 2026-03-03T14:00:00Z"
+/// );
+/// assert!(BeforeCommit::check("2026-03-03T14:00:00Z".parse().unwrap(), 1_772_546_400).is_ok());
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("finished at {finished_at}, before its commit's committer time {committer_time}")]
+pub struct BeforeCommit {
+    /// The deployment's finish.
+    pub finished_at: Timestamp,
+    /// The commit's committer time.
+    pub committer_time: Timestamp,
+}
+
+impl BeforeCommit {
+    /// Checks a finish time against a commit's committer time (seconds since the epoch); a
+    /// committer time out of range is not checked.
+    pub fn check(finished_at: Timestamp, committer_seconds: i64) -> Result<(), BeforeCommit> {
+        match Timestamp::from_second(committer_seconds) {
+            Ok(committer_time) if committer_time > finished_at => Err(BeforeCommit {
+                finished_at,
+                committer_time,
+            }),
+            _ => Ok(()),
+        }
+    }
+}
+
 /// An incident: a degradation of service in an environment that needed remediation.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Incident {

@@ -33,6 +33,12 @@ pub struct ChangeItem {
     /// The branch the change squashes, when matched by patch without pull-request data.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub squashed_branch: Option<String>,
+    /// When that pull request was opened.
+    pub pull_request_opened_at: Option<Timestamp>,
+    /// Its first review by someone other than its author.
+    pub pull_request_first_review_at: Option<Timestamp>,
+    /// When it was merged.
+    pub pull_request_merged_at: Option<Timestamp>,
     /// That pull request's stages, measured to this change's deployment.
     #[serde(flatten)]
     pub stages: StageTimes,
@@ -94,6 +100,10 @@ pub fn changes(
                     .pull_requests
                     .squashed_branch(change.commit)
                     .map(|s| s.branch.clone()),
+                pull_request_opened_at: pr.map(|p| model.pull_requests.get(p).facts.opened_at),
+                pull_request_first_review_at: pr
+                    .and_then(|p| model.pull_requests.get(p).facts.first_review_at),
+                pull_request_merged_at: pr.and_then(|p| model.pull_requests.get(p).facts.merged_at),
                 stages: pr.map_or_else(StageTimes::default, |p| {
                     stage_times(model.pull_requests.get(p), d.deployment.finished_at)
                 }),
@@ -247,12 +257,20 @@ pub struct DeploymentItem {
     pub version: Option<String>,
     /// Whether it is the first deployment of its chain.
     pub baseline: bool,
+    /// The deployment before it in its chain (same service and environment, successful), whose
+    /// reach it is compared with: what it newly shipped, and whether it rolled that one back.
+    /// `None` for a baseline and for deployments in no chain.
+    pub previous_deployment: Option<DeploymentId>,
     /// Changes it newly shipped.
     pub shipped_changes: usize,
     /// Why it failed.
     pub failures: Vec<FailureDetail>,
     /// Why it is rework.
     pub unplanned: Vec<UnplannedDetail>,
+    /// When it finished before its commit's committer time (then it counts in no metric): that
+    /// committer time.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub before_commit: Option<Timestamp>,
 }
 
 /// A failed deployment and its recovery.
@@ -334,14 +352,28 @@ fn unplanned_detail(model: &DeliveryModel, reason: &UnplannedReason) -> Unplanne
 /// Every deployment of the scope's service(s) and environment that finished in the window,
 /// including failed ones and ones skipped as unknown (which do not count in the metrics).
 pub fn deployments(model: &DeliveryModel, scope: &Scope) -> Vec<DeploymentItem> {
+    // Each chain's deployments by position: the previous one of position k is at k - 1.
+    let mut by_position: std::collections::HashMap<(&ServiceName, &Environment, usize), usize> =
+        std::collections::HashMap::new();
+    for (i, d) in model.deployments.iter().enumerate() {
+        if let Some(p) = d.chain_position {
+            by_position.insert((&d.deployment.service, &d.deployment.environment, p), i);
+        }
+    }
+    let previous = |d: &crate::attribution::AnalyzedDeployment| {
+        let p = d.chain_position?.checked_sub(1)?;
+        let i = by_position.get(&(&d.deployment.service, &d.deployment.environment, p))?;
+        Some(model.deployments[*i].deployment.id.clone())
+    };
     model
         .deployments
         .iter()
-        .filter(|d| {
+        .enumerate()
+        .filter(|(_, d)| {
             scope.includes(&d.deployment.service, &d.deployment.environment)
                 && scope.window.contains(d.deployment.finished_at)
         })
-        .map(|d| DeploymentItem {
+        .map(|(index, d)| DeploymentItem {
             id: d.deployment.id.clone(),
             service: d.deployment.service.clone(),
             environment: d.deployment.environment.clone(),
@@ -353,6 +385,7 @@ pub fn deployments(model: &DeliveryModel, scope: &Scope) -> Vec<DeploymentItem> 
             train: tag_release(&d.deployment).map(|r| r.train),
             version: tag_release(&d.deployment).map(|r| r.version.to_string()),
             baseline: d.is_baseline(),
+            previous_deployment: previous(d),
             shipped_changes: d.shipped.len(),
             failures: d
                 .failures
@@ -364,6 +397,11 @@ pub fn deployments(model: &DeliveryModel, scope: &Scope) -> Vec<DeploymentItem> 
                 .iter()
                 .map(|r| unplanned_detail(model, r))
                 .collect(),
+            before_commit: model
+                .before_commit
+                .binary_search_by_key(&index, |&(i, _)| i)
+                .ok()
+                .map(|k| model.before_commit[k].1),
         })
         .collect()
 }
@@ -392,6 +430,21 @@ pub fn failures(model: &DeliveryModel, scope: &Scope) -> Vec<FailureItem> {
                 .filter(|d| *d >= SignedDuration::ZERO)
                 .map(|d| d.as_secs_f64()),
         })
+        .collect()
+}
+
+/// The revert references shipped by deployments in scope that name no single commit (see
+/// [`crate::attribution::UnresolvedRevert`]): they failed nothing, and the user may want to know.
+pub fn unresolved_reverts<'m>(
+    model: &'m DeliveryModel,
+    scope: &Scope,
+) -> Vec<&'m crate::attribution::UnresolvedRevert> {
+    let in_scope: std::collections::HashSet<usize> =
+        scope.deployments(model).map(|(i, _)| i).collect();
+    model
+        .unresolved_reverts
+        .iter()
+        .filter(|r| in_scope.contains(&r.deployment))
         .collect()
 }
 

@@ -26,7 +26,7 @@ use std::ops::Range;
 use bytemuck::Pod;
 use bytes::Bytes;
 
-use crate::names::Sha;
+use crate::names::{Sha, ShaAbbrev};
 
 /// The position of a commit in a [`CommitGraph`].
 pub type CommitIdx = u32;
@@ -65,6 +65,17 @@ pub enum GraphError {
     TooLarge,
 }
 
+/// What an abbreviated sha names in a history; see [`CommitGraph::find_abbrev`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AbbrevMatch {
+    /// Exactly one commit.
+    Unique(CommitIdx),
+    /// This many commits share the abbreviation: it names none of them.
+    Ambiguous(usize),
+    /// No commit.
+    Unknown,
+}
+
 /// What is known about one commit.
 #[derive(Debug, Clone, Copy)]
 pub struct NewCommit<'a> {
@@ -76,8 +87,9 @@ pub struct NewCommit<'a> {
     pub author_time: i64,
     /// Committer time, seconds since the Unix epoch.
     pub committer_time: i64,
-    /// Commits this one reverts, from `This reverts commit <sha>` lines in its message.
-    pub reverts: &'a [Sha],
+    /// Commits this one reverts, from `This reverts commit <sha>` lines in its message (full or
+    /// abbreviated; resolved with [`CommitGraph::find_abbrev`]).
+    pub reverts: &'a [ShaAbbrev],
     /// The history was cut here (a shallow clone's boundary): the real parents are unknown.
     pub shallow: bool,
 }
@@ -96,7 +108,7 @@ pub struct Columns {
     /// Parent indices (global), commit after commit.
     pub parents: Vec<CommitIdx>,
     /// (commit, reverted sha), ordered by commit.
-    pub reverts: Vec<(CommitIdx, Sha)>,
+    pub reverts: Vec<(CommitIdx, ShaAbbrev)>,
     /// Shallow boundary commits, ascending.
     pub shallow: Vec<CommitIdx>,
     /// The run's indices sorted by sha.
@@ -121,7 +133,7 @@ pub struct ColumnBytes {
     /// Parent indices (global), `u32` each.
     pub parents: Bytes,
     /// (commit, reverted sha), ordered by commit.
-    pub reverts: Vec<(CommitIdx, Sha)>,
+    pub reverts: Vec<(CommitIdx, ShaAbbrev)>,
     /// Shallow boundary commits, ascending.
     pub shallow: Vec<CommitIdx>,
     /// The run's indices sorted by sha, `u32` each.
@@ -229,7 +241,7 @@ struct RunSlices<'a> {
     committer_time: &'a [i64],
     parent_offsets: &'a [u32],
     parents: &'a [CommitIdx],
-    reverts: &'a [(CommitIdx, Sha)],
+    reverts: &'a [(CommitIdx, ShaAbbrev)],
     shallow: &'a [CommitIdx],
     sorted: &'a [CommitIdx],
     sorted_prefix: &'a [u32],
@@ -469,7 +481,7 @@ pub struct CommitGraph {
     head: Head,
     tail: Tail,
     /// (commit, reverted sha), sorted by commit.
-    reverts: Vec<(CommitIdx, Sha)>,
+    reverts: Vec<(CommitIdx, ShaAbbrev)>,
     /// Shallow boundary commits, ascending.
     shallow: Vec<CommitIdx>,
     /// Ends of the runs (each run starts where the previous ended). A run's lookup order occupies
@@ -743,6 +755,39 @@ impl CommitGraph {
             })
     }
 
+    /// The commits whose sha starts with `abbrev`: [`AbbrevMatch::Unique`] when exactly one does.
+    pub fn find_abbrev(&self, abbrev: &ShaAbbrev) -> AbbrevMatch {
+        if let Some(sha) = abbrev.as_full() {
+            return self
+                .find(&sha)
+                .map_or(AbbrevMatch::Unknown, AbbrevMatch::Unique);
+        }
+        let (low, high) = abbrev.prefix32_range();
+        let empty = Fanout::default();
+        let mut found: Option<CommitIdx> = None;
+        let mut count = 0usize;
+        for (r, (run, prefix)) in self.lookup_runs().enumerate() {
+            let fanout = self.fanouts.get(r).unwrap_or(&empty);
+            let start = fanout.range(low, prefix.len()).start;
+            let end = fanout.range(high, prefix.len()).end.max(start);
+            let from = start + prefix[start..end].partition_point(|&p| p < low);
+            for (_, &i) in prefix[from..]
+                .iter()
+                .take_while(|&&p| p <= high)
+                .zip(&run[from..])
+                .filter(|&(_, &i)| abbrev.names(&self.sha(i)))
+            {
+                count += 1;
+                found = Some(i);
+            }
+        }
+        match (count, found) {
+            (1, Some(i)) => AbbrevMatch::Unique(i),
+            (0, _) | (_, None) => AbbrevMatch::Unknown,
+            (n, _) => AbbrevMatch::Ambiguous(n),
+        }
+    }
+
     /// The sha of commit `idx`.
     #[inline]
     pub fn sha(&self, idx: CommitIdx) -> Sha {
@@ -807,7 +852,7 @@ impl CommitGraph {
     }
 
     /// The commits that `idx` reverts, from its message.
-    pub fn reverts_of(&self, idx: CommitIdx) -> impl Iterator<Item = Sha> + '_ {
+    pub fn reverts_of(&self, idx: CommitIdx) -> impl Iterator<Item = ShaAbbrev> + '_ {
         let from = self.reverts.partition_point(|&(c, _)| c < idx);
         self.reverts[from..]
             .iter()
@@ -816,7 +861,7 @@ impl CommitGraph {
     }
 
     /// Every (commit, reverted sha) pair, ordered by commit.
-    pub fn all_reverts(&self) -> &[(CommitIdx, Sha)] {
+    pub fn all_reverts(&self) -> &[(CommitIdx, ShaAbbrev)] {
         &self.reverts
     }
 
@@ -954,7 +999,7 @@ mod tests {
             committer_time: vec![3, 4],
             parent_offsets: vec![0, 1, 3],
             parents: vec![0, 0, 1],
-            reverts: vec![(2, sha(5))],
+            reverts: vec![(2, sha(5).into())],
             shallow: vec![],
             sorted: vec![2, 1],
             sorted_prefix: vec![sha(3).prefix32(), sha(9).prefix32()],
@@ -977,7 +1022,10 @@ mod tests {
         assert_eq!(g.parents(2), &[0, 1]);
         assert_eq!(g.parents(1), &[0]);
         assert_eq!(g.committer_time(2), 4);
-        assert_eq!(g.reverts_of(2).collect::<Vec<_>>(), [sha(5)]);
+        assert_eq!(
+            g.reverts_of(2).collect::<Vec<_>>(),
+            [ShaAbbrev::from(sha(5))]
+        );
     }
 
     /// A sha from a counter, spread over the whole range like real ones.
@@ -1023,6 +1071,52 @@ mod tests {
         // Extreme prefixes land in the first and last buckets.
         assert_eq!(g.find(&Sha::from_bytes([0; 20])), None);
         assert_eq!(g.find(&Sha::from_bytes([0xff; 20])), None);
+        // Abbreviations: every commit by its first 7 and 12 hex characters, in both runs.
+        let abbrev = |sha: Sha, len: usize| ShaAbbrev::from_hex(&sha.short(len)).unwrap();
+        for n in (0..5010).step_by(7) {
+            let sha = spread_sha(n);
+            assert_eq!(g.find_abbrev(&abbrev(sha, 12)), AbbrevMatch::Unique(n));
+            assert_eq!(g.find_abbrev(&abbrev(sha, 40)), AbbrevMatch::Unique(n));
+            assert!(matches!(
+                g.find_abbrev(&abbrev(sha, 7)),
+                AbbrevMatch::Unique(m) if m == n
+            ));
+        }
+        assert_eq!(
+            g.find_abbrev(&abbrev(spread_sha(5500), 12)),
+            AbbrevMatch::Unknown
+        );
+    }
+
+    #[test]
+    fn an_abbreviation_two_commits_share_names_neither() {
+        let mut g = CommitGraph::new();
+        let twin = |last: u8| {
+            let mut b = [0x9c; 20];
+            b[3] = 0x10 | (last & 0x0f);
+            b[19] = last;
+            Sha::from_bytes(b)
+        };
+        for (n, sha) in [twin(1), twin(2), sha(7)].into_iter().enumerate() {
+            let parents: Vec<u32> = (n as u32).checked_sub(1).into_iter().collect();
+            g.push(NewCommit {
+                sha,
+                parents: &parents,
+                author_time: 0,
+                committer_time: 0,
+                reverts: &[],
+                shallow: false,
+            })
+            .unwrap();
+        }
+        g.close_run();
+        // twin(1) = 9c9c9c11..., twin(2) = 9c9c9c12...: 7 hex characters name both.
+        let shared = ShaAbbrev::from_hex("9c9c9c1").unwrap();
+        assert_eq!(g.find_abbrev(&shared), AbbrevMatch::Ambiguous(2));
+        let one = ShaAbbrev::from_hex("9c9c9c11").unwrap();
+        assert_eq!(g.find_abbrev(&one), AbbrevMatch::Unique(0));
+        let none = ShaAbbrev::from_hex("9c9c9c3").unwrap();
+        assert_eq!(g.find_abbrev(&none), AbbrevMatch::Unknown);
     }
 
     fn le_bytes<T: Copy, const W: usize>(values: &[T], f: impl Fn(T) -> [u8; W]) -> Vec<u8> {
@@ -1086,7 +1180,7 @@ mod tests {
                 parents: &[2999, 5],
                 author_time: 7,
                 committer_time: 8,
-                reverts: &[spread_sha(5)],
+                reverts: &[spread_sha(5).into()],
                 shallow: false,
             });
             assert_eq!(next, Ok(3000));
@@ -1100,7 +1194,10 @@ mod tests {
             }
             assert_eq!(g.find(&spread_sha(3000)), Some(3000));
             assert_eq!(g.parents(3000), &[2999, 5]);
-            assert_eq!(g.reverts_of(3000).collect::<Vec<_>>(), [spread_sha(5)]);
+            assert_eq!(
+                g.reverts_of(3000).collect::<Vec<_>>(),
+                [ShaAbbrev::from(spread_sha(5))]
+            );
             assert_eq!(g.sorted_run(0), original.sorted_run(0));
             assert_eq!(g.sorted_run(1), Some(&[3000][..]));
             assert!(g.shas().take(3000).eq(original.shas()));

@@ -8,6 +8,7 @@
 //! [`impact`] run its statistics on synthetic histories with known truths.
 
 pub mod attribution;
+pub mod definitions;
 pub mod duplicates;
 pub mod event;
 pub mod explain;
@@ -26,10 +27,13 @@ pub mod window;
 pub use attribution::{
     AttributionInputs, AttributionOptions, DeliveryModel, attribute, attribute_with,
 };
+pub use definitions::Definitions;
 pub use event::{Deployment, DeploymentSource, DeploymentStatus, Incident};
-pub use graph::{ColumnBytes, Columns, CommitGraph, CommitIdx, NewCommit};
+pub use graph::{AbbrevMatch, ColumnBytes, Columns, CommitGraph, CommitIdx, NewCommit};
 pub use metrics::{DoraMetrics, LeadTimeStart, Scope, compute};
-pub use names::{DeploymentId, Environment, IncidentId, NameError, ServiceName, Sha, ShaPrefix};
+pub use names::{
+    DeploymentId, Environment, IncidentId, NameError, ServiceName, Sha, ShaAbbrev, ShaPrefix,
+};
 pub use pr_links::{PrFacts, PrLinks, SquashedBranch};
 pub use practice::{Capability, PracticeChange, PracticeName, PracticeScope, TeamName};
 pub use pull_request::{PullRequest, PullRequestError, PullRequestId, RepositoryName};

@@ -31,6 +31,7 @@ use jiff::{SignedDuration, Timestamp};
 use serde::Serialize;
 
 use crate::attribution::{AnalyzedDeployment, DeliveryModel};
+use crate::definitions::Definitions;
 use crate::graph::CommitGraph;
 use crate::names::{Environment, ServiceName};
 use crate::pr_links::{StageTimes, stage_times};
@@ -212,6 +213,10 @@ pub struct DeploymentFrequency {
     pub median_interval_seconds: Option<f64>,
     /// DORA bucket of the median interval.
     pub band: Option<FrequencyBand>,
+    /// Successful deployments of the scope that finished in the window but before their commit's
+    /// committer time: left out of every metric (their times contradict git), and counted here so
+    /// the loss is visible. `shiplog explain deployments` lists them.
+    pub excluded_before_commit: u64,
 }
 
 /// Change lead time.
@@ -237,6 +242,10 @@ pub struct ChangeLeadTime {
     pub start: LeadTimeStart,
     /// The pull-request stages; `None` without pull-request data.
     pub stages: Option<LeadTimeStages>,
+    /// Under a peer's definitions (`--definitions`): changes of the scope its lead time does not
+    /// measure (no pull request, not in the deploying push). Absent under dora's.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub not_measured: Option<u64>,
 }
 
 /// One stage of the way from first commit to production, over the pull requests of a scope.
@@ -397,6 +406,25 @@ pub struct DoraMetrics {
     pub rework_rate: ReworkRate,
     /// Incidents.
     pub incidents: IncidentCounts,
+    /// Whose definitions the numbers follow; written only when not dora's (`--definitions`).
+    #[serde(skip_serializing_if = "Definitions::is_dora")]
+    pub definitions: Definitions,
+}
+
+/// The successful deployments of `scope` (service, environment and window) left out because they
+/// finished before their commit's committer time.
+pub fn before_commit<'m>(
+    model: &'m DeliveryModel,
+    scope: &'m Scope,
+) -> impl Iterator<Item = &'m AnalyzedDeployment> + 'm {
+    model
+        .before_commit
+        .iter()
+        .filter_map(|&(i, _)| model.deployments.get(i))
+        .filter(|d| {
+            scope.includes(&d.deployment.service, &d.deployment.environment)
+                && scope.window.contains(d.deployment.finished_at)
+        })
 }
 
 /// The UTC day of `at` as days since 1970-01-01 ([`crate::window::utc_day`] without building a
@@ -553,6 +581,7 @@ pub fn compute(
             per_day: deployments as f64 / days_in_window,
             median_interval_seconds: median_interval,
             band: median_interval.map(FrequencyBand::from_median_interval),
+            excluded_before_commit: before_commit(model, scope).count() as u64,
         },
         change_lead_time: ChangeLeadTime {
             changes: lead.map_or(0, |s| s.count as u64),
@@ -565,6 +594,7 @@ pub fn compute(
             band: lead.map(|s| DurationBand::from_seconds(s.median)),
             start,
             stages: (!links.is_empty()).then(|| stages.finish()),
+            not_measured: None,
         },
         change_fail_rate: ChangeFailRate {
             deployments,
@@ -588,6 +618,7 @@ pub fn compute(
             total,
             unattributed,
         },
+        definitions: Definitions::Dora,
     }
 }
 

@@ -29,7 +29,7 @@ pub enum NameError {
         len: usize,
     },
     /// The text holds a character that is not allowed.
-    #[error("expected a {what} made of {allowed}, got {found:?} in {text:?}")]
+    #[error("expected a {what} made of {allowed}, got {} in {text:?}", describe_char(*found))]
     BadCharacter {
         /// What kind of value was expected.
         what: &'static str,
@@ -50,6 +50,16 @@ pub enum NameError {
     },
 }
 
+/// A character as error messages show it: quoted, with its code point when it is not ASCII (a
+/// Cyrillic `а` looks like a Latin `a`).
+fn describe_char(c: char) -> String {
+    if c.is_ascii() {
+        format!("{c:?}")
+    } else {
+        format!("{c:?} (U+{:04X}, not ASCII)", u32::from(c))
+    }
+}
+
 /// The characters a kind of name may hold: a test, and how error messages describe it.
 #[derive(Clone, Copy)]
 pub(crate) struct Charset {
@@ -61,6 +71,14 @@ pub(crate) struct Charset {
 pub(crate) const NAME_CHARS: Charset = Charset {
     allowed: "letters, digits, '-', '_', '.', '/' and ':'",
     ok: |c| c.is_alphanumeric() || matches!(c, '-' | '_' | '.' | '/' | ':'),
+};
+
+/// ASCII letters, digits and `-_./:`: services, environments and teams, the names metrics are
+/// grouped by. ASCII only, so that look-alikes (a Cyrillic `а` in `аpi`, a full-width `ａｐｉ`)
+/// cannot make a second service that reads like the first; see docs/import.md.
+pub(crate) const SCOPE_CHARS: Charset = Charset {
+    allowed: "ASCII letters, digits, '-', '_', '.', '/' and ':'",
+    ok: |c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '/' | ':'),
 };
 
 /// [`NAME_CHARS`] and `@`, `+`: deployment ids, which carry tag names (`tag:@acme/web@2.0.1`,
@@ -200,24 +218,28 @@ name_type!(
     ServiceName,
     "service name",
     100,
-    std::sync::Arc<str>
+    std::sync::Arc<str>,
+    crate::names::SCOPE_CHARS
 );
 impl ServiceName {
     /// `text` made a valid service name, for defaults derived from names shiplog did not choose
     /// (a repository's directory, a release train): a trailing `.git` and a leading `@` are
-    /// dropped, each run of characters outside the alphabet becomes one `-`, and dashes at either
-    /// end are trimmed. `c++-tools` → `c-tools`, `my project` → `my-project`, `owner+name.git` →
+    /// dropped, each run of characters outside the alphabet (with the dashes beside it) becomes one
+    /// `-`, and dashes at either end are trimmed; a name that is valid already is kept as it is. `c++-tools` → `c-tools`, `my project` → `my-project`, `owner+name.git` →
     /// `owner-name`, `@acme/web` → `acme/web`. An error when nothing valid is left.
     pub fn made_valid(text: &str) -> Result<Self, NameError> {
         let text = text.trim();
         let text = text.strip_suffix(".git").unwrap_or(text);
         let text = text.strip_prefix('@').unwrap_or(text);
+        if let Ok(valid) = Self::new(text) {
+            return Ok(valid);
+        }
+        // Odd characters become `-`, and a run of `-` they leave collapses to one.
         let mut out = String::with_capacity(text.len());
         for c in text.chars() {
-            if (NAME_CHARS.ok)(c) {
+            let c = if (SCOPE_CHARS.ok)(c) { c } else { '-' };
+            if !(c == '-' && out.ends_with('-')) {
                 out.push(c);
-            } else if !out.ends_with('-') {
-                out.push('-');
             }
         }
         let out: String = out.trim_matches('-').chars().take(100).collect();
@@ -230,7 +252,8 @@ name_type!(
     Environment,
     "environment name",
     100,
-    std::sync::Arc<str>
+    std::sync::Arc<str>,
+    crate::names::SCOPE_CHARS
 );
 name_type!(
     /// The identifier of a deployment, unique in a store (e.g. `d-17`, or `tag/v1.2.0` for a
@@ -357,6 +380,130 @@ impl<'de> Deserialize<'de> for Sha {
     }
 }
 
+/// A commit named in a commit message (`This reverts commit 9c539d1027`): a full sha or an
+/// abbreviation of 7 to 39 hex characters, as git prints them. It resolves against a history with
+/// [`crate::CommitGraph::find_abbrev`]: an abbreviation that several commits share names none.
+///
+/// Plain bytes, so it is `Copy` and a cache stores it in 21 bytes: the sha's bytes with the
+/// nibbles past the abbreviation zero, and the number of hex characters given.
+///
+/// ```
+/// use shiplog_core::names::ShaAbbrev;
+/// let abbrev = ShaAbbrev::from_hex("9C539D1").unwrap();
+/// assert_eq!(abbrev.to_string(), "9c539d1");
+/// assert_eq!(abbrev.hex_len(), 7);
+/// assert!(ShaAbbrev::from_hex("9c539d").is_none()); // too short to name a commit
+/// ```
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ShaAbbrev {
+    bytes: [u8; 20],
+    hex_len: u8,
+}
+
+impl ShaAbbrev {
+    /// The fewest hex characters taken as a commit reference (git's default abbreviation).
+    pub const MIN_HEX: usize = 7;
+
+    /// A full sha.
+    pub const fn full(sha: Sha) -> Self {
+        Self {
+            bytes: sha.0,
+            hex_len: 40,
+        }
+    }
+
+    /// Parses 7 to 40 hexadecimal characters (either case); `None` otherwise.
+    pub fn from_hex(text: &str) -> Option<Self> {
+        let hex = text.as_bytes();
+        if !(Self::MIN_HEX..=40).contains(&hex.len()) {
+            return None;
+        }
+        let mut bytes = [0u8; 20];
+        for (i, &b) in hex.iter().enumerate() {
+            let nibble = hex_value(b)?;
+            bytes[i / 2] |= if i % 2 == 0 { nibble << 4 } else { nibble };
+        }
+        Some(Self {
+            bytes,
+            hex_len: hex.len() as u8,
+        })
+    }
+
+    /// Rebuilds one from its parts (a cache's bytes): `None` unless `hex_len` is 7 to 40 and the
+    /// nibbles past it are zero.
+    pub fn from_parts(bytes: [u8; 20], hex_len: u8) -> Option<Self> {
+        let len = usize::from(hex_len);
+        if !(Self::MIN_HEX..=40).contains(&len) {
+            return None;
+        }
+        let clean = (len..40).all(|i| {
+            let b = bytes[i / 2];
+            (if i % 2 == 0 { b >> 4 } else { b & 0x0f }) == 0
+        });
+        clean.then_some(Self { bytes, hex_len })
+    }
+
+    /// The bytes given, the rest zero.
+    pub const fn bytes(&self) -> &[u8; 20] {
+        &self.bytes
+    }
+
+    /// How many hex characters were given (40 for a full sha).
+    pub const fn hex_len(&self) -> usize {
+        self.hex_len as usize
+    }
+
+    /// The sha, when all 40 characters were given.
+    pub fn as_full(&self) -> Option<Sha> {
+        (self.hex_len == 40).then_some(Sha(self.bytes))
+    }
+
+    /// The smallest and largest [`Sha::prefix32`] of a sha this abbreviation names.
+    pub fn prefix32_range(&self) -> (u32, u32) {
+        let low = u32::from_be_bytes([self.bytes[0], self.bytes[1], self.bytes[2], self.bytes[3]]);
+        let known_bits = (self.hex_len() * 4).min(32) as u32;
+        let mask = u32::MAX.checked_shr(known_bits).unwrap_or(0);
+        (low, low | mask)
+    }
+
+    /// Whether `sha` starts with this abbreviation.
+    pub fn names(&self, sha: &Sha) -> bool {
+        let len = self.hex_len();
+        let whole = len / 2;
+        sha.0[..whole] == self.bytes[..whole]
+            && (len.is_multiple_of(2) || sha.0[whole] >> 4 == self.bytes[whole] >> 4)
+    }
+}
+
+impl From<Sha> for ShaAbbrev {
+    fn from(sha: Sha) -> Self {
+        Self::full(sha)
+    }
+}
+
+impl fmt::Display for ShaAbbrev {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for i in 0..self.hex_len() {
+            let b = self.bytes[i / 2];
+            let nibble = if i % 2 == 0 { b >> 4 } else { b & 0x0f };
+            write!(f, "{nibble:x}")?;
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Debug for ShaAbbrev {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "ShaAbbrev({self})")
+    }
+}
+
+impl Serialize for ShaAbbrev {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
 /// A commit named by hex: a full sha or an abbreviation of at least 4 characters, lowercased.
 /// It becomes a [`Sha`] once a repository resolves it.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -407,6 +554,35 @@ mod tests {
     use super::*;
 
     #[test]
+    fn abbreviations_name_the_shas_they_start() {
+        let sha = Sha::from_hex("9c539d1027aa00000000000000000000000000ff").unwrap();
+        let seven = ShaAbbrev::from_hex("9c539d1").unwrap();
+        assert!(seven.names(&sha));
+        assert_eq!(seven.prefix32_range(), (0x9c53_9d10, 0x9c53_9d1f));
+        let ten = ShaAbbrev::from_hex("9C539D1027").unwrap();
+        assert!(ten.names(&sha) && ten.to_string() == "9c539d1027");
+        assert_eq!(ten.prefix32_range(), (0x9c53_9d10, 0x9c53_9d10));
+        assert!(!ShaAbbrev::from_hex("9c539d1028").unwrap().names(&sha));
+        assert!(!ShaAbbrev::from_hex("9c539d2").unwrap().names(&sha));
+        let full = ShaAbbrev::full(sha);
+        assert_eq!(full.as_full(), Some(sha));
+        assert_eq!(ShaAbbrev::from_hex(&sha.to_string()), Some(full));
+        assert!(seven.as_full().is_none());
+        assert_eq!(
+            ShaAbbrev::from_parts(*seven.bytes(), 7),
+            Some(seven),
+            "round trip"
+        );
+        assert!(ShaAbbrev::from_parts(*seven.bytes(), 6).is_none());
+        assert!(
+            ShaAbbrev::from_parts(*ten.bytes(), 7).is_none(),
+            "nibbles past the length"
+        );
+        assert!(ShaAbbrev::from_hex("9c539dg").is_none());
+        assert!(ShaAbbrev::from_hex(&"a".repeat(41)).is_none());
+    }
+
+    #[test]
     fn odd_names_are_made_valid() {
         let made = |t: &str| ServiceName::made_valid(t).map(|s| s.as_str().to_owned());
         assert_eq!(made("c++-tools").unwrap(), "c-tools");
@@ -428,7 +604,7 @@ mod tests {
         let err = ServiceName::new("my api").unwrap_err();
         assert_eq!(
             err.to_string(),
-            "expected a service name made of letters, digits, '-', '_', '.', '/' and ':', got ' ' in \"my api\""
+            "expected a service name made of ASCII letters, digits, '-', '_', '.', '/' and ':', got ' ' in \"my api\""
         );
         assert!(matches!(
             Environment::new(&"x".repeat(101)),

@@ -94,7 +94,8 @@ name_type!(
     TeamName,
     "team name",
     100,
-    String
+    String,
+    crate::names::SCOPE_CHARS
 );
 
 /// A capability slug, e.g. `trunk-based-development` (as in the paths of dora.dev's capability

@@ -128,12 +128,16 @@ pub struct PullRequest {
 }
 
 impl PullRequest {
-    /// Checks that the times agree: nothing but the first commit may precede the opening, and a
-    /// merge commit needs a merge.
+    /// Checks that the times agree: nothing but the first commit and the first review may precede
+    /// the opening, and a merge commit needs a merge.
+    ///
+    /// A review dated before the opening is what the forge reported (GitHub lists reviews of a
+    /// pull request re-opened from another branch, or a clock that was off): the record keeps it,
+    /// and the pickup stage, which comes out negative, is left out and counted
+    /// (`excluded_negative`, docs/metrics.md), as every stage that contradicts another is.
     pub fn validate(&self) -> Result<(), PullRequestError> {
         for (what, at) in [
             ("ready_for_review_at", self.ready_for_review_at),
-            ("first_review_at", self.first_review_at),
             ("merged_at", self.merged_at),
             ("closed_at", self.closed_at),
         ] {
@@ -220,10 +224,17 @@ mod tests {
     #[test]
     fn times_before_the_opening_are_refused() {
         let mut pr = sample();
-        pr.first_review_at = Some(ts("2019-05-15T15:00:00Z"));
+        pr.merged_at = Some(ts("2019-05-15T15:00:00Z"));
         assert_eq!(
             pr.validate().unwrap_err().to_string(),
-            "first_review_at (2019-05-15T15:00:00Z) is before the pull request was opened (2019-05-15T15:20:33Z)"
+            "merged_at (2019-05-15T15:00:00Z) is before the pull request was opened (2019-05-15T15:20:33Z)"
+        );
+        let mut pr = sample();
+        pr.first_review_at = Some(ts("2019-05-15T15:00:00Z"));
+        assert_eq!(
+            pr.validate(),
+            Ok(()),
+            "a review before the opening is kept: its negative pickup is excluded and counted"
         );
         let mut pr = sample();
         pr.first_commit_at = Some(ts("2019-05-01T00:00:00Z"));

@@ -212,6 +212,37 @@ pub fn parse_timestamp(text: &str) -> Option<Timestamp> {
     text.parse::<Timestamp>().ok()
 }
 
+/// The instants shiplog can hold (jiff's range, which keeps every offset of a timestamp
+/// representable), as error messages state them.
+pub const TIMESTAMP_RANGE: &str = "-009999-01-02T01:59:59Z to 9999-12-30T22:00:00Z";
+
+/// What a timestamp `text` that [`parse_timestamp`] refused was expected to be: `usual` (e.g. "an
+/// RFC 3339 timestamp with an offset (e.g. 2026-03-03T14:00:00Z)"), or, for a well-formed
+/// timestamp outside [`TIMESTAMP_RANGE`] such as `9999-12-31T23:59:59Z`, a time in that range.
+///
+/// ```
+/// use shiplog_core::window::expected_timestamp;
+///
+/// assert_eq!(
+///     expected_timestamp("9999-12-31T23:59:59Z", "an RFC 3339 timestamp"),
+///     "a time from -009999-01-02T01:59:59Z to 9999-12-30T22:00:00Z (shiplog's supported range)"
+/// );
+/// assert_eq!(expected_timestamp("2026-03-03 14:00", "an RFC 3339 timestamp"), "an RFC 3339 timestamp");
+/// ```
+pub fn expected_timestamp(text: &str, usual: &str) -> String {
+    let text = text.trim();
+    let civil = text.strip_suffix(['Z', 'z']).or_else(|| {
+        let cut = text.len().checked_sub(6)?;
+        let (head, offset) = (text.get(..cut)?, text.get(cut..)?);
+        let b = offset.as_bytes();
+        (matches!(b[0], b'+' | b'-') && b[3] == b':').then_some(head)
+    });
+    match civil.map(str::parse::<jiff::civil::DateTime>) {
+        Some(Ok(_)) => format!("a time from {TIMESTAMP_RANGE} (shiplog's supported range)"),
+        _ => usual.to_owned(),
+    }
+}
+
 /// The UTC calendar day of `at`, used to count deployment days.
 pub fn utc_day(at: Timestamp) -> Date {
     at.to_zoned(TimeZone::UTC).date()

@@ -10,16 +10,41 @@
 //!
 //! Rates are checked with a binomial tolerance: an observed rate r over n histories is compared with
 //! its target ± 2.33 standard errors (one-sided 1%).
+//!
+//! In CI each case runs `SHIPLOG_SIM_HISTORIES` histories (default 200, a few seconds per case in a
+//! debug build); `bench/impact.sh` runs them with 1000 in a release build and prints every figure
+//! (docs/impact.md has them). Weekly structure: with `rho` > 0 the weekly deployment rate and the
+//! weekly lead-time level follow AR(1) processes (ρ = `rho`), so consecutive weeks are alike.
 
 use rand::{RngExt, SeedableRng};
 use rand_distr::{Distribution, Gamma, Normal, Poisson};
 use rand_pcg::Pcg64;
 use shiplog_core::impact::{
-    DeploymentSample, Design, GroupHistory, ImpactAnalysis, ImpactOptions, MetricKind, Verdict,
-    analyze,
+    DeploymentSample, Design, GroupHistory, ImpactAnalysis, ImpactOptions, MetricKind,
+    PowerOptions, Reason, Verdict, analyze_with_power, simulate_power,
 };
 
-const HISTORIES: usize = 500;
+fn histories() -> usize {
+    std::env::var("SHIPLOG_SIM_HISTORIES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(200)
+}
+
+/// Power simulations per history in the power cases (the command uses 200).
+fn power_simulations() -> usize {
+    std::env::var("SHIPLOG_SIM_POWER")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(40)
+}
+
+/// The analyses of the cases skip the power note, except where it is what is checked.
+const NO_POWER: PowerOptions = PowerOptions {
+    simulations: 0,
+    resamples: 100,
+    search_more_weeks: false,
+};
 const BEFORE_WEEKS: u32 = 13;
 const AFTER_WEEKS: u32 = 13;
 const TRANSITION_DAYS: f64 = 14.0;
@@ -53,6 +78,12 @@ struct Truth {
     rate_trend: f64,
     /// Whole weeks before and after.
     weeks: (u32, u32),
+    /// AR(1) coefficient of the weekly deployment rate and lead-time level (0: independent weeks).
+    rho: f64,
+    /// Standard deviations of those weekly AR(1) processes (log scale): rate, lead time.
+    weekly_sd: (f64, f64),
+    /// The records stop this many days after the change (None: they run to the end).
+    records_end_days: Option<f64>,
 }
 
 impl Default for Truth {
@@ -72,6 +103,9 @@ impl Default for Truth {
             lead_trend: 0.0,
             rate_trend: 0.0,
             weeks: (BEFORE_WEEKS, AFTER_WEEKS),
+            rho: 0.0,
+            weekly_sd: (0.0, 0.0),
+            records_end_days: None,
         }
     }
 }
@@ -87,11 +121,22 @@ fn history(truth: &Truth, rng: &mut Pcg64) -> GroupHistory {
     let start = -7.0 * f64::from(truth.weeks.0);
     let end = TRANSITION_DAYS + 7.0 * f64::from(truth.weeks.1);
     let mut week_start = start;
+    let unit = Normal::new(0.0, 1.0).unwrap();
+    // Stationary AR(1) weekly levels, started from their stationary distribution.
+    let (mut rate_level, mut lead_level) = (unit.sample(rng), unit.sample(rng));
+    let innovation = (1.0 - truth.rho * truth.rho).sqrt();
+    let end = truth.records_end_days.map_or(end, |e| e.min(end));
     while week_start < end {
         let t_mid = (week_start + 3.5) / 7.0;
         let after = week_start >= 0.0;
+        if week_start > start {
+            rate_level = truth.rho * rate_level + innovation * unit.sample(rng);
+            lead_level = truth.rho * lead_level + innovation * unit.sample(rng);
+        }
+        let rate_sd = truth.weekly_sd.0;
         let mean = truth.rate
             * (truth.rate_trend * t_mid).exp()
+            * (rate_sd * rate_level - rate_sd * rate_sd / 2.0).exp()
             * if after { truth.rate_effect } else { 1.0 };
         let lambda = Gamma::new(truth.shape, mean / truth.shape)
             .unwrap()
@@ -103,9 +148,13 @@ fn history(truth: &Truth, rng: &mut Pcg64) -> GroupHistory {
         };
         for _ in 0..count {
             let at = week_start + rng.random_range(0.0..7.0);
+            if at >= end {
+                continue;
+            }
             let weeks = at / 7.0;
             let log_median = (truth.lead_hours * 3600.0).ln()
                 + truth.lead_trend * weeks
+                + truth.weekly_sd.1 * lead_level
                 + if after { truth.lead_effect.ln() } else { 0.0 };
             let shared = deploy_noise.sample(rng);
             let n = 1 + changes.sample(rng) as usize;
@@ -138,23 +187,31 @@ fn history(truth: &Truth, rng: &mut Pcg64) -> GroupHistory {
     GroupHistory { deployments }
 }
 
-/// Runs `HISTORIES` analyses of the subject (and optional comparison) truth.
+fn options(seed: u64, i: usize) -> ImpactOptions {
+    ImpactOptions {
+        resamples: RESAMPLES,
+        seed: seed.wrapping_add(i as u64),
+    }
+}
+
+/// Runs `histories()` analyses of the subject (and optional comparison) truth.
 fn simulate(seed: u64, subject: Truth, comparison: Option<Truth>) -> Vec<ImpactAnalysis> {
     let design = Design::weeks(subject.weeks.0, TRANSITION_DAYS, subject.weeks.1);
+    simulate_with(seed, subject, comparison, &design)
+}
+
+fn simulate_with(
+    seed: u64,
+    subject: Truth,
+    comparison: Option<Truth>,
+    design: &Design,
+) -> Vec<ImpactAnalysis> {
     let mut rng = Pcg64::seed_from_u64(seed);
-    (0..HISTORIES)
+    (0..histories())
         .map(|i| {
             let s = history(&subject, &mut rng);
             let c = comparison.map(|t| history(&t, &mut rng));
-            analyze(
-                &s,
-                c.as_ref(),
-                &design,
-                &ImpactOptions {
-                    resamples: RESAMPLES,
-                    seed: seed.wrapping_add(i as u64),
-                },
-            )
+            analyze_with_power(&s, c.as_ref(), design, &options(seed, i), &NO_POWER)
         })
         .collect()
 }
@@ -173,7 +230,19 @@ fn rate(runs: &[ImpactAnalysis], kind: MetricKind, pred: impl Fn(&ImpactAnalysis
 
 /// The upper limit for a rate whose target is `p`: p + 2.33 binomial standard errors.
 fn upper(p: f64) -> f64 {
-    p + 2.33 * (p * (1.0 - p) / HISTORIES as f64).sqrt()
+    p + noise(p)
+}
+
+/// 2.33 binomial standard errors of a rate near `p` over `histories()`.
+fn noise(p: f64) -> f64 {
+    2.33 * (p * (1.0 - p) / histories() as f64).sqrt()
+}
+
+/// Whether a coverage is within 93–97%, give or take the binomial noise of this many histories
+/// (none beyond ±2 points at 500 histories or more).
+fn calibrated(coverage: f64) -> bool {
+    let slack = (noise(0.95) - 0.02).max(0.0);
+    (0.93 - slack..=0.97 + slack).contains(&coverage)
 }
 
 fn claimed(a: &ImpactAnalysis, kind: MetricKind) -> bool {
@@ -209,43 +278,35 @@ fn a_known_effect_is_covered_and_detected() {
         lead_effect: 0.5,
         recovery_effect: 0.5,
         fail_effect: -0.1,
+        rework_effect: -0.075,
         ..Truth::default()
     };
     let runs = simulate(2, truth, None);
     let checks = [
-        (MetricKind::DeploymentFrequency, 2.0, 2f64.ln()),
-        (MetricKind::ChangeLeadTime, 0.5, 0.5f64.ln()),
-        (MetricKind::ChangeFailRate, -0.1, -0.1),
+        (MetricKind::DeploymentFrequency, 2.0),
+        (MetricKind::ChangeLeadTime, 0.5),
+        (MetricKind::ChangeFailRate, -0.1),
+        (MetricKind::ReworkRate, -0.075),
     ];
-    for (kind, effect, analysis_effect) in checks {
+    for (kind, effect) in checks {
         let coverage = rate(&runs, kind, |a| covers(a, kind, effect));
         let detected = rate(&runs, kind, |a| {
             metric(a, kind).verdict == Verdict::Improved
         });
-        // The power the note promises for this effect, history by history.
-        let promised = runs
-            .iter()
-            .filter_map(|a| metric(a, kind).power_for(analysis_effect))
-            .sum::<f64>()
-            / runs.len() as f64;
-        eprintln!(
-            "known effect: {kind:?}: coverage {coverage:.3}, detected {detected:.3}, promised power {promised:.3}"
-        );
+        let worse = rate(&runs, kind, |a| metric(a, kind).verdict == Verdict::Worse);
+        eprintln!("known effect: {kind:?}: coverage {coverage:.3}, detected {detected:.3}");
         assert!(
-            (0.93..=0.97).contains(&coverage),
+            calibrated(coverage),
             "{kind:?}: the 95% interval covered the truth in {coverage} of histories"
         );
-        assert!(
-            detected >= promised - 0.05,
-            "{kind:?}: detected in {detected}, the power note promised {promised}"
-        );
+        assert!(worse <= upper(0.01), "{kind:?}: 'worse' in {worse}");
     }
 }
 
 #[test]
-fn a_known_effect_is_detected_where_the_power_note_promises_it() {
-    // Half a year on each side, ten deployments a week: the power note promises at least 80% for
-    // halved lead times and doubled deployment rates, and the verdicts keep that promise.
+fn a_large_effect_with_much_data_is_detected() {
+    // Half a year on each side, ten deployments a week: halved lead times and doubled deployment
+    // rates are detected most of the time, and the intervals stay calibrated.
     let truth = Truth {
         rate: 10.0,
         shape: 20.0,
@@ -259,30 +320,13 @@ fn a_known_effect_is_detected_where_the_power_note_promises_it() {
         (MetricKind::DeploymentFrequency, 2f64.ln()),
         (MetricKind::ChangeLeadTime, 0.5f64.ln()),
     ] {
-        let promised = runs
-            .iter()
-            .filter_map(|a| metric(a, kind).power_for(effect))
-            .sum::<f64>()
-            / runs.len() as f64;
         let detected = rate(&runs, kind, |a| {
             metric(a, kind).verdict == Verdict::Improved
         });
         let coverage = rate(&runs, kind, |a| covers(a, kind, effect.exp()));
-        eprintln!(
-            "powered: {kind:?}: promised power {promised:.3}, detected {detected:.3}, coverage {coverage:.3}"
-        );
-        assert!(
-            promised >= 0.8,
-            "{kind:?}: the note promises only {promised}"
-        );
-        assert!(
-            detected >= promised - 0.05,
-            "{kind:?}: detected in {detected}, the power note promised {promised}"
-        );
-        assert!(
-            (0.93..=0.97).contains(&coverage),
-            "{kind:?}: coverage {coverage}"
-        );
+        eprintln!("powered: {kind:?}: detected {detected:.3}, coverage {coverage:.3}");
+        assert!(detected >= 0.8, "{kind:?}: detected in {detected}");
+        assert!(calibrated(coverage), "{kind:?}: coverage {coverage}");
     }
 }
 
@@ -309,8 +353,10 @@ fn a_pre_existing_trend_is_not_credited() {
         eprintln!(
             "trend: {kind:?}: before/after alone significant in {naive:.3}, credited {credited:.3}"
         );
+        // The trend must show in a naive comparison (less often for frequency since its
+        // interval allows for autocorrelated weeks).
         assert!(
-            naive > 0.5,
+            naive > 0.25,
             "{kind:?}: the trend should show in a naive comparison"
         );
         assert!(
@@ -355,7 +401,7 @@ fn a_shock_to_every_service_cancels_in_the_comparison() {
             "shock: {kind:?}: mean log DiD {mean_did:+.4} over {}, DiD covers 1 in {covered:.3}, credited {credited:.3}",
             dids.len()
         );
-        assert!(dids.len() > HISTORIES * 95 / 100);
+        assert!(dids.len() > histories() * 95 / 100);
         assert!(
             mean_did.abs() < 0.05,
             "{kind:?}: mean log difference-in-differences {mean_did}"
@@ -368,5 +414,244 @@ fn a_shock_to_every_service_cancels_in_the_comparison() {
             credited <= upper(0.05),
             "{kind:?}: a shock to every service was credited to the practice in {credited}"
         );
+    }
+}
+
+#[test]
+fn autocorrelated_weeks_keep_the_intervals_calibrated() {
+    // Weekly deployment rates and lead-time levels follow AR(1) with ρ = 0.5, nothing changes.
+    let truth = Truth {
+        rho: 0.5,
+        shape: 20.0,
+        weekly_sd: (0.35, 0.35),
+        ..Truth::default()
+    };
+    let runs = simulate(6, truth, None);
+    for (kind, neutral) in [
+        (MetricKind::DeploymentFrequency, 1.0),
+        (MetricKind::ChangeLeadTime, 1.0),
+        (MetricKind::ChangeFailRate, 0.0),
+        (MetricKind::ReworkRate, 0.0),
+    ] {
+        let coverage = rate(&runs, kind, |a| covers(a, kind, neutral));
+        let claims = rate(&runs, kind, |a| claimed(a, kind));
+        let caveat = rate(&runs, kind, |a| {
+            metric(a, kind)
+                .caveats
+                .iter()
+                .any(|c| c.code == "autocorrelated-weeks")
+        });
+        let rho = runs
+            .iter()
+            .filter_map(|a| metric(a, kind).trend.autocorrelation)
+            .sum::<f64>()
+            / runs.len() as f64;
+        eprintln!(
+            "AR(1) 0.5, no effect: {kind:?}: coverage {coverage:.3}, claims {claims:.3}, caveat {caveat:.3}, mean corrected ρ {rho:.2}"
+        );
+        // Not yet the 93–97% aimed at for the weekly series: an AR(1) process seen through
+        // Poisson (or sampling) noise is ARMA(1,1), whose longer lags the one-coefficient
+        // correction underrates (docs/impact.md, "Weeks that are alike").
+        let floor = match kind {
+            MetricKind::DeploymentFrequency => 0.90,
+            MetricKind::ChangeLeadTime => 0.85,
+            _ => 0.93,
+        };
+        assert!(
+            coverage >= floor - noise(0.95).max(0.02) + 0.02 && coverage <= 0.97 + noise(0.95),
+            "{kind:?}: coverage {coverage}"
+        );
+        assert!(claims <= upper(0.05), "{kind:?}: claims {claims}");
+    }
+    // The bias correction lifts the estimate well above the raw residual autocorrelation.
+    let mean = |f: &dyn Fn(&ImpactAnalysis) -> Option<f64>| {
+        runs.iter().filter_map(f).sum::<f64>() / runs.len() as f64
+    };
+    let kind = MetricKind::ChangeLeadTime;
+    let raw = mean(&|a| metric(a, kind).trend.residual_autocorrelation);
+    let corrected = mean(&|a| metric(a, kind).trend.autocorrelation);
+    eprintln!("AR(1) 0.5: lead-time trend residuals: raw ρ {raw:.2}, corrected {corrected:.2}");
+    assert!(corrected > raw + 0.1, "raw {raw}, corrected {corrected}");
+}
+
+#[test]
+fn the_power_note_keeps_its_promise() {
+    // For several effects and sample sizes: the mean power the note promises (simulated from each
+    // history) against the share of histories in which the verdict is "improved".
+    let cases = [
+        (
+            "lead ×0.7, 13 weeks",
+            Truth {
+                lead_effect: 0.7,
+                ..Truth::default()
+            },
+            MetricKind::ChangeLeadTime,
+            0.7f64.ln(),
+        ),
+        (
+            "lead ×0.5, 8 weeks",
+            Truth {
+                lead_effect: 0.5,
+                weeks: (8, 8),
+                ..Truth::default()
+            },
+            MetricKind::ChangeLeadTime,
+            0.5f64.ln(),
+        ),
+        (
+            "rate ×2, 13 weeks",
+            Truth {
+                rate_effect: 2.0,
+                ..Truth::default()
+            },
+            MetricKind::DeploymentFrequency,
+            2f64.ln(),
+        ),
+    ];
+    let n = (histories() / 2).max(60);
+    let power = PowerOptions {
+        simulations: power_simulations(),
+        resamples: 100,
+        search_more_weeks: false,
+    };
+    for (k, (label, truth, kind, effect)) in cases.into_iter().enumerate() {
+        let design = Design::weeks(truth.weeks.0, TRANSITION_DAYS, truth.weeks.1);
+        let mut rng = Pcg64::seed_from_u64(70 + k as u64);
+        let (mut promised, mut detected) = (0.0, 0usize);
+        for i in 0..n {
+            let h = history(&truth, &mut rng);
+            let opts = options(70 + k as u64, i);
+            let a = analyze_with_power(&h, None, &design, &opts, &NO_POWER);
+            if metric(&a, kind).verdict == Verdict::Improved {
+                detected += 1;
+            }
+            promised += simulate_power(&h, None, &design, &opts, kind, effect, &power)
+                .unwrap_or(0.0)
+                / n as f64;
+        }
+        let detected = detected as f64 / n as f64;
+        // The noise of the detected share and of the promise's own simulations.
+        let tolerance = 0.05
+            + 2.33
+                * (detected * (1.0 - detected) / n as f64
+                    + promised * (1.0 - promised) / (n * power.simulations) as f64)
+                    .sqrt();
+        eprintln!(
+            "power: {label}: promised {promised:.3}, detected {detected:.3} over {n} histories (tolerance {tolerance:.3})"
+        );
+        assert!(
+            (promised - detected).abs() <= tolerance,
+            "{label}: promised {promised}, detected {detected}"
+        );
+    }
+}
+
+#[test]
+fn data_ending_early_gives_no_worse_verdicts() {
+    // The deployment rate doubles, and the records stop three weeks after the change: the after
+    // window ends at the last record, so the missing weeks are not read as weeks without
+    // deployments. Declared complete to --until, they would be.
+    use jiff::{SignedDuration, Timestamp};
+    use shiplog_core::impact::DataEnd;
+    use shiplog_core::impact::extract::design;
+    let truth = Truth {
+        rate_effect: 2.0,
+        records_end_days: Some(21.0),
+        ..Truth::default()
+    };
+    let change = Timestamp::UNIX_EPOCH
+        .checked_add(SignedDuration::from_hours(24 * 7 * 20))
+        .unwrap();
+    let day = |d: f64| {
+        change
+            .checked_add(SignedDuration::from_secs_f64(d * 86_400.0))
+            .unwrap()
+    };
+    let layout = |last: f64, data_end| {
+        design(
+            change,
+            SignedDuration::from_hours(24 * 7 * 13),
+            SignedDuration::from_hours(24 * 14),
+            SignedDuration::from_hours(24 * 7 * 13),
+            None,
+            day(14.0 + 7.0 * 13.0),
+            None,
+            Some(day(last)),
+            data_end,
+        )
+        .unwrap()
+    };
+    let mut rng = Pcg64::seed_from_u64(8);
+    let (mut worse, mut worse_if_complete) = (0usize, 0usize);
+    let n = histories();
+    for i in 0..n {
+        let h = history(&truth, &mut rng);
+        let last = h
+            .deployments
+            .iter()
+            .map(|d| d.at_days)
+            .fold(f64::MIN, f64::max);
+        let opts = options(8, i);
+        let at_last = analyze_with_power(
+            &h,
+            None,
+            &layout(last, DataEnd::LastRecord),
+            &opts,
+            &NO_POWER,
+        );
+        let complete =
+            analyze_with_power(&h, None, &layout(last, DataEnd::Until), &opts, &NO_POWER);
+        let any_worse = |a: &ImpactAnalysis| a.metrics.iter().any(|m| m.verdict == Verdict::Worse);
+        worse += usize::from(any_worse(&at_last));
+        worse_if_complete += usize::from(any_worse(&complete));
+        assert!(at_last.design.after_weeks <= 1);
+    }
+    eprintln!(
+        "data ending early: 'worse' in {:.3} at the last record, {:.3} if declared complete",
+        worse as f64 / n as f64,
+        worse_if_complete as f64 / n as f64
+    );
+    assert_eq!(worse, 0);
+    assert!(worse_if_complete * 10 > n, "the flag should matter");
+}
+
+#[test]
+fn rework_without_events_leaves_the_holm_family() {
+    let truth = Truth {
+        rework: 0.0,
+        lead_effect: 0.5,
+        ..Truth::default()
+    };
+    let runs = simulate(9, truth, None);
+    for a in &runs {
+        let rework = metric(a, MetricKind::ReworkRate);
+        assert_eq!(rework.reason(), Reason::NoEvents);
+        assert_eq!(rework.verdict, Verdict::NoDetectableChange);
+        assert!(rework.caveats.iter().any(|c| c.code == "no-events"));
+        // The family is the metrics with a test: at most the other four.
+        let family = a
+            .metrics
+            .iter()
+            .filter(|m| m.effect.as_ref().is_some_and(|e| e.in_holm_family))
+            .count();
+        assert!(family <= 4);
+        let lead = metric(a, MetricKind::ChangeLeadTime);
+        assert_eq!(lead.effect.as_ref().unwrap().tested_together, family);
+    }
+}
+
+#[test]
+fn small_samples_stay_honest() {
+    // Six weeks a side, two deployments a week: few claims when nothing changed.
+    let truth = Truth {
+        rate: 2.0,
+        weeks: (6, 6),
+        ..Truth::default()
+    };
+    let runs = simulate(10, truth, None);
+    for kind in MetricKind::ALL {
+        let claims = rate(&runs, kind, |a| claimed(a, kind));
+        eprintln!("small, no effect: {kind:?}: claims {claims:.3}");
+        assert!(claims <= upper(0.05), "{kind:?}: claims {claims}");
     }
 }

@@ -15,7 +15,7 @@
 //! (n + 1) × u32 parent-list offsets | pad | m × u32 parent indices (global) | pad
 //! n × u32 sorted lookup order (global indices) | pad | n × u32 first 4 bytes of those shas
 //! (big-endian) | pad
-//! r u32 | r × (u32 commit, 20-byte reverted sha)
+//! r u32 | r × (u32 commit, 20-byte reverted sha or abbreviation, u8 its hex length 7–40)
 //! s u32 | s × u32 shallow commit
 //! t u32 | t × (20-byte tag object id, 20-byte commit sha, i64 tagger time or i64::MIN)
 //! f u32 | f bytes: path-configuration fingerprint | k u32 (0 or n) | k × u64 service masks
@@ -32,12 +32,12 @@
 //! (empty when the configuration had no path globs when the segment was written).
 
 use bytes::Bytes;
-use shiplog_core::{ColumnBytes, CommitGraph, CommitIdx, Sha};
+use shiplog_core::{ColumnBytes, CommitGraph, CommitIdx, Sha, ShaAbbrev};
 
 use crate::CachedTag;
 
 const MAGIC: &[u8; 8] = b"SHIPLOGH";
-const VERSION: u32 = 4;
+const VERSION: u32 = 5;
 
 /// Why a cached segment cannot be used. The cure is always the same: rebuild the cache.
 #[derive(Debug, thiserror::Error)]
@@ -113,7 +113,7 @@ pub fn encode_with_paths(
     let paths = paths.filter(|(_, masks)| masks.len() == range.len());
     let n = range.len();
     let parents: usize = range.clone().map(|i| graph.parents(i as u32).len()).sum();
-    let reverts: Vec<(CommitIdx, Sha)> = graph
+    let reverts: Vec<(CommitIdx, ShaAbbrev)> = graph
         .all_reverts()
         .iter()
         .filter(|(c, _)| range.contains(&(*c as usize)))
@@ -126,7 +126,7 @@ pub fn encode_with_paths(
         .copied()
         .collect();
     let mut out = Vec::with_capacity(
-        24 + n * 68 + parents * 4 + 40 + reverts.len() * 24 + shallow.len() * 4 + tags.len() * 48,
+        24 + n * 68 + parents * 4 + 40 + reverts.len() * 25 + shallow.len() * 4 + tags.len() * 48,
     );
     out.extend_from_slice(MAGIC);
     out.extend_from_slice(&VERSION.to_le_bytes());
@@ -165,9 +165,10 @@ pub fn encode_with_paths(
     }
     pad(&mut out);
     out.extend_from_slice(&(reverts.len() as u32).to_le_bytes());
-    for (c, sha) in &reverts {
+    for (c, abbrev) in &reverts {
         out.extend_from_slice(&c.to_le_bytes());
-        out.extend_from_slice(sha.as_bytes());
+        out.extend_from_slice(abbrev.bytes());
+        out.push(abbrev.hex_len() as u8);
     }
     out.extend_from_slice(&(shallow.len() as u32).to_le_bytes());
     for c in &shallow {
@@ -377,7 +378,20 @@ pub fn decode_segment(
     let prefixes = r.column(n, 4, "lookup prefixes")?;
     r.pad("lookup prefixes")?;
     let revert_count = r.u32("revert count")? as usize;
-    let reverts = r.array(revert_count, 24, "reverts")?;
+    let reverts = r.array(revert_count, 25, "reverts")?;
+    let reverts = reverts
+        .chunks_exact(25)
+        .map(|entry| {
+            let mut bytes = [0u8; 20];
+            bytes.copy_from_slice(&entry[4..24]);
+            ShaAbbrev::from_parts(bytes, entry[24])
+                .map(|abbrev| (u32_at(entry, 0), abbrev))
+                .ok_or_else(|| CacheError::Malformed {
+                    seq,
+                    problem: "a reverted commit reference is malformed".to_owned(),
+                })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
     let shallow_count = r.u32("shallow count")? as usize;
     let shallow = r.array(shallow_count, 4, "shallow commits")?;
     let tag_count = r.u32("tag count")? as usize;
@@ -405,10 +419,7 @@ pub fn decode_segment(
         committer_time: data.slice(committers),
         parent_offsets: data.slice(offsets),
         parents: data.slice(parents),
-        reverts: reverts
-            .chunks_exact(24)
-            .map(|entry| (u32_at(entry, 0), sha_at(&entry[4..], 0)))
-            .collect(),
+        reverts,
         shallow: shallow
             .chunks_exact(4)
             .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
@@ -462,7 +473,11 @@ mod tests {
             parents: &[0],
             author_time: 20,
             committer_time: 21,
-            reverts: &[sha(9), sha(7)],
+            reverts: &[
+                sha(9).into(),
+                ShaAbbrev::from_hex("0707070").unwrap(),
+                sha(7).into(),
+            ],
             shallow: false,
         })
         .unwrap();
@@ -572,7 +587,7 @@ mod tests {
         let err = decode_into(&mut CommitGraph::new(), 0, &bad_version).unwrap_err();
         assert_eq!(
             err.to_string(),
-            "history cache segment 0: version 9, this shiplog reads version 4"
+            "history cache segment 0: version 9, this shiplog reads version 5"
         );
         let mut flipped = first.clone();
         flipped[30] ^= 1;

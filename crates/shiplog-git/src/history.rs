@@ -17,7 +17,7 @@ use gix::ObjectId;
 use gix::hashtable::HashMap;
 use gix::prelude::Find;
 use memchr::memmem;
-use shiplog_core::{CommitGraph, CommitIdx, NewCommit, Sha};
+use shiplog_core::{CommitGraph, CommitIdx, NewCommit, Sha, ShaAbbrev};
 
 use crate::{GitRepo, RepoError, to_sha};
 
@@ -210,7 +210,7 @@ pub fn sync(
     let mut parent_ids: Vec<ObjectId> = Vec::with_capacity(4);
     let mut pending_ids: Vec<ObjectId> = Vec::new();
     // (discovery index, reverted sha), for commits decoded so far.
-    let mut reverts: Vec<(u32, Sha)> = Vec::new();
+    let mut reverts: Vec<(u32, ShaAbbrev)> = Vec::new();
     // Tips by commit-graph position where it has them, as parents are pushed below.
     for node in &mut stack {
         if let Node::Id(id) = *node {
@@ -362,7 +362,7 @@ pub fn sync(
     }
     graph.reserve(found.len(), parents.len());
     let mut parent_buf: Vec<CommitIdx> = Vec::with_capacity(4);
-    let mut revert_buf: Vec<Sha> = Vec::new();
+    let mut revert_buf: Vec<ShaAbbrev> = Vec::new();
     for &k in &order {
         let d = &found[k as usize];
         parent_buf.clear();
@@ -452,7 +452,7 @@ fn decode_pending(
     repo: &GitRepo,
     found: &mut [Discovered],
     progress: &dyn Progress,
-) -> Result<Vec<(u32, Sha)>, SyncError> {
+) -> Result<Vec<(u32, ShaAbbrev)>, SyncError> {
     let pending = found.iter().filter(|d| !d.decoded).count();
     if pending == 0 {
         return Ok(Vec::new());
@@ -464,7 +464,7 @@ fn decode_pending(
         .min(found.len().div_ceil(1000).max(1));
     let chunk = found.len().div_ceil(threads);
     let shared = repo.repo.clone().into_sync();
-    let results: Vec<Result<Vec<(u32, Sha)>, SyncError>> = std::thread::scope(|scope| {
+    let results: Vec<Result<Vec<(u32, ShaAbbrev)>, SyncError>> = std::thread::scope(|scope| {
         let handles: Vec<_> = found
             .chunks_mut(chunk)
             .enumerate()
@@ -528,7 +528,7 @@ pub(crate) struct CommitFields<'a> {
     pub(crate) tree: &'a [u8],
     pub(crate) author_time: i64,
     pub(crate) committer_time: i64,
-    pub(crate) reverts: Vec<Sha>,
+    pub(crate) reverts: Vec<ShaAbbrev>,
 }
 
 /// Parses a raw commit object: its tree, parent ids (collected into `parents` when given), author
@@ -556,7 +556,7 @@ pub(crate) fn parse_commit<'a>(
         };
         rest = next;
         if line.is_empty() {
-            fields.reverts = reverted_shas(rest);
+            fields.reverts = reverted_commits(rest);
             break;
         }
         if let Some(hex) = line.strip_prefix(b"tree ") {
@@ -588,21 +588,30 @@ fn signature_seconds(signature: &[u8]) -> i64 {
         .unwrap_or(i64::MIN)
 }
 
-/// The shas named by `This reverts commit <40 hex>` lines of a message.
-pub fn reverted_shas(message: &[u8]) -> Vec<Sha> {
+/// The commits named by `This reverts commit <sha>` in a message: a full sha, or an abbreviation
+/// of 7 to 39 hex characters as in the reference form (`This reverts commit 9c539d1027 (subject,
+/// 2022-04-15).`) and the kernel's (`This reverts commit 0123456789ab ("subject").`). The hex run
+/// must end the word: `abc123` (too short) and a run of 41 hex characters name nothing.
+pub fn reverted_commits(message: &[u8]) -> Vec<ShaAbbrev> {
     const NEEDLE: &[u8] = b"This reverts commit ";
     static FINDER: std::sync::LazyLock<memmem::Finder<'static>> =
         std::sync::LazyLock::new(|| memmem::Finder::new(NEEDLE));
     let mut out = Vec::new();
     for at in FINDER.find_iter(message) {
         let rest = &message[at + NEEDLE.len()..];
-        if rest.len() >= 40
-            && let Ok(text) = std::str::from_utf8(&rest[..40])
-            && let Ok(sha) = Sha::from_hex(text)
-            && rest.get(40).is_none_or(|b| !b.is_ascii_hexdigit())
-            && !out.contains(&sha)
+        let hex_len = rest
+            .iter()
+            .take(41)
+            .take_while(|b| b.is_ascii_hexdigit())
+            .count();
+        if hex_len > 40 || rest.get(hex_len).is_some_and(|b| b.is_ascii_alphanumeric()) {
+            continue;
+        }
+        if let Ok(text) = std::str::from_utf8(&rest[..hex_len])
+            && let Some(abbrev) = ShaAbbrev::from_hex(text)
+            && !out.contains(&abbrev)
         {
-            out.push(sha);
+            out.push(abbrev);
         }
     }
     out
@@ -617,13 +626,24 @@ mod tests {
         let a = "a".repeat(40);
         let b = "b".repeat(40);
         let msg = format!(
-            "Revert \"x\"\n\nThis reverts commit {a}.\nAlso: This reverts commit {b}\nThis reverts commit {a}.\nThis reverts commit abc123.\nThis reverts commit {a}f\n"
+            "Revert \"x\"\n\nThis reverts commit {a}.\nAlso: This reverts commit {b}\nThis reverts commit {a}.\nThis reverts commit abc123.\nThis reverts commit {a}f\nThis reverts commit 1234567x\n"
         );
-        assert_eq!(
-            reverted_shas(msg.as_bytes()),
-            vec![Sha::from_hex(&a).unwrap(), Sha::from_hex(&b).unwrap()]
-        );
-        assert!(reverted_shas(b"\xff\xfe not utf8").is_empty());
+        let full = |hex: &str| ShaAbbrev::full(Sha::from_hex(hex).unwrap());
+        assert_eq!(reverted_commits(msg.as_bytes()), vec![full(&a), full(&b)]);
+        assert!(reverted_commits(b"\xff\xfe not utf8").is_empty());
+    }
+
+    #[test]
+    fn abbreviated_reverts_in_the_reference_and_kernel_forms() {
+        let abbrev = |hex: &str| ShaAbbrev::from_hex(hex).unwrap();
+        let reference = b"Revert \"x\"\n\nThis reverts commit 9c539d1027 (x, 2022-04-15).\n";
+        assert_eq!(reverted_commits(reference), vec![abbrev("9c539d1027")]);
+        let kernel = b"Revert \"x\"\n\nThis reverts commit 0123456789ab (\"x\").\n";
+        assert_eq!(reverted_commits(kernel), vec![abbrev("0123456789ab")]);
+        let seven = b"This reverts commit 0123456\n";
+        assert_eq!(reverted_commits(seven), vec![abbrev("0123456")]);
+        assert!(reverted_commits(b"This reverts commit 012345.").is_empty());
+        assert!(reverted_commits(b"This reverts commit 0123456abcdefg").is_empty());
     }
 
     #[test]

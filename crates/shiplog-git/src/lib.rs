@@ -605,6 +605,18 @@ impl GitRepo {
         Some(url.to_str_lossy().into_owned())
     }
 
+    /// A commit's committer time (seconds since the epoch), `None` when the repository does not
+    /// have the commit. Import and `record` compare deployment times with it.
+    pub fn committer_time(&self, sha: &Sha) -> Option<i64> {
+        let mut buf = Vec::new();
+        let data = self.repo.objects.try_find(&to_oid(sha), &mut buf).ok()??;
+        if data.kind != gix::objs::Kind::Commit {
+            return None;
+        }
+        let fields = history::parse_commit(data.data, None).ok()?;
+        (fields.committer_time != i64::MIN).then_some(fields.committer_time)
+    }
+
     /// The first line of a commit's message, for listings. Latin-1 messages (declared with an
     /// `encoding` header) are decoded; anything else that is not UTF-8 is decoded lossily.
     pub fn summary(&self, sha: &Sha) -> Option<String> {

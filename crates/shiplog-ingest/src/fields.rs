@@ -170,7 +170,10 @@ pub(crate) fn timestamp(value: Value<'_>) -> Result<Stamp, Problem> {
             at,
             text: text.trim().to_owned(),
         }),
-        None => Err(expected(TIMESTAMP_EXPECTED, quote(text))),
+        None => Err(expected(
+            &shiplog_core::window::expected_timestamp(text, TIMESTAMP_EXPECTED),
+            quote(text),
+        )),
     }
 }
 
@@ -231,6 +234,69 @@ pub(crate) fn services(value: Value<'_>) -> Result<Vec<shiplog_core::ServiceName
         .into_iter()
         .map(shiplog_core::ServiceName::new)
         .collect::<Result<_, _>>()?)
+}
+
+const COUNT_EXPECTED: &str = "a whole number of at least 0";
+const SHAS_EXPECTED: &str = "an array of commit shas";
+const LABELS_EXPECTED: &str = "an array of label names";
+
+/// A count (a pull request's number, lines added): a JSON whole number, or in CSV its digits.
+pub(crate) fn count(value: Value<'_>) -> Result<u64, Problem> {
+    match value {
+        Value::Json(Json::Number(n)) => n
+            .as_u64()
+            .ok_or_else(|| expected(COUNT_EXPECTED, describe(&Json::Number(n.clone())))),
+        Value::Json(other) => Err(expected(COUNT_EXPECTED, describe(other))),
+        Value::Text(text) => text
+            .parse()
+            .map_err(|_| expected(COUNT_EXPECTED, quote(text))),
+    }
+}
+
+/// A list of text items: a JSON array of strings, or in CSV items separated by `separator`.
+fn list<'a>(
+    value: Value<'a>,
+    what: &str,
+    separator: fn(char) -> bool,
+) -> Result<Vec<&'a str>, Problem> {
+    match value {
+        Value::Text(text) => Ok(text
+            .split(separator)
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .collect()),
+        Value::Json(Json::Array(items)) => items
+            .iter()
+            .map(|item| match item {
+                Json::String(s) => Ok(s.as_str()),
+                other => Err(expected(
+                    what,
+                    format!("an array holding {}", describe(other)),
+                )),
+            })
+            .collect(),
+        Value::Json(other) => Err(expected(what, describe(other))),
+    }
+}
+
+/// Commit shas, full or abbreviated: a JSON array of strings, or in CSV shas separated by spaces
+/// or commas.
+pub(crate) fn sha_prefixes(value: Value<'_>) -> Result<Vec<ShaPrefix>, Problem> {
+    list(value, SHAS_EXPECTED, |c| c == ',' || c.is_whitespace())?
+        .into_iter()
+        .map(|s| Ok(ShaPrefix::new(s)?))
+        .collect()
+}
+
+/// Labels: a JSON array of strings, or in CSV labels separated by commas (a label may hold
+/// spaces); each trimmed, empty ones dropped.
+pub(crate) fn labels(value: Value<'_>) -> Result<Vec<String>, Problem> {
+    Ok(list(value, LABELS_EXPECTED, |c| c == ',')?
+        .into_iter()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(str::to_owned)
+        .collect())
 }
 
 /// Free text, trimmed; `None` when empty.

@@ -34,7 +34,7 @@ pub(crate) fn parse(bytes: &[u8], sink: &mut Sink<'_>) {
         if text.trim().is_empty() {
             continue;
         }
-        let json: Json = match serde_json::from_str(text) {
+        let json: Json = match crate::strict_json::from_str(text, crate::MAX_RECORD_BYTES) {
             Ok(json) => json,
             Err(err) => {
                 sink.error(line, None, &Problem::InvalidJson(json_message(&err)));

@@ -30,10 +30,14 @@ mod format;
 pub mod formats;
 mod json_lines;
 mod record;
+mod strict_json;
 
 pub use error::{ImportError, ImportErrors, capped};
 pub use format::Format;
-pub use record::{DeploymentRecord, IncidentRecord, RECORD_TYPES, Record, RecordType};
+pub use record::{
+    DeploymentRecord, IncidentRecord, PullRequestRecord, RECORD_TYPES, Record, RecordType,
+};
+pub use strict_json::{MAX_DOCUMENT_BYTES, MAX_RECORD_BYTES};
 
 use error::Problem;
 

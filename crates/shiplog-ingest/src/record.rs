@@ -8,8 +8,8 @@
 
 use shiplog_core::{
     Capability, Deployment, DeploymentId, DeploymentSource, DeploymentStatus, Environment,
-    Incident, IncidentId, PracticeChange, PracticeName, PracticeScope, ServiceName, Sha, ShaPrefix,
-    TeamName,
+    Incident, IncidentId, PracticeChange, PracticeName, PracticeScope, PullRequest, PullRequestId,
+    RepositoryName, ServiceName, Sha, ShaPrefix, TeamName,
 };
 
 use jiff::Timestamp;
@@ -17,8 +17,8 @@ use serde_json::Value as Json;
 
 use crate::error::Problem;
 use crate::fields::{
-    self, Cells, FieldProblem, Fields, Value, boolean, date, free_text, name, services, sha_prefix,
-    status, timestamp,
+    self, Cells, FieldProblem, Fields, Value, boolean, count, date, free_text, labels, name,
+    services, sha_prefix, sha_prefixes, status, timestamp,
 };
 
 /// The field that names a record's type.
@@ -33,6 +33,8 @@ pub enum Record {
     Incident(IncidentRecord),
     /// `"type": "practice_change"`: nothing to resolve, so already the core type.
     PracticeChange(PracticeChange),
+    /// `"type": "pull_request"`.
+    PullRequest(Box<PullRequestRecord>),
 }
 
 impl Record {
@@ -42,6 +44,7 @@ impl Record {
             Record::Deployment(_) => DEPLOYMENT.name,
             Record::Incident(_) => INCIDENT.name,
             Record::PracticeChange(_) => PRACTICE_CHANGE.name,
+            Record::PullRequest(_) => PULL_REQUEST.name,
         }
     }
 }
@@ -136,6 +139,38 @@ impl IncidentRecord {
     }
 }
 
+/// A pull request as imported: a [`PullRequest`] whose commits may still be abbreviated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PullRequestRecord {
+    /// The record, with its commit fields (`merge_commit`, `head_sha`, `commits`) still empty:
+    /// the caller resolves [`merge_commit`](Self::merge_commit), [`head_sha`](Self::head_sha)
+    /// and [`commits`](Self::commits) and fills them in with [`Self::into_pull_request`].
+    pub pull_request: PullRequest,
+    /// Optional. The commit its merge created (merge, squash or last rebased commit).
+    pub merge_commit: Option<ShaPrefix>,
+    /// Optional. The last commit of its branch.
+    pub head_sha: Option<ShaPrefix>,
+    /// Optional. Its commits, oldest first.
+    pub commits: Vec<ShaPrefix>,
+}
+
+impl PullRequestRecord {
+    /// The pull request, once the caller has resolved its commits (in the same order).
+    pub fn into_pull_request(
+        self,
+        merge_commit: Option<Sha>,
+        head_sha: Option<Sha>,
+        commits: Vec<Sha>,
+    ) -> PullRequest {
+        PullRequest {
+            merge_commit,
+            head_sha,
+            commits,
+            ..self.pull_request
+        }
+    }
+}
+
 /// A kind of record: the value of its `type` field, the other fields it accepts, and how it is built.
 #[derive(Debug)]
 pub struct RecordType {
@@ -191,8 +226,34 @@ const PRACTICE_CHANGE: RecordType = RecordType {
     build: build_practice_change,
 };
 
+const PULL_REQUEST: RecordType = RecordType {
+    name: "pull_request",
+    fields: &[
+        "id",
+        "repository",
+        "number",
+        "title",
+        "opened_at",
+        "ready_for_review_at",
+        "draft",
+        "first_review_at",
+        "merged_at",
+        "closed_at",
+        "merge_commit",
+        "head_sha",
+        "head_branch",
+        "base_branch",
+        "commits",
+        "first_commit_at",
+        "additions",
+        "deletions",
+        "labels",
+    ],
+    build: build_pull_request,
+};
+
 /// Every record type, by the value of its `type` field.
-pub static RECORD_TYPES: &[RecordType] = &[DEPLOYMENT, INCIDENT, PRACTICE_CHANGE];
+pub static RECORD_TYPES: &[RecordType] = &[DEPLOYMENT, INCIDENT, PRACTICE_CHANGE, PULL_REQUEST];
 
 fn build_deployment(f: &mut Fields<'_>) -> Option<Record> {
     let id = f.required("id", name::<DeploymentId>);
@@ -309,7 +370,94 @@ fn build_practice_change(f: &mut Fields<'_>) -> Option<Record> {
     }))
 }
 
-/// `"deployment", "incident" or "practice_change"`: the known types, for messages.
+fn build_pull_request(f: &mut Fields<'_>) -> Option<Record> {
+    let id = f.required("id", name::<PullRequestId>);
+    let repository = f.required("repository", name::<RepositoryName>);
+    let number = f.optional("number", count);
+    let title = f.optional("title", free_text);
+    let opened_at = f.required("opened_at", timestamp);
+    let ready_for_review_at = f.optional("ready_for_review_at", timestamp);
+    let draft = f.optional("draft", boolean);
+    let first_review_at = f.optional("first_review_at", timestamp);
+    let merged_at = f.optional("merged_at", timestamp);
+    let closed_at = f.optional("closed_at", timestamp);
+    let merge_commit = f.optional("merge_commit", sha_prefix);
+    let head_sha = f.optional("head_sha", sha_prefix);
+    let head_branch = f.optional("head_branch", free_text);
+    let base_branch = f.optional("base_branch", free_text);
+    let commits = f.optional("commits", sha_prefixes);
+    let first_commit_at = f.optional("first_commit_at", timestamp);
+    let additions = f.optional("additions", count);
+    let deletions = f.optional("deletions", count);
+    let labels = f.optional("labels", labels);
+    // The same rules as every other source's pull requests (`PullRequest::validate`), named by
+    // field: nothing but the first commit and the first review precedes the opening, and a merge
+    // commit needs a merge.
+    if let Some(opened) = &opened_at {
+        for (field, at) in [
+            ("ready_for_review_at", &ready_for_review_at),
+            ("merged_at", &merged_at),
+            ("closed_at", &closed_at),
+        ] {
+            if let Some(at) = at
+                && at.at < opened.at
+            {
+                f.fail(
+                    field,
+                    Problem::Expected {
+                        expected: format!("a time no earlier than opened_at ({})", opened.text),
+                        found: at.text.clone(),
+                    },
+                );
+            }
+        }
+    }
+    if merge_commit.is_some() && merged_at.is_none() {
+        f.fail(
+            "merge_commit",
+            Problem::Expected {
+                expected: "a merge commit only with merged_at (the pull request was merged)"
+                    .to_owned(),
+                found: "no merged_at".to_owned(),
+            },
+        );
+    }
+    if !f.is_ok() {
+        return None;
+    }
+    let merged_at = merged_at.map(|m| m.at);
+    let mut pull_request = PullRequest {
+        id: id?,
+        repository: repository?,
+        number,
+        title: title.flatten(),
+        opened_at: opened_at?.at,
+        ready_for_review_at: ready_for_review_at.map(|s| s.at),
+        draft: draft.unwrap_or(false),
+        first_review_at: first_review_at.map(|s| s.at),
+        merged_at,
+        // Merged means closed.
+        closed_at: closed_at.map(|s| s.at).or(merged_at),
+        merge_commit: None,
+        head_sha: None,
+        head_branch: head_branch.flatten(),
+        base_branch: base_branch.flatten(),
+        commits: Vec::new(),
+        first_commit_at: first_commit_at.map(|s| s.at),
+        additions,
+        deletions,
+        labels: labels.unwrap_or_default(),
+    };
+    pull_request.normalize_labels();
+    Some(Record::PullRequest(Box::new(PullRequestRecord {
+        pull_request,
+        merge_commit,
+        head_sha,
+        commits: commits.unwrap_or_default(),
+    })))
+}
+
+/// `"deployment", "incident", "practice_change" or "pull_request"`: the known types, for messages.
 fn known_types() -> String {
     let quoted: Vec<String> = RECORD_TYPES
         .iter()
@@ -417,7 +565,7 @@ mod tests {
     fn known_types_are_listed_for_messages() {
         assert_eq!(
             known_types(),
-            "\"deployment\", \"incident\" or \"practice_change\""
+            "\"deployment\", \"incident\", \"practice_change\" or \"pull_request\""
         );
     }
 
@@ -445,7 +593,23 @@ mod tests {
                 "services",
                 "team",
                 "capability",
-                "note"
+                "note",
+                "repository",
+                "number",
+                "ready_for_review_at",
+                "draft",
+                "first_review_at",
+                "merged_at",
+                "closed_at",
+                "merge_commit",
+                "head_sha",
+                "head_branch",
+                "base_branch",
+                "commits",
+                "first_commit_at",
+                "additions",
+                "deletions",
+                "labels"
             ]
         );
     }

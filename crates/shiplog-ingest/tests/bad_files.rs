@@ -121,11 +121,11 @@ fn lines_that_are_not_objects() {
 fn missing_type() {
     assert_eq!(
         jsonl_error(&deployment_with("type", None)),
-        "deploys.jsonl:1: field \"type\": missing; expected \"deployment\", \"incident\" or \"practice_change\""
+        "deploys.jsonl:1: field \"type\": missing; expected \"deployment\", \"incident\", \"practice_change\" or \"pull_request\""
     );
     assert_eq!(
         jsonl_error(&deployment_with("type", Some("null"))),
-        "deploys.jsonl:1: field \"type\": missing; expected \"deployment\", \"incident\" or \"practice_change\""
+        "deploys.jsonl:1: field \"type\": missing; expected \"deployment\", \"incident\", \"practice_change\" or \"pull_request\""
     );
 }
 
@@ -133,11 +133,11 @@ fn missing_type() {
 fn unknown_type() {
     assert_eq!(
         jsonl_error(&deployment_with("type", Some("\"deploy\""))),
-        "deploys.jsonl:1: field \"type\": unknown record type \"deploy\"; expected \"deployment\", \"incident\" or \"practice_change\""
+        "deploys.jsonl:1: field \"type\": unknown record type \"deploy\"; expected \"deployment\", \"incident\", \"practice_change\" or \"pull_request\""
     );
     assert_eq!(
         jsonl_error(&deployment_with("type", Some("2"))),
-        "deploys.jsonl:1: field \"type\": expected \"deployment\", \"incident\" or \"practice_change\", got the number 2"
+        "deploys.jsonl:1: field \"type\": expected \"deployment\", \"incident\", \"practice_change\" or \"pull_request\", got the number 2"
     );
 }
 
@@ -193,11 +193,46 @@ fn wrong_json_types() {
     );
 }
 
+/// Service and environment names are ASCII: a look-alike (a Cyrillic `а`, a full-width `ａｐｉ`)
+/// would otherwise make a second `api` that reads like the first.
+#[test]
+fn look_alike_names_are_refused() {
+    assert_eq!(
+        jsonl_error(&deployment_with("service", Some("\"\u{430}pi\""))),
+        "deploys.jsonl:1: field \"service\": expected a service name made of ASCII letters, digits, '-', '_', '.', '/' and ':', got '\u{430}' (U+0430, not ASCII) in \"\u{430}pi\""
+    );
+    assert_eq!(
+        jsonl_error(&deployment_with(
+            "service",
+            Some("\"\u{ff41}\u{ff50}\u{ff49}\"")
+        )),
+        "deploys.jsonl:1: field \"service\": expected a service name made of ASCII letters, digits, '-', '_', '.', '/' and ':', got '\u{ff41}' (U+FF41, not ASCII) in \"\u{ff41}\u{ff50}\u{ff49}\""
+    );
+    assert!(
+        jsonl_error(&deployment_with(
+            "environment",
+            Some("\"pr\u{43e}duction\"")
+        ))
+        .contains("(U+043E, not ASCII)")
+    );
+}
+
+/// A key given twice is refused, naming the key and where: last-one-wins would store a success
+/// for `"state":"failure","state":"success"`.
+#[test]
+fn duplicate_keys_are_refused() {
+    let line = r#"{"type":"deployment","id":"d1","service":"api","environment":"production","sha":"abcd","finished_at":"2026-03-03T14:00:00Z","status":"failure","status":"success"}"#;
+    assert_eq!(
+        jsonl_error(line),
+        "deploys.jsonl:1: not valid JSON: duplicate key \"status\" (each key may appear once in an object) at column 151"
+    );
+}
+
 #[test]
 fn bad_names() {
     assert_eq!(
         jsonl_error(&deployment_with("service", Some("\"my api\""))),
-        "deploys.jsonl:1: field \"service\": expected a service name made of letters, digits, '-', '_', '.', '/' and ':', got ' ' in \"my api\""
+        "deploys.jsonl:1: field \"service\": expected a service name made of ASCII letters, digits, '-', '_', '.', '/' and ':', got ' ' in \"my api\""
     );
     assert_eq!(
         jsonl_error(&deployment_with("environment", Some("\" \""))),
@@ -216,7 +251,7 @@ fn bad_names() {
     );
     assert_eq!(
         jsonl_error(&incident_with("deployment_id", Some("\"d 17\""))),
-        "deploys.jsonl:1: field \"deployment_id\": expected a deployment id made of letters, digits, '-', '_', '.', '/' and ':', got ' ' in \"d 17\""
+        "deploys.jsonl:1: field \"deployment_id\": expected a deployment id made of letters, digits, '-', '_', '.', '/', ':', '@' and '+', got ' ' in \"d 17\""
     );
 }
 
@@ -336,7 +371,7 @@ fn every_bad_field_of_a_line_is_reported() {
     assert_eq!(
         errors("deploys.jsonl", line, Format::JsonLines),
         [
-            "deploys.jsonl:1: field \"id\": expected a deployment id made of letters, digits, '-', '_', '.', '/' and ':', got ' ' in \"d 1\"",
+            "deploys.jsonl:1: field \"id\": expected a deployment id made of letters, digits, '-', '_', '.', '/', ':', '@' and '+', got ' ' in \"d 1\"",
             "deploys.jsonl:1: field \"environment\": missing; required in deployment records",
             "deploys.jsonl:1: field \"sha\": expected a commit sha: 4 to 40 hexadecimal characters, got \"xyz\"",
             "deploys.jsonl:1: field \"finished_at\": expected an RFC 3339 timestamp with an offset (e.g. 2026-03-03T14:00:00Z), got \"2026-03-03\"",
@@ -417,8 +452,8 @@ fn csv_unknown_duplicate_and_unnamed_columns() {
             Format::Csv
         ),
         [
-            "deploys.csv:1: field \"opend_at\": unknown column (did you mean \"opened_at\"?); accepted columns: type, id, service, environment, sha, finished_at, started_at, status, unplanned, opened_at, resolved_at, deployment_id, title, name, started_on, ended_on, services, team, capability, note",
-            "deploys.csv:1: field \"colour\": unknown column; accepted columns: type, id, service, environment, sha, finished_at, started_at, status, unplanned, opened_at, resolved_at, deployment_id, title, name, started_on, ended_on, services, team, capability, note",
+            "deploys.csv:1: field \"opend_at\": unknown column (did you mean \"opened_at\"?); accepted columns: type, id, service, environment, sha, finished_at, started_at, status, unplanned, opened_at, resolved_at, deployment_id, title, name, started_on, ended_on, services, team, capability, note, repository, number, ready_for_review_at, draft, first_review_at, merged_at, closed_at, merge_commit, head_sha, head_branch, base_branch, commits, first_commit_at, additions, deletions, labels",
+            "deploys.csv:1: field \"colour\": unknown column; accepted columns: type, id, service, environment, sha, finished_at, started_at, status, unplanned, opened_at, resolved_at, deployment_id, title, name, started_on, ended_on, services, team, capability, note, repository, number, ready_for_review_at, draft, first_review_at, merged_at, closed_at, merge_commit, head_sha, head_branch, base_branch, commits, first_commit_at, additions, deletions, labels",
             "deploys.csv:2: field \"opened_at\": missing; required in incident records",
         ]
     );
@@ -448,8 +483,8 @@ fn csv_values_are_validated_like_json_ones() {
             "deploys.csv:3: field \"unplanned\": expected true or false (or 1/0, yes/no), got \"maybe\"",
             "deploys.csv:4: field \"title\": unknown field in deployment records (it is a field of incident records); accepted fields: type, id, service, environment, sha, finished_at, started_at, status, unplanned",
             "deploys.csv:4: field \"environment\": missing; required in deployment records",
-            "deploys.csv:5: field \"type\": unknown record type \"incidnt\"; expected \"deployment\", \"incident\" or \"practice_change\"",
-            "deploys.csv:6: field \"type\": missing; expected \"deployment\", \"incident\" or \"practice_change\"",
+            "deploys.csv:5: field \"type\": unknown record type \"incidnt\"; expected \"deployment\", \"incident\", \"practice_change\" or \"pull_request\"",
+            "deploys.csv:6: field \"type\": missing; expected \"deployment\", \"incident\", \"practice_change\" or \"pull_request\"",
         ]
     );
 }
@@ -572,6 +607,34 @@ fn bad_practice_changes_name_the_field() {
         [
             "p.jsonl:1: field \"name\": missing; required in practice_change records",
             "p.jsonl:1: field \"capability\": expected a capability slug made of lowercase letters, digits and single hyphens inside, got 'T' in \"Trunk\"",
+        ]
+    );
+}
+
+#[test]
+fn bad_pull_requests_name_the_field() {
+    assert_eq!(
+        errors(
+            "p.jsonl",
+            r#"{"type":"pull_request","id":"forge:acme/shop#1","repository":"acme/shop","number":"1","opened_at":"2026-03-03T10:00:00Z","merged_at":"2026-03-03T09:00:00Z","commits":"abcd"}"#,
+            Format::JsonLines
+        ),
+        [
+            "p.jsonl:1: field \"number\": expected a whole number of at least 0, got the string \"1\"",
+            "p.jsonl:1: field \"commits\": expected an array of commit shas, got the string \"abcd\"",
+            "p.jsonl:1: field \"merged_at\": expected a time no earlier than opened_at (2026-03-03T10:00:00Z), got 2026-03-03T09:00:00Z",
+        ]
+    );
+    assert_eq!(
+        errors(
+            "p.csv",
+            "type,id,repository,opened_at,merge_commit,commits\npull_request,forge:acme/shop#1,acme shop,2026-03-03T10:00:00Z,abcd,abcd main\n",
+            Format::Csv
+        ),
+        [
+            "p.csv:2: field \"repository\": expected a repository name made of letters, digits, '-', '_', '.' and '/', got ' ' in \"acme shop\"",
+            "p.csv:2: field \"commits\": expected a commit sha: 4 to 40 hexadecimal characters, got \"main\"",
+            "p.csv:2: field \"merge_commit\": expected a merge commit only with merged_at (the pull request was merged), got no merged_at",
         ]
     );
 }

@@ -58,6 +58,27 @@ fn shiplog_files_and_unknown_documents() {
         "broken JSON: the JSON Lines reader says where"
     );
     assert_eq!(detect(&d("type,id\n")), Ok(Detected::Csv));
+    // A pretty-printed document with one bad token: the JSON parser's own position, not a JSON
+    // Lines error for each of its lines.
+    assert_eq!(
+        detect(&d(
+            "{\n  \"action\": \"created\",\n  \"deployment\": {\n    \"id\": nul1\n  }\n}\n"
+        ))
+        .unwrap_err()
+        .to_string(),
+        "f: not valid JSON: expected ident at line 4 column 14"
+    );
+    // Broken JSON starting with `[` is never read as CSV.
+    assert_eq!(
+        detect(&d("[\n  {\"id\": 1},\n  {\"id\": 2,}\n]"))
+            .unwrap_err()
+            .to_string(),
+        "f: not valid JSON: key must be a string at line 3 column 12"
+    );
+    assert_eq!(
+        detect(&d("[{\"a\":1,\"a\":2}]")).unwrap_err().to_string(),
+        "f: not valid JSON: duplicate key \"a\" (each key may appear once in an object) at line 1 column 11"
+    );
     assert_eq!(
         detect(&d("{\n  \"hello\": \"world\"\n}"))
             .unwrap_err()

@@ -47,7 +47,7 @@ fn examples_parse() {
         assert_eq!(Format::sniff(content.as_bytes()), format, "{content}");
         checked += 1;
     }
-    assert_eq!(checked, 3, "the doc's examples");
+    assert_eq!(checked, 5, "the doc's examples");
 }
 
 #[test]

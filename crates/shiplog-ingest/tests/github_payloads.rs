@@ -442,7 +442,7 @@ fn malformed_payloads_name_the_file_and_the_json_path() {
                 p["deployment_status"]["environment"] = json!("prod eu");
                 p
             },
-            "bad.json: $.deployment_status.environment: the environment \"prod eu\" is not a shiplog environment name (expected a environment name made of letters, digits, '-', '_', '.', '/' and ':', got ' ' in \"prod eu\"); map it with --env 'prod eu=NAME'",
+            "bad.json: $.deployment_status.environment: the environment \"prod eu\" is not a shiplog environment name (expected a environment name made of ASCII letters, digits, '-', '_', '.', '/' and ':', got ' ' in \"prod eu\"); map it with --env 'prod eu=NAME'",
         ),
     ];
     for (payload, expected) in cases {

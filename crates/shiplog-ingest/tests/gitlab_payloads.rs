@@ -305,7 +305,7 @@ fn malformed_hooks_name_the_json_path() {
                 p["project"]["name"] = json!("my test");
                 p
             },
-            "hook.json: $.project: the GitLab project \"my test\" is not a shiplog service name (expected a service name made of letters, digits, '-', '_', '.', '/' and ':', got ' ' in \"my test\"); map it with --service 'my test=NAME' or give --service NAME",
+            "hook.json: $.project: the GitLab project \"my test\" is not a shiplog service name (expected a service name made of ASCII letters, digits, '-', '_', '.', '/' and ':', got ' ' in \"my test\"); map it with --service 'my test=NAME' or give --service NAME",
         ),
         (
             {

@@ -166,7 +166,7 @@ fn malformed_events_name_the_json_path() {
                 p["event"]["data"]["service"]["summary"] = json!("Checkout API");
                 p
             },
-            "pd.json: $.event.data.service.summary: the PagerDuty service \"Checkout API\" is not a shiplog service name (expected a service name made of letters, digits, '-', '_', '.', '/' and ':', got ' ' in \"Checkout API\"); map it with --service 'Checkout API=NAME' or give --service NAME",
+            "pd.json: $.event.data.service.summary: the PagerDuty service \"Checkout API\" is not a shiplog service name (expected a service name made of ASCII letters, digits, '-', '_', '.', '/' and ':', got ' ' in \"Checkout API\"); map it with --service 'Checkout API=NAME' or give --service NAME",
         ),
     ];
     for (payload, expected) in cases {

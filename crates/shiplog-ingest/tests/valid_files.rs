@@ -193,7 +193,7 @@ fn csv_lines_are_where_records_start_even_after_multi_line_cells() {
         .into_iter()
         .map(|r| match r.value {
             Record::Incident(i) => i.title,
-            Record::Deployment(_) | Record::PracticeChange(_) => None,
+            Record::Deployment(_) | Record::PracticeChange(_) | Record::PullRequest(_) => None,
         })
         .collect();
     assert_eq!(
@@ -220,7 +220,9 @@ fn csv_booleans_accept_common_spellings() {
         .into_iter()
         .map(|r| match r.value {
             Record::Deployment(d) => d.unplanned,
-            Record::Incident(_) | Record::PracticeChange(_) => unreachable!(),
+            Record::Incident(_) | Record::PracticeChange(_) | Record::PullRequest(_) => {
+                unreachable!()
+            }
         })
         .collect();
     assert_eq!(
@@ -347,4 +349,36 @@ fn practice_changes_in_both_formats() {
         &from_json[2],
         Record::PracticeChange(p) if p.scope == PracticeScope::AllServices
     ));
+}
+
+#[test]
+fn pull_requests_read_the_same_from_json_lines_and_csv() {
+    let jsonl = r#"{"type":"pull_request","id":"forge:acme/shop#12","repository":"acme/shop","number":12,"title":" Faster search ","opened_at":"2026-03-02T14:00:00Z","first_review_at":"2026-03-02T13:00:00Z","merged_at":"2026-03-03T08:00:00Z","merge_commit":"3F9C2A1","commits":["9e8d7c6","5a4b3c2d1e"],"first_commit_at":"2026-03-02T09:00:00+01:00","labels":["search","performance","search"],"additions":10,"draft":false}"#;
+    let csv = "type,id,repository,number,title,opened_at,first_review_at,merged_at,merge_commit,commits,first_commit_at,labels,additions,draft\n\
+               pull_request,forge:acme/shop#12,acme/shop,12, Faster search ,2026-03-02T14:00:00Z,2026-03-02T13:00:00Z,2026-03-03T08:00:00Z,3F9C2A1,\"9e8d7c6 5a4b3c2d1e\",2026-03-02T09:00:00+01:00,\"search, performance,search\",10,no\n";
+    let from_json = parse_ok("prs.jsonl", jsonl, Format::JsonLines);
+    let from_csv = parse_ok("prs.csv", csv, Format::Csv);
+    assert_eq!(from_json[0].value, from_csv[0].value);
+    let Record::PullRequest(pr) = &from_json[0].value else {
+        panic!("a pull request: {:?}", from_json[0].value);
+    };
+    assert_eq!(
+        pr.merge_commit.as_ref().map(|s| s.as_str()),
+        Some("3f9c2a1")
+    );
+    assert_eq!(pr.commits.len(), 2);
+    let p = &pr.pull_request;
+    assert_eq!(p.title.as_deref(), Some("Faster search"));
+    assert_eq!(p.labels, ["performance", "search"]);
+    assert_eq!(p.closed_at, p.merged_at, "merged means closed");
+    assert_eq!(
+        p.first_commit_at,
+        Some("2026-03-02T08:00:00Z".parse().unwrap())
+    );
+    assert_eq!(
+        p.first_review_at,
+        Some("2026-03-02T13:00:00Z".parse().unwrap()),
+        "a review before the opening is kept"
+    );
+    assert_eq!(p.additions, Some(10));
 }

@@ -10,7 +10,8 @@ use std::fmt::Write as _;
 use comfy_table::CellAlignment;
 use shiplog_core::PracticeChange;
 use shiplog_core::impact::{
-    ComparisonFinding, ImpactReport, MetricImpact, MetricKind, Scale, Side, TrendFinding, Verdict,
+    ComparisonFinding, DataEnd, ImpactReport, MetricImpact, MetricKind, Reason, Scale, Side,
+    TrendFinding, Verdict, counted_unit,
 };
 
 use crate::RenderError;
@@ -145,8 +146,10 @@ fn metric_sentence(m: &MetricImpact) -> String {
     match (&m.effect, m.verdict) {
         (_, Verdict::NotEnoughData) | (None, _) => {
             let mut text = format!(
-                "{name}: {verdict} ({} and {} {} before and after; at least {} each are needed",
-                m.before.n, m.after.n, m.power.unit, m.power.minimum
+                "{name}: {verdict} ({} before and {} after; at least {} each are needed",
+                counted_unit(m.before.n, m.power.unit),
+                counted_unit(m.after.n, m.power.unit),
+                m.power.minimum
             );
             if m.before.n < m.power.minimum {
                 text.push_str("; a longer --before window helps if the records reach back");
@@ -156,7 +159,8 @@ fn metric_sentence(m: &MetricImpact) -> String {
             {
                 let _ = write!(
                     text,
-                    "; roughly {weeks:.0} more weeks of data after the change"
+                    "; roughly {} more of data after the change",
+                    counted_unit(weeks.max(0.0) as u64, "weeks")
                 );
             }
             text.push_str(").");
@@ -169,50 +173,62 @@ fn metric_sentence(m: &MetricImpact) -> String {
                 Verdict::Improved | Verdict::Worse => format!("{name} {verdict}"),
                 _ => format!("{name}: {verdict}"),
             };
+            let tested = if !e.in_holm_family {
+                "not tested".to_owned()
+            } else if e.tested_together == 1 {
+                format!("{} (the only metric tested)", p_text(e.p_adjusted))
+            } else {
+                format!(
+                    "{}, Holm-adjusted over {}",
+                    p_text(e.p_adjusted),
+                    counted_unit(e.tested_together as u64, "metrics")
+                )
+            };
             let mut text = format!(
-                "{head}: it {}, {change}; {}, Holm-adjusted over {} metrics.",
+                "{head}: it {}, {change}; {tested}.",
                 movement(m.metric, &m.before, &m.after),
-                p_text(e.p_adjusted),
-                e.tested_together
             );
             if verdict_kind == Verdict::NoDetectableChange {
-                let reason = m
-                    .caveats
-                    .iter()
-                    .find(|c| {
-                        matches!(
-                            c.code,
-                            "already-trending"
-                                | "trend-inconclusive"
-                                | "trend-contradicts"
-                                | "comparison-moved-too"
-                                | "comparison-inconclusive"
-                                | "comparison-contradicts"
-                                | "trends-not-parallel"
-                        )
-                    })
-                    .filter(|_| e.p_adjusted < 0.05 && (e.low > neutral(m) || e.high < neutral(m)));
-                match reason {
-                    Some(c) => {
-                        let _ = write!(
-                            text,
-                            " The difference is not credited to the practice: {}.",
-                            strip_metric(&c.message, m.metric)
-                        );
-                    }
-                    None => text.push_str(" Chance alone could produce a difference like this."),
-                }
+                text.push(' ');
+                text.push_str(&reason_sentence(m));
             }
             text
         }
     }
 }
 
-/// The no-change value of a metric's effect.
-fn neutral(m: &MetricImpact) -> f64 {
-    match m.scale {
-        Scale::Ratio => 1.0,
-        Scale::Difference => 0.0,
+/// Why a metric with an effect estimate shows no detectable change, in a sentence: one for each
+/// [`Reason`].
+fn reason_sentence(m: &MetricImpact) -> String {
+    match m.reason() {
+        Reason::Withheld => match m.withheld_by() {
+            Some(c) => format!(
+                "The difference is not credited to the practice: {}.",
+                strip_metric(&c.message, m.metric)
+            ),
+            None => "The difference is not credited to the practice.".to_owned(),
+        },
+        Reason::IntervalIncludesNoChange => {
+            "The interval still includes no change, so chance cannot be ruled out.".to_owned()
+        }
+        Reason::LostToMultipleTesting => m.effect.as_ref().map_or_else(String::new, |e| {
+            format!(
+                "Alone it would pass (p = {:.3}), but not once adjusted for the {} tested together, so chance cannot be ruled out.",
+                e.p_value,
+                counted_unit(e.tested_together as u64, "metrics")
+            )
+        }),
+        Reason::NoEvents => m
+            .caveats
+            .iter()
+            .find(|c| c.code == "no-events")
+            .map_or_else(
+                || "There were none in either window, so there is nothing to compare.".to_owned(),
+                |c| format!("{}.", capitalised(&strip_metric(&c.message, m.metric))),
+            ),
+        Reason::Chance => "Chance alone could produce a difference like this.".to_owned(),
+        // Not reached for "no detectable change" with an estimate; said plainly all the same.
+        Reason::Credited | Reason::NotEnoughData => String::new(),
     }
 }
 
@@ -291,8 +307,8 @@ fn story(
     let services = services_text(&report.services);
     let p = &report.practice;
     let mut opening = format!(
-        "In the {} weeks before {}, {services} {}.",
-        d.before_weeks,
+        "In the {} before {}, {services} {}.",
+        counted_unit(d.before_weeks.into(), "weeks"),
         date(d.change_at),
         before_summary(report)
     );
@@ -313,8 +329,8 @@ fn story(
     opening.push('.');
     let _ = write!(
         opening,
-        " Comparing with the {} weeks from {} to {}{}:",
-        d.after_weeks,
+        " Comparing with the {} from {} to {}{}:",
+        counted_unit(d.after_weeks.into(), "weeks"),
         date(d.after_since),
         date(d.after_until),
         if d.transition_days > 0.0 {
@@ -456,8 +472,19 @@ fn title(report: &ImpactReport) -> String {
 
 fn methods_line(report: &ImpactReport) -> String {
     let o = &report.analysis.options;
+    let d = &report.analysis.design;
+    let end = match (d.data_end, d.records_end) {
+        (DataEnd::Until, _) => {
+            "The data were declared complete to --until (--data-complete).".to_owned()
+        }
+        (DataEnd::LastRecord, Some(t)) => format!(
+            "The data are taken to end at the last record, {} (--data-complete if they are complete to --until).",
+            date(t)
+        ),
+        (DataEnd::LastRecord, None) => "The data are taken to end at the last record.".to_owned(),
+    };
     format!(
-        "Methods and assumptions: docs/impact.md. Bootstrap: {} resamples, seed {} (the same records and seed give the same numbers).",
+        "{end} Methods and assumptions: docs/impact.md. Bootstrap: {} resamples, seed {} (the same records and seed give the same numbers); power from simulated verdicts.",
         o.resamples, o.seed
     )
 }
@@ -577,6 +604,106 @@ pub fn practice_list_table(changes: &[PracticeChange]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use shiplog_core::impact::{DeploymentSample, Design, GroupHistory, ImpactOptions, analyze};
+
+    /// `per_week` deployments a week for `weeks` before and after (after a 14-day transition), three
+    /// changes each with lead times `lead_hours` (spread by a fixed pattern), one in four failing,
+    /// none unplanned.
+    fn analysed(weeks: (u32, u32), per_week: u32, lead_hours: (f64, f64)) -> Vec<MetricImpact> {
+        let spread = [0.55, 0.8, 1.0, 1.3, 1.9, 0.7, 1.1, 1.6, 0.9];
+        let mut deployments = Vec::new();
+        let mut k = 0usize;
+        let mut week = -7.0 * f64::from(weeks.0);
+        while week < 14.0 + 7.0 * f64::from(weeks.1) {
+            let after = week >= 0.0;
+            for i in 0..per_week {
+                k += 1;
+                let base = if after { lead_hours.1 } else { lead_hours.0 } * 3600.0;
+                deployments.push(DeploymentSample {
+                    at_days: week + 7.0 * (f64::from(i) + 0.5) / f64::from(per_week),
+                    lead_times: (0..3).map(|j| base * spread[(k * 3 + j) % 9]).collect(),
+                    failed: k.is_multiple_of(4),
+                    recovery: k.is_multiple_of(4).then_some(3600.0 * (1 + k % 5) as f64),
+                    unplanned: false,
+                });
+            }
+            week += 7.0;
+        }
+        let design = Design::weeks(weeks.0, 14.0, weeks.1);
+        let options = ImpactOptions {
+            resamples: 300,
+            seed: 5,
+        };
+        analyze(&GroupHistory { deployments }, None, &design, &options).metrics
+    }
+
+    #[test]
+    fn every_reason_has_its_sentence() {
+        // Twelve weeks a side, lead times cut by two thirds: credited.
+        let step = analysed((12, 12), 6, (72.0, 24.0));
+        assert_eq!(step[1].reason(), Reason::Credited);
+        // No unplanned deployments at all: rework is not tested.
+        let rework = &step[4];
+        assert_eq!(rework.reason(), Reason::NoEvents);
+        let text = metric_sentence(rework);
+        assert!(text.contains("not tested"), "{text}");
+        assert!(
+            text.contains("No unplanned deployments (hotfixes, rollbacks) in either window"),
+            "{text}"
+        );
+        assert_eq!(step[1].effect.as_ref().unwrap().tested_together, 4);
+        // The fail rate did not change: chance.
+        assert_eq!(step[2].reason(), Reason::Chance);
+        assert!(
+            metric_sentence(&step[2])
+                .ends_with("Chance alone could produce a difference like this.")
+        );
+
+        // Three weeks after the change: lead times fell significantly, but the trend check cannot
+        // run, and that is the reason given (not chance).
+        let short = analysed((12, 3), 6, (72.0, 24.0));
+        let lead = &short[1];
+        assert!(lead.effect.as_ref().unwrap().p_adjusted < 0.001);
+        assert_eq!(lead.reason(), Reason::Withheld);
+        let text = metric_sentence(lead);
+        assert!(
+            text.contains("not credited to the practice: too few weekly values"),
+            "{text}"
+        );
+        assert!(!text.contains("Chance"), "{text}");
+        assert!(lead.caveats.iter().any(|c| c.code == "verdict-unreachable"));
+
+        // The remaining two reasons, from the same metric with its numbers moved.
+        let mut m = step[2].clone();
+        let e = m.effect.as_mut().unwrap();
+        (e.p_value, e.p_adjusted) = (0.02, 0.08);
+        assert_eq!(m.reason(), Reason::LostToMultipleTesting);
+        let text = metric_sentence(&m);
+        assert!(text.contains("Alone it would pass (p = 0.020), but not once adjusted for the 4 metrics tested together"), "{text}");
+        let e = m.effect.as_mut().unwrap();
+        (e.p_value, e.p_adjusted, e.low, e.high) = (0.001, 0.004, -0.1, 0.05);
+        assert_eq!(m.reason(), Reason::IntervalIncludesNoChange);
+        assert!(metric_sentence(&m).contains("The interval still includes no change"));
+    }
+
+    #[test]
+    fn one_of_everything_is_singular() {
+        let mut m = analysed((12, 12), 6, (72.0, 24.0))[0].clone();
+        let e = m.effect.as_mut().unwrap();
+        e.tested_together = 1;
+        let text = metric_sentence(&m);
+        assert!(text.contains("(the only metric tested)"), "{text}");
+        assert!(!text.contains("1 metrics"), "{text}");
+        let few = analysed((12, 1), 1, (72.0, 24.0));
+        let text = metric_sentence(&few[3]);
+        assert!(
+            !text.contains("1 recoveries") && !text.contains("1 weeks"),
+            "{text}"
+        );
+        assert_eq!(counted_unit(1, "weeks"), "1 week");
+        assert_eq!(counted_unit(1, "recoveries"), "1 recovery");
+        assert_eq!(counted_unit(2, "weeks"), "2 weeks");
+    }
 
     #[test]
     fn effects_read_as_people_write_them() {

@@ -11,6 +11,7 @@ use std::fmt::Write as _;
 
 use comfy_table::{Cell, CellAlignment, ContentArrangement, Table};
 use serde::Serialize;
+use shiplog_core::definitions::Difference;
 use shiplog_core::explain::{ChangeItem, DeploymentItem, FailureItem, IncidentItem};
 use shiplog_core::metrics::DoraMetrics;
 
@@ -104,12 +105,27 @@ fn metrics_table(m: &DoraMetrics) -> String {
         "Deployment frequency".to_owned(),
         format!("{:.1} / week", f.per_week),
         f.band.map_or("–", |b| b.describe()).to_owned(),
-        format!(
-            "{} on {}; median interval {}",
-            counted(f.deployments, "deployment", "deployments"),
-            counted(f.deployment_days, "day", "days"),
-            opt_duration(f.median_interval_seconds)
-        ),
+        {
+            let mut basis = format!(
+                "{} on {}; median interval {}",
+                counted(f.deployments, "deployment", "deployments"),
+                counted(f.deployment_days, "day", "days"),
+                opt_duration(f.median_interval_seconds)
+            );
+            if f.excluded_before_commit > 0 {
+                let _ = write!(
+                    basis,
+                    "; {} excluded: finished before {} commit",
+                    counted(f.excluded_before_commit, "deployment", "deployments"),
+                    if f.excluded_before_commit == 1 {
+                        "its"
+                    } else {
+                        "their"
+                    }
+                );
+            }
+            basis
+        },
     ]);
     let mut lead_basis = counted(l.changes, "change", "changes");
     if l.changes > 0 {
@@ -438,15 +454,19 @@ pub fn changes(
         summary: summaries.get(k).and_then(|s| s.as_deref()),
     };
     match format {
-        Format::Json => Ok(serde_json::to_string_pretty(&serde_json::json!({
-            "changes": (0..items.len()).map(out).collect::<Vec<_>>(),
-            "baseline_excluded": baseline_excluded,
-        }))? + "\n"),
+        // An array of items, as every `explain` command prints (the baseline's changes are no
+        // items: `metrics` counts them in `baseline_excluded`).
+        Format::Json => Ok(serde_json::to_string_pretty(
+            &(0..items.len()).map(out).collect::<Vec<_>>(),
+        )? + "\n"),
         Format::Csv => csv_of(items.iter().enumerate().map(|(k, c)| ChangeCsv {
             sha: c.sha.to_string(),
             started_at: c.started_at.map(|t| t.to_string()),
             start: band_name(Some(c.start)).unwrap_or_default(),
             pull_request: c.pull_request.as_deref(),
+            pull_request_opened_at: c.pull_request_opened_at.map(|t| t.to_string()),
+            pull_request_first_review_at: c.pull_request_first_review_at.map(|t| t.to_string()),
+            pull_request_merged_at: c.pull_request_merged_at.map(|t| t.to_string()),
             squashed_branch: c.squashed_branch.as_deref(),
             coding_seconds: c.stages.coding_seconds,
             pickup_seconds: c.stages.pickup_seconds,
@@ -523,6 +543,9 @@ struct ChangeCsv<'a> {
     started_at: Option<String>,
     start: String,
     pull_request: Option<&'a str>,
+    pull_request_opened_at: Option<String>,
+    pull_request_first_review_at: Option<String>,
+    pull_request_merged_at: Option<String>,
     squashed_branch: Option<&'a str>,
     coding_seconds: Option<f64>,
     pickup_seconds: Option<f64>,
@@ -557,11 +580,13 @@ pub fn deployments(
             train: d.train.as_deref(),
             version: d.version.as_deref(),
             baseline: d.baseline,
+            previous_deployment: d.previous_deployment.as_ref().map(|p| p.as_str()),
             shipped_changes: d.shipped_changes,
             failed: !d.failures.is_empty(),
             failure_reasons: join(&d.failures),
             unplanned: !d.unplanned.is_empty(),
             unplanned_reasons: join(&d.unplanned),
+            before_commit: d.before_commit.map(|t| t.to_string()),
         })),
         Format::Table => {
             let (shown, hidden) = limited(items, limit);
@@ -579,6 +604,12 @@ pub fn deployments(
                 let mut notes = Vec::new();
                 if d.baseline {
                     notes.push("baseline".to_owned());
+                }
+                if let Some(committed) = d.before_commit {
+                    notes.push(format!(
+                        "excluded: finished before its commit (committed {})",
+                        ts(committed)
+                    ));
                 }
                 notes.extend(d.failures.iter().map(|f| format!("failed: {f}")));
                 notes.extend(d.unplanned.iter().map(|u| format!("unplanned: {u}")));
@@ -618,11 +649,13 @@ struct DeploymentCsv<'a> {
     train: Option<&'a str>,
     version: Option<&'a str>,
     baseline: bool,
+    previous_deployment: Option<&'a str>,
     shipped_changes: usize,
     failed: bool,
     failure_reasons: String,
     unplanned: bool,
     unplanned_reasons: String,
+    before_commit: Option<String>,
 }
 
 /// Renders failed deployments with reasons and recovery.
@@ -793,5 +826,68 @@ mod tests {
         assert_eq!(human_duration(2.5 * 86_400.0), "2.5 d");
         assert_eq!(opt_duration(None), "–");
         assert_eq!(percent(Some(0.25)), "25.0 %");
+    }
+}
+
+/// One row of `explain --compare-definitions`: an item whose number differs between two presets.
+#[derive(Serialize)]
+struct DifferenceRow<'a> {
+    metric: &'a str,
+    item: &'a str,
+    definitions: &'a str,
+    value: &'a str,
+    compared_definitions: &'a str,
+    compared_value: &'a str,
+}
+
+/// Renders the items whose numbers differ between the `current` definitions and the `compared`
+/// ones (`shiplog explain ... --compare-definitions`).
+pub fn definition_differences<'a>(
+    rows: &[&'a Difference],
+    current: &'a str,
+    compared: &'a str,
+    format: Format,
+    limit: Option<usize>,
+) -> Result<String, RenderError> {
+    fn to_row<'a>(d: &'a Difference, current: &'a str, compared: &'a str) -> DifferenceRow<'a> {
+        DifferenceRow {
+            metric: d.metric,
+            item: d.item.as_str(),
+            definitions: current,
+            value: d.value.as_str(),
+            compared_definitions: compared,
+            compared_value: d.compared_value.as_str(),
+        }
+    }
+    let row = |d: &&'a Difference| to_row(d, current, compared);
+    match format {
+        Format::Json => {
+            let rows: Vec<DifferenceRow<'_>> = rows.iter().map(row).collect();
+            Ok(serde_json::to_string_pretty(&rows)? + "\n")
+        }
+        Format::Csv => csv_of(rows.iter().map(row)),
+        Format::Table => {
+            let (shown, hidden) = limited(rows, limit);
+            let mut t = table();
+            t.set_header([
+                "Item".to_owned(),
+                "Metric".to_owned(),
+                current.to_owned(),
+                compared.to_owned(),
+            ]);
+            for d in shown {
+                t.add_row([
+                    d.item.clone(),
+                    d.metric.to_owned(),
+                    d.value.clone(),
+                    d.compared_value.clone(),
+                ]);
+            }
+            Ok(format!(
+                "{t}\n{}{} where {current} and {compared} part ways\n",
+                more_note(hidden),
+                counted(rows.len() as u64, "item", "items")
+            ))
+        }
     }
 }

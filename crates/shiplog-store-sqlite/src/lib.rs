@@ -36,8 +36,9 @@ mod sync_state;
 /// The schema, embedded from `migrations/` at build time.
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
-/// How long a write waits for another connection (or process) to release the database.
-const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long a write waits for another connection (or process) to release the database: long
+/// enough for a CI fleet recording deployments at once (each write takes milliseconds).
+pub const BUSY_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// Connections kept open: enough for readers to run beside the one writer WAL allows.
 const MAX_CONNECTIONS: u32 = 4;
@@ -61,19 +62,84 @@ struct CreateDirError {
     source: std::io::Error,
 }
 
-/// A migration failed; says which database.
+/// A migration failed; says which database, in the user's terms.
 #[derive(Debug, thiserror::Error)]
-#[error("{location}: {source}")]
+#[error("{location}: {}", describe_migrate_error(.source))]
 struct MigrateAtError {
     location: String,
-    #[source]
     source: sqlx::migrate::MigrateError,
+}
+
+/// The schema problems a user can meet, said in their terms with what to do.
+fn describe_migrate_error(e: &sqlx::migrate::MigrateError) -> String {
+    use sqlx::migrate::MigrateError as M;
+    let known = MIGRATOR.iter().map(|m| m.version).max().unwrap_or(0);
+    match e {
+        M::VersionMissing(v) | M::VersionNotPresent(v) if *v > known => format!(
+            "written by a newer shiplog (schema {v}; this shiplog knows schema {known}); upgrade shiplog"
+        ),
+        M::VersionMissing(v) | M::VersionNotPresent(v) | M::VersionMismatch(v) => format!(
+            "its schema step {v} is not the one this shiplog has (a development build wrote it?); use the shiplog that wrote it, or move the file away to start a new store (git history is read again; recorded deployments and incidents are not)"
+        ),
+        M::Dirty(v) => format!(
+            "an update of its schema (step {v}) was interrupted, so it is half updated; restore the file from a backup, or move it away to start a new store (git history is read again; recorded deployments and incidents are not)"
+        ),
+        other => other.to_string(),
+    }
+}
+
+/// The store path cannot hold a database, said in the user's terms with a hint.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+struct PathProblem(String);
+
+/// Why the database file at `path` cannot be opened for writing, when that can be told before
+/// SQLite tries (which would only say "unable to open database file").
+fn path_problem(path: &Path) -> Option<String> {
+    let hint = "hint: point --db (or SHIPLOG_DB) at a file in a directory you can write, e.g. .shiplog/shiplog.db";
+    match std::fs::metadata(path) {
+        Ok(meta) if meta.is_dir() => Some(format!(
+            "it is a directory, not a store file\n{hint} (such as {}/shiplog.db)",
+            path.display()
+        )),
+        Ok(meta) if meta.permissions().readonly() => Some(format!(
+            "the file is read-only; shiplog writes to its store on every run (it caches history)\nhint: make it writable (chmod u+w {}), or copy it somewhere writable and point --db at the copy",
+            path.display()
+        )),
+        Ok(_) => std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(path)
+            .err()
+            .map(|e| format!("cannot open the file for writing: {e}\n{hint}")),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let dir = path.parent().filter(|d| !d.as_os_str().is_empty());
+            let dir = dir.unwrap_or(Path::new("."));
+            // Probe the directory: SQLite needs to create the file and its journal there.
+            let probe = dir.join(format!(".shiplog-probe-{}", std::process::id()));
+            match std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&probe)
+            {
+                Ok(_) => {
+                    let _ = std::fs::remove_file(&probe);
+                    None
+                }
+                Err(e) => Some(format!(
+                    "cannot create the store in {}: {e} (the directory is read-only or not yours)\n{hint}",
+                    dir.display()
+                )),
+            }
+        }
+        Err(_) => None,
+    }
 }
 
 impl SqliteStore {
     /// Opens the store at `path`, creating the file and its parent directories if missing, and
     /// brings the schema up to date. The database uses WAL journaling, enforces foreign keys, and
-    /// waits up to 5 seconds for a lock held by another connection or process.
+    /// waits up to [`BUSY_TIMEOUT`] (60 seconds) for a lock held by another connection or process.
     ///
     /// Fails with [`StoreError::Open`] (naming `path`) when the file cannot be created or is not a
     /// SQLite database, and [`StoreError::Migrate`] (naming `path`) when the schema cannot be
@@ -93,6 +159,9 @@ impl SqliteStore {
                     source,
                 }))
             })?;
+        }
+        if let Some(problem) = path_problem(path) {
+            return Err(open_error(Box::new(PathProblem(problem))));
         }
         let options = SqliteConnectOptions::new()
             .filename(path)

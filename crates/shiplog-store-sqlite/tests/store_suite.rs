@@ -203,6 +203,55 @@ async fn a_store_migrated_by_a_newer_shiplog_is_refused() {
         err.to_string().contains(&path.display().to_string()),
         "the message must name the path: {err}"
     );
+    assert!(
+        err.to_string().contains(
+            "written by a newer shiplog (schema 99990101000000; this shiplog knows schema"
+        ),
+        "the message says what to do: {err}"
+    );
+    assert!(err.to_string().ends_with("upgrade shiplog"), "{err}");
+}
+
+#[tokio::test]
+async fn an_interrupted_schema_update_is_explained_without_sqlx_internals() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("shiplog.db");
+    open(&path).await.close().await;
+    let mut conn = raw(&path).await;
+    sqlx::query("UPDATE _sqlx_migrations SET success = FALSE WHERE version = (SELECT MAX(version) FROM _sqlx_migrations)")
+        .execute(&mut conn)
+        .await
+        .expect("mark the last migration dirty");
+    conn.close().await.expect("close");
+    let err = SqliteStore::open(&path)
+        .await
+        .expect_err("a dirty schema must be refused");
+    let text = err.to_string();
+    assert!(
+        text.contains("was interrupted, so it is half updated"),
+        "{text}"
+    );
+    assert!(!text.contains("_sqlx_migrations"), "{text}");
+}
+
+#[tokio::test]
+async fn a_directory_or_a_read_only_file_is_explained() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let err = SqliteStore::open(dir.path())
+        .await
+        .expect_err("a directory is no store");
+    assert!(
+        err.to_string()
+            .contains("it is a directory, not a store file"),
+        "{err}"
+    );
+    let path = dir.path().join("ro.db");
+    open(&path).await.close().await;
+    let mut perms = std::fs::metadata(&path).expect("stat").permissions();
+    perms.set_readonly(true);
+    std::fs::set_permissions(&path, perms).expect("chmod");
+    let err = SqliteStore::open(&path).await.expect_err("read-only");
+    assert!(err.to_string().contains("the file is read-only"), "{err}");
 }
 
 /// Damages one column of one row by hand, then expects reading to report exactly it.

@@ -461,12 +461,45 @@ pub async fn analyze_with(
         ),
     };
     ui.phase("attributed");
+    if !model.before_commit.is_empty() {
+        ui.warn(&before_commit_warning(&model));
+    }
     for (id, sha) in &model.skipped_unknown {
         ui.warn(&format!(
             "deployment {id} skipped: commit {sha} is not in the repository"
         ));
     }
     Ok(Analysis { repo, graph, model })
+}
+
+/// Which deployments finished before their commit's committer time, and that they count nowhere.
+fn before_commit_warning(model: &DeliveryModel) -> String {
+    let listed: Vec<String> = model
+        .before_commit
+        .iter()
+        .filter_map(|&(i, committed)| Some((model.deployments.get(i)?, committed)))
+        .take(5)
+        .map(|(d, committed)| {
+            format!(
+                "{} (finished {}, commit {} committed {committed})",
+                d.deployment.id,
+                d.deployment.finished_at,
+                d.deployment.sha.short(12)
+            )
+        })
+        .collect();
+    let n = model.before_commit.len();
+    let more = if n > 5 {
+        format!(" and {} more", n - 5)
+    } else {
+        String::new()
+    };
+    format!(
+        "{n} deployment{} left out of every metric: finished before {} commit's committer time: {}{more}\nhint: correct their finish times (record or import them again with the same id); `shiplog explain deployments` lists them",
+        if n == 1 { "" } else { "s" },
+        if n == 1 { "its" } else { "their" },
+        listed.join(", ")
+    )
 }
 
 fn git_deployment(

@@ -218,15 +218,22 @@ pub struct ImpactArgs {
     #[arg(long, value_name = "WHEN")]
     pub until: Option<String>,
 
+    /// The records are complete up to --until (or now): weeks after the last record are real
+    /// weeks without deployments. Without it the after window ends at the last record of the
+    /// services (the last commit, with --deploys tags|merges), so missing weeks are not read as
+    /// weeks without deployments.
+    #[arg(long)]
+    pub data_complete: bool,
+
     /// When a change's lead time starts. Default: `definitions.lead_time_start` in shiplog.toml,
     /// else author.
     #[arg(long, value_enum)]
     pub lead_time_start: Option<LeadTimeStartArg>,
 
     /// Incidents without a deployment or sha are blamed on the latest deployment that finished at
-    /// most this long before they opened. Default: `definitions.attribution_window` in
-    /// shiplog.toml, else 24h.
-    #[arg(long, value_name = "DURATION")]
+    /// most this long before they opened (none: however long before). Default:
+    /// `definitions.attribution_window` in shiplog.toml, else 24h.
+    #[arg(long, value_name = "DURATION|none")]
     pub attribution_window: Option<String>,
 
     /// Leave out deployments whose commit the repository does not have instead of failing.
@@ -240,6 +247,10 @@ pub struct ImpactArgs {
     /// Bootstrap resamples per interval.
     #[arg(long, default_value_t = 2000, value_parser = clap::value_parser!(u32).range(200..=100_000))]
     pub resamples: u32,
+
+    /// Simulated verdicts per metric behind the power note (0: no power figure).
+    #[arg(long, default_value_t = 200, value_parser = clap::value_parser!(u32).range(0..=20_000))]
+    pub power_simulations: u32,
 
     /// Output format.
     #[arg(long, value_enum, default_value = "table")]
@@ -275,6 +286,11 @@ fn parse_deploys(text: &str) -> Result<DeploySource, String> {
             "expected tags[=GLOB], merges[=BRANCH] or recorded, got {text:?}"
         )),
     }
+}
+
+fn parse_definitions(text: &str) -> Result<shiplog_core::Definitions, String> {
+    text.parse()
+        .map_err(|e: shiplog_core::definitions::UnknownDefinitions| e.to_string())
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -333,15 +349,27 @@ pub struct ScopeArgs {
     pub lead_time_start: Option<LeadTimeStartArg>,
 
     /// Incidents without a deployment or sha are blamed on the latest deployment that finished at
-    /// most this long before they opened (e.g. 24h, 2d, 90m). Default:
-    /// `definitions.attribution_window` in shiplog.toml, else 24h.
-    #[arg(long, value_name = "DURATION")]
+    /// most this long before they opened (e.g. 24h, 2d, 90m; none: however long before).
+    /// Default: `definitions.attribution_window` in shiplog.toml, else 24h.
+    #[arg(long, value_name = "DURATION|none")]
     pub attribution_window: Option<String>,
+
+    /// Whose definitions the numbers follow: dora (shiplog's, dora.dev's), devlake, four-keys or
+    /// gitlab (each peer tool's own, docs/metrics.md "Definition presets"). Default:
+    /// `definitions.preset` in shiplog.toml, else dora.
+    #[arg(long, value_name = "PRESET", value_parser = parse_definitions)]
+    pub definitions: Option<shiplog_core::Definitions>,
 
     /// Leave out deployments whose commit the repository does not have (listed as warnings)
     /// instead of failing.
     #[arg(long)]
     pub skip_unknown: bool,
+
+    /// Accept a --service, --env or --team that no record or configuration names, and report
+    /// empty results for it (for scripts). Without it, such a name is an error that lists the
+    /// known ones: a typo never reads as a quiet week.
+    #[arg(long)]
+    pub allow_unknown: bool,
 
     /// Output format.
     #[arg(long, value_enum, default_value = "table")]
@@ -382,6 +410,11 @@ pub struct ExplainArgs {
     /// Rows shown in a table (0 = all). JSON and CSV always hold every row.
     #[arg(long, default_value_t = 50)]
     pub limit: usize,
+
+    /// Instead of the items, list those whose numbers differ between the definitions in use
+    /// (--definitions, default dora) and PRESET (devlake, four-keys, gitlab, dora), item by item.
+    #[arg(long, value_name = "PRESET", value_parser = parse_definitions)]
+    pub compare_definitions: Option<shiplog_core::Definitions>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -425,6 +458,11 @@ pub struct RecordDeploymentArgs {
     /// An unplanned deployment (hotfix, emergency change): counts as rework.
     #[arg(long)]
     pub unplanned: bool,
+    /// Store it even if it finished before its commit's committer time (a clock off, a missing
+    /// timestamp): it is then listed but counted in no metric. Without this, such a deployment is
+    /// refused.
+    #[arg(long)]
+    pub allow_before_commit: bool,
 }
 
 #[derive(Debug, Args)]
@@ -512,6 +550,11 @@ pub struct ImportArgs {
     /// are not. The tags are looked up in the repository (--repo).
     #[arg(long)]
     pub deploy_releases: bool,
+    /// Import deployments that finished before their commit's committer time (a clock off, an
+    /// empty timestamp read as 1970): they are stored, listed by `shiplog explain deployments` and
+    /// counted in no metric. Without this, the import fails naming each one.
+    #[arg(long)]
+    pub allow_before_commit: bool,
 }
 
 #[derive(Debug, Subcommand)]

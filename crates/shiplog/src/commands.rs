@@ -5,12 +5,13 @@ use std::io::Write;
 use anyhow::{Context, Result, bail};
 use jiff::Timestamp;
 use shiplog_config::Config;
+use shiplog_core::definitions::{self, compute_with};
 use shiplog_core::explain;
-use shiplog_core::metrics::{DoraMetrics, LeadTimeStart, Scope, compute};
-use shiplog_core::window::{parse_bound, parse_duration, parse_timestamp};
+use shiplog_core::metrics::{DoraMetrics, LeadTimeStart, Scope};
+use shiplog_core::window::{parse_bound, parse_timestamp};
 use shiplog_core::{
-    AttributionOptions, Deployment, DeploymentId, DeploymentSource, DeploymentStatus, Environment,
-    Incident, IncidentId, Period, ServiceName, Sha, ShaPrefix, TeamScope, TimeWindow,
+    AttributionOptions, Definitions, Deployment, DeploymentId, DeploymentSource, DeploymentStatus,
+    Environment, Incident, IncidentId, Period, ServiceName, Sha, ShaPrefix, TeamScope, TimeWindow,
 };
 use shiplog_git::GitRepo;
 use shiplog_report::Format;
@@ -18,8 +19,8 @@ use shiplog_store::{EventBatch, Store};
 
 use crate::analysis::{Analysis, AnalysisOptions, analyze_with, db_path, open_repo, open_store};
 use crate::cli::{
-    ByPeriod, Cli, ExplainArgs, ExplainWhat, ImportArgs, LeadTimeStartArg, MetricsArgs,
-    OutputFormat, RecordDeploymentArgs, RecordIncidentArgs, ScopeArgs,
+    ByPeriod, Cli, DeploySource, ExplainArgs, ExplainWhat, ImportArgs, LeadTimeStartArg,
+    MetricsArgs, OutputFormat, RecordDeploymentArgs, RecordIncidentArgs, ScopeArgs,
 };
 use crate::ui::Ui;
 
@@ -45,6 +46,7 @@ pub struct ResolvedScope {
     pub scope: Scope,
     pub start: LeadTimeStart,
     pub attribution: AttributionOptions,
+    pub definitions: Definitions,
 }
 
 pub(crate) fn service_arg(text: &str) -> Result<ServiceName> {
@@ -81,10 +83,20 @@ pub fn resolve_scope(args: &ScopeArgs, config: &Config, now: Timestamp) -> Resul
         config,
     )?;
     let team = match &args.team {
-        Some(team) => {
-            let (team, services) = config.team_services(team)?;
-            Some(TeamScope { team, services })
-        }
+        Some(team) => match config.team_services(team) {
+            Ok((team, services)) => Some(TeamScope { team, services }),
+            // An unknown team owns no service: empty results, as asked.
+            Err(_) if args.allow_unknown => Some(TeamScope {
+                team: shiplog_core::TeamName::new(team)
+                    .with_context(|| format!("--team {team:?}"))?,
+                services: Vec::new(),
+            }),
+            Err(e) => {
+                return Err(anyhow::Error::new(e).context(
+                    "hint: --allow-unknown reports empty results for it instead (for scripts)",
+                ));
+            }
+        },
         None => None,
     };
     Ok(ResolvedScope {
@@ -96,6 +108,10 @@ pub fn resolve_scope(args: &ScopeArgs, config: &Config, now: Timestamp) -> Resul
         },
         start,
         attribution,
+        definitions: args
+            .definitions
+            .or(config.definitions.preset)
+            .unwrap_or_default(),
     })
 }
 
@@ -108,7 +124,7 @@ pub fn definitions(
     config: &Config,
 ) -> Result<(AttributionOptions, LeadTimeStart)> {
     let incident_window = match attribution_window {
-        Some(text) => parse_duration(text).context("--attribution-window")?,
+        Some(text) => AttributionOptions::parse_window(text).context("--attribution-window")?,
         None => config
             .definitions
             .attribution_window
@@ -128,7 +144,14 @@ pub fn definitions(
     ))
 }
 
-async fn analyze_scope(cli: &Cli, args: &ScopeArgs, ui: &Ui) -> Result<(ResolvedScope, Analysis)> {
+/// Loads and attributes the scope's records. `fallback` is where deployments come from when
+/// `--deploys` is not given (`None`: recorded ones, which must exist).
+async fn analyze_scope(
+    cli: &Cli,
+    args: &ScopeArgs,
+    fallback: Option<&DeploySource>,
+    ui: &Ui,
+) -> Result<(ResolvedScope, Analysis)> {
     let repo = open_repo(&cli.repo)?;
     ui.phase("repository opened");
     let config = load_config(cli, Some(&repo))?;
@@ -140,7 +163,7 @@ async fn analyze_scope(cli: &Cli, args: &ScopeArgs, ui: &Ui) -> Result<(Resolved
         repo,
         &store,
         &AnalysisOptions {
-            deploys: args.deploys.as_ref(),
+            deploys: args.deploys.as_ref().or(fallback),
             service: resolved.scope.service.as_ref(),
             attribution: resolved.attribution,
         },
@@ -148,7 +171,61 @@ async fn analyze_scope(cli: &Cli, args: &ScopeArgs, ui: &Ui) -> Result<(Resolved
         ui,
     )
     .await?;
+    if !args.allow_unknown {
+        check_known(&resolved.scope, &analysis, &config)?;
+    }
     Ok((resolved, analysis))
+}
+
+/// Fails when `--service` or `--env` names nothing the records or the configuration know, listing
+/// the names that are known (`--allow-unknown` skips this).
+fn check_known(scope: &Scope, analysis: &Analysis, config: &Config) -> Result<()> {
+    let deployments = analysis.model.deployments.iter().map(|d| &d.deployment);
+    let incidents = analysis.model.incidents.iter().map(|i| &i.incident);
+    if let Some(service) = &scope.service {
+        let known: std::collections::BTreeSet<&str> = deployments
+            .clone()
+            .map(|d| d.service.as_str())
+            .chain(incidents.clone().map(|i| i.service.as_str()))
+            .chain(config.services.iter().map(|s| s.name.as_str()))
+            .collect();
+        if !known.contains(service.as_str()) {
+            let near = known
+                .iter()
+                .find(|k| k.eq_ignore_ascii_case(service.as_str()))
+                .map(|k| format!(" (did you mean {k:?}?)"))
+                .unwrap_or_default();
+            bail!(
+                "--service {service}: no deployment, incident or configured service has this name{near}; known services: {}\nhint: --allow-unknown reports empty results for it instead (for scripts)",
+                list_or_none(&known)
+            );
+        }
+    }
+    let environment = scope.environment.as_str();
+    let known: std::collections::BTreeSet<&str> = deployments
+        .map(|d| d.environment.as_str())
+        .chain(incidents.map(|i| i.environment.as_str()))
+        .collect();
+    if !known.is_empty() && !known.contains(environment) {
+        let near = known
+            .iter()
+            .find(|k| k.eq_ignore_ascii_case(environment))
+            .map(|k| format!(" (did you mean {k:?}?)"))
+            .unwrap_or_default();
+        bail!(
+            "--env {environment}: no deployment or incident is in this environment{near}; known environments: {}\nhint: --allow-unknown reports empty results for it instead (for scripts)",
+            list_or_none(&known)
+        );
+    }
+    Ok(())
+}
+
+fn list_or_none(names: &std::collections::BTreeSet<&str>) -> String {
+    if names.is_empty() {
+        "none".to_owned()
+    } else {
+        names.iter().copied().collect::<Vec<_>>().join(", ")
+    }
 }
 
 /// Computes the metrics of `scope`, split by `by` when given.
@@ -156,10 +233,17 @@ pub fn metric_rows(
     analysis: &Analysis,
     scope: &Scope,
     start: LeadTimeStart,
+    definitions: Definitions,
     by: Option<ByPeriod>,
 ) -> Result<Vec<DoraMetrics>> {
     Ok(match by {
-        None => vec![compute(&analysis.model, &analysis.graph, scope, start)],
+        None => vec![compute_with(
+            &analysis.model,
+            &analysis.graph,
+            scope,
+            start,
+            definitions,
+        )],
         Some(by) => {
             let period = match by {
                 ByPeriod::Week => Period::Week,
@@ -174,7 +258,8 @@ pub fn metric_rows(
                         window,
                         ..scope.clone()
                     };
-                    let mut m = compute(&analysis.model, &analysis.graph, &sub, start);
+                    let mut m =
+                        compute_with(&analysis.model, &analysis.graph, &sub, start, definitions);
                     m.period = Some(period.label(window.since));
                     m
                 })
@@ -184,8 +269,14 @@ pub fn metric_rows(
 }
 
 pub async fn metrics(cli: &Cli, args: &MetricsArgs, ui: &Ui) -> Result<()> {
-    let (resolved, analysis) = analyze_scope(cli, &args.scope, ui).await?;
-    let rows = metric_rows(&analysis, &resolved.scope, resolved.start, args.by)?;
+    let (resolved, analysis) = analyze_scope(cli, &args.scope, None, ui).await?;
+    let rows = metric_rows(
+        &analysis,
+        &resolved.scope,
+        resolved.start,
+        resolved.definitions,
+        args.by,
+    )?;
     ui.phase("metrics computed");
     if rows.iter().all(|m| m.deployment_frequency.deployments == 0)
         && let Some(hint) = empty_window_hint(&analysis, &resolved.scope)
@@ -232,10 +323,37 @@ fn empty_window_hint(analysis: &Analysis, scope: &Scope) -> Option<String> {
 }
 
 pub async fn explain(cli: &Cli, args: &ExplainArgs, ui: &Ui) -> Result<()> {
-    let (resolved, analysis) = analyze_scope(cli, &args.scope, ui).await?;
+    // Incidents are listed whether or not any deployment is known (they are then unattributed).
+    let fallback = (args.what == ExplainWhat::Incidents).then_some(&DeploySource::Recorded);
+    let (resolved, analysis) = analyze_scope(cli, &args.scope, fallback, ui).await?;
     let format = output_format(args.scope.format);
     let limit = (args.limit > 0).then_some(args.limit);
     let scope = &resolved.scope;
+    if let Some(compared) = args.compare_definitions {
+        let differences = definitions::compare(
+            &analysis.model,
+            &analysis.graph,
+            scope,
+            resolved.start,
+            resolved.definitions,
+            compared,
+        );
+        let metric = match args.what {
+            ExplainWhat::LeadTime => "change_lead_time",
+            ExplainWhat::Deployments | ExplainWhat::Failures => "change_fail_rate",
+            ExplainWhat::Incidents => "incident_attribution",
+        };
+        let rows: Vec<&definitions::Difference> =
+            differences.iter().filter(|d| d.metric == metric).collect();
+        let text = shiplog_report::definition_differences(
+            &rows,
+            resolved.definitions.as_str(),
+            compared.as_str(),
+            format,
+            limit,
+        )?;
+        return print(&text);
+    }
     let text = match args.what {
         ExplainWhat::LeadTime => {
             let list = explain::changes(&analysis.model, &analysis.graph, scope, resolved.start);
@@ -262,6 +380,7 @@ pub async fn explain(cli: &Cli, args: &ExplainArgs, ui: &Ui) -> Result<()> {
             limit,
         )?,
         ExplainWhat::Failures => {
+            note_unresolved_reverts(&analysis.model, scope, ui);
             shiplog_report::failures(&explain::failures(&analysis.model, scope), format, limit)?
         }
         ExplainWhat::Incidents => {
@@ -269,6 +388,28 @@ pub async fn explain(cli: &Cli, args: &ExplainArgs, ui: &Ui) -> Result<()> {
         }
     };
     print(&text)
+}
+
+/// Notes on the revert messages in scope whose reference names no single commit: each ambiguous
+/// one (more hex characters would name one), and a count of those naming no commit at all.
+fn note_unresolved_reverts(model: &shiplog_core::DeliveryModel, scope: &Scope, ui: &Ui) {
+    let unresolved = explain::unresolved_reverts(model, scope);
+    for r in unresolved.iter().filter(|r| r.names > 1) {
+        ui.note(&format!(
+            "commit {} says it reverts {}, which {} commits start with: it fails no deployment (a longer sha in the message would name one)",
+            r.revert.short(12),
+            r.reference,
+            r.names
+        ));
+    }
+    let unknown = unresolved.iter().filter(|r| r.names == 0).count();
+    if unknown > 0 {
+        ui.note(&format!(
+            "{unknown} revert message{} in scope name{} a commit this history does not have (rewritten away, or from another repository): ignored",
+            if unknown == 1 { "" } else { "s" },
+            if unknown == 1 { "s" } else { "" },
+        ));
+    }
 }
 
 /// Opens the repository if there is one; record and import work without it for full shas.
@@ -319,7 +460,11 @@ pub async fn store_for_writing(
 
 fn timestamp_arg(flag: &str, text: &str) -> Result<Timestamp> {
     parse_timestamp(text).with_context(|| {
-        format!("{flag}: expected an RFC 3339 timestamp with an offset (e.g. 2026-03-03T14:00:00Z), got {text:?}")
+        let expected = shiplog_core::window::expected_timestamp(
+            text,
+            "an RFC 3339 timestamp with an offset (e.g. 2026-03-03T14:00:00Z)",
+        );
+        format!("{flag}: expected {expected}, got {text:?}")
     })
 }
 
@@ -349,6 +494,16 @@ pub async fn record_deployment(cli: &Cli, args: &RecordDeploymentArgs, ui: &Ui) 
             finished_at.as_second()
         ))?,
     };
+    if !args.allow_before_commit
+        && let Some(repo) = &repo
+        && let Some(committed) = repo.committer_time(&sha)
+        && let Err(e) = shiplog_core::event::BeforeCommit::check(finished_at, committed)
+    {
+        bail!(
+            "--at: the deployment {e} ({})\nhint: check the CI clock and the timestamp sent; --allow-before-commit stores it anyway (counted in no metric)",
+            sha.short(12)
+        );
+    }
     let status: DeploymentStatus = args.status.parse().map_err(anyhow::Error::msg)?;
     let deployment = Deployment {
         id: id.clone(),

@@ -732,6 +732,7 @@ pub async fn run(args: &DemoArgs, ui: &Ui) -> Result<()> {
             &analysis,
             &scope,
             LeadTimeStart::Author,
+            shiplog_core::Definitions::Dora,
             Some(ByPeriod::Month),
         )?;
         if format == shiplog_report::Format::Table {
@@ -761,6 +762,7 @@ pub async fn run(args: &DemoArgs, ui: &Ui) -> Result<()> {
             seed: 20_260_303,
             rows: 200,
             web: None,
+            git_derived: false,
         },
         ui,
     )?;

@@ -10,8 +10,8 @@ use jiff::tz::TimeZone;
 use jiff::{SignedDuration, Timestamp};
 use shiplog_config::Config;
 use shiplog_core::impact::{
-    ComparisonChoice, ImpactOptions, ImpactReport, analyze,
-    extract::{design, group_history, records_start},
+    ComparisonChoice, DataEnd, ImpactOptions, ImpactReport, PowerOptions, analyze_with_power,
+    extract::{design, group_history, last_commit, records_end, records_start},
 };
 use shiplog_core::metrics::LeadTimeStart;
 use shiplog_core::window::{parse_bound, parse_duration};
@@ -89,6 +89,19 @@ pub async fn run(cli: &Cli, args: &ImpactArgs, ui: &Ui) -> Result<()> {
             resamples: args.resamples as usize,
             seed: args.seed,
         },
+        power: PowerOptions {
+            simulations: args.power_simulations as usize,
+            ..PowerOptions::default()
+        },
+        data_end: if args.data_complete {
+            DataEnd::Until
+        } else {
+            DataEnd::LastRecord
+        },
+        git_derived: matches!(
+            args.deploys,
+            Some(DeploySource::Tags { .. } | DeploySource::Merges(_))
+        ),
     };
     let report = impact_report(&analysis, &changes, practice, &config, &plan, ui)?;
     ui.phase("impact analysed");
@@ -113,6 +126,12 @@ pub(crate) struct ImpactPlan {
     pub compare_auto: bool,
     pub start: LeadTimeStart,
     pub options: ImpactOptions,
+    /// Simulated verdicts for the power note (`--power-simulations`).
+    pub power: PowerOptions,
+    /// Where the data end (`--data-complete`: at --until).
+    pub data_end: DataEnd,
+    /// Deployments come from git (tags or merges): the data end at the last commit.
+    pub git_derived: bool,
 }
 
 /// The impact report of `practice` over an analysed repository: its services, the windows, the
@@ -172,15 +191,32 @@ pub(crate) fn impact_report(
         );
     }
 
-    let design = design(
-        change_at,
-        plan.before,
-        plan.transition,
-        plan.after,
-        records_start(model, &plan.environment, &in_subject),
-        plan.until,
-        ended_at,
-    )?;
+    // Where the data end: the last record of the services (the last commit when deployments
+    // come from git), unless the user says they are complete to --until.
+    let data_end = plan.data_end;
+    let git_derived = plan.git_derived;
+    let end_of = |include: &dyn Fn(&ServiceName) -> bool| {
+        if git_derived {
+            last_commit(&analysis.graph)
+        } else {
+            records_end(model, include)
+        }
+    };
+    let subject_end = end_of(&in_subject);
+    let layout = |last: Option<Timestamp>| {
+        design(
+            change_at,
+            plan.before,
+            plan.transition,
+            plan.after,
+            records_start(model, &plan.environment, &in_subject),
+            plan.until,
+            ended_at,
+            last,
+            data_end,
+        )
+    };
+    let mut design = layout(subject_end)?;
 
     // The comparison group.
     let (comparison, choice): (Vec<ServiceName>, Option<ComparisonChoice>) = if !plan
@@ -218,6 +254,18 @@ pub(crate) fn impact_report(
         (Vec::new(), None)
     };
 
+    // A comparison group whose records end earlier ends the windows there too.
+    if !comparison.is_empty() {
+        let group: BTreeSet<&ServiceName> = comparison.iter().collect();
+        let comparison_end = end_of(&|s: &ServiceName| group.contains(s));
+        let both = match (subject_end, comparison_end) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        if both != subject_end {
+            design = layout(both)?;
+        }
+    }
     let subject_history = group_history(
         model,
         &analysis.graph,
@@ -237,11 +285,12 @@ pub(crate) fn impact_report(
             &design,
         )
     });
-    let result = analyze(
+    let result = analyze_with_power(
         &subject_history,
         comparison_history.as_ref(),
         &design,
         &plan.options,
+        &plan.power,
     );
     Ok(ImpactReport {
         practice,

@@ -224,9 +224,13 @@ pub async fn import(cli: &Cli, args: &ImportArgs, ui: &Ui) -> Result<()> {
             };
             match located.value {
                 Record::Deployment(d) => match resolve_sha(repo.as_ref(), &d.sha) {
-                    Ok(sha) => batch
-                        .deployments
-                        .push(d.into_deployment(sha, DeploymentSource::Imported)),
+                    Ok(sha) => {
+                        let deployment = d.into_deployment(sha, DeploymentSource::Imported);
+                        match before_commit(repo.as_ref(), &deployment, args) {
+                            Some(problem) => errors.push(field_error("finished_at", problem)),
+                            None => batch.deployments.push(deployment),
+                        }
+                    }
                     Err(problem) => errors.push(field_error("sha", problem)),
                 },
                 Record::Incident(i) => {
@@ -243,6 +247,31 @@ pub async fn import(cli: &Cli, args: &ImportArgs, ui: &Ui) -> Result<()> {
                     batch.incidents.push(i.into_incident(sha));
                 }
                 Record::PracticeChange(p) => batch.practice_changes.push(p),
+                Record::PullRequest(p) => {
+                    let before = errors.len();
+                    let mut resolve = |field: &str, prefix: &shiplog_core::ShaPrefix| {
+                        resolve_sha(repo.as_ref(), prefix)
+                            .map_err(|problem| errors.push(field_error(field, problem)))
+                            .ok()
+                    };
+                    let merge_commit = p
+                        .merge_commit
+                        .as_ref()
+                        .and_then(|s| resolve("merge_commit", s));
+                    let head_sha = p.head_sha.as_ref().and_then(|s| resolve("head_sha", s));
+                    let commits: Vec<shiplog_core::Sha> = p
+                        .commits
+                        .iter()
+                        .filter_map(|s| resolve("commits", s))
+                        .collect();
+                    if errors.len() == before {
+                        batch.pull_requests.push(p.into_pull_request(
+                            merge_commit,
+                            head_sha,
+                            commits,
+                        ));
+                    }
+                }
             }
         }
     }
@@ -250,15 +279,70 @@ pub async fn import(cli: &Cli, args: &ImportArgs, ui: &Ui) -> Result<()> {
         bail!("import failed; nothing was stored\n{}", capped(&errors));
     }
     let ingested = formats::combine(parsed);
+    let ingested = with_release_deployments(repo.as_ref(), ingested, "import")?;
+    for d in &ingested.deployments {
+        if let Some(problem) = before_commit(repo.as_ref(), d, args) {
+            let file = ingested
+                .deployment_files
+                .get(&d.id)
+                .map_or("<import>", String::as_str);
+            errors.push(format!("{file}: deployment {}: {problem}", d.id));
+        }
+    }
+    if !errors.is_empty() {
+        bail!("import failed; nothing was stored\n{}", capped(&errors));
+    }
     for note in &ingested.notes {
         ui.note(&format!("skipped {note}"));
     }
+    let skipped = skipped_summary(&ingested.notes);
     let ingested = with_release_deployments(repo.as_ref(), ingested, "import")?;
     let store = store_for_writing(cli, repo.as_ref()).await?;
     merge_updates(&store, &mut batch, ingested, "import").await?;
     let summary = store.apply(&batch).await?;
-    ui.note(&format!("imported {}", summary_line(&summary)));
+    // The result of the command: shown with --quiet too, which hides the notes it counts.
+    ui.result(&format!("imported {}{skipped}", summary_line(&summary)));
     Ok(())
+}
+
+/// `; skipped 3 (2 written by a bot, 1 GitHub push)`: the notes of an import counted by reason,
+/// most frequent first; empty when nothing was skipped.
+pub(crate) fn skipped_summary(notes: &[formats::Note]) -> String {
+    if notes.is_empty() {
+        return String::new();
+    }
+    let mut counts: Vec<(String, usize)> = Vec::new();
+    for note in notes {
+        let reason = note.reason();
+        match counts.iter_mut().find(|(r, _)| *r == reason) {
+            Some((_, n)) => *n += 1,
+            None => counts.push((reason, 1)),
+        }
+    }
+    counts.sort_by_key(|c| std::cmp::Reverse(c.1));
+    let reasons: Vec<String> = counts.iter().map(|(r, n)| format!("{n} {r}")).collect();
+    format!("; skipped {} ({})", notes.len(), reasons.join(", "))
+}
+
+/// Why `deployment` is refused: it finished before its commit's committer time (when the
+/// repository has the commit and `--allow-before-commit` is not given).
+fn before_commit(
+    repo: Option<&GitRepo>,
+    deployment: &shiplog_core::Deployment,
+    args: &ImportArgs,
+) -> Option<String> {
+    if args.allow_before_commit {
+        return None;
+    }
+    let committed = repo?.committer_time(&deployment.sha)?;
+    shiplog_core::event::BeforeCommit::check(deployment.finished_at, committed)
+        .err()
+        .map(|e| {
+            format!(
+                "the deployment {e} ({}); hint: fix the time, or import with --allow-before-commit to store it counted in no metric",
+                deployment.sha.short(12)
+            )
+        })
 }
 
 /// Turns the releases taken as deployments into deployments of the commits their tags name in
@@ -282,7 +366,12 @@ pub(crate) fn with_release_deployments(
             continue;
         };
         match repo.tag_commit(&release.tag) {
-            Ok(sha) => ingested.deployments.push(release.into_deployment(sha)),
+            Ok(sha) => {
+                ingested
+                    .deployment_files
+                    .insert(release.deployment.id.clone(), release.file.clone());
+                ingested.deployments.push(release.into_deployment(sha));
+            }
             Err(e @ shiplog_git::RepoError::NoSuchTag(_)) => {
                 problems.push(format!("{at}: {e} (hint: git fetch --tags)"))
             }
@@ -339,12 +428,23 @@ pub(crate) async fn merge_updates(
             .into_iter()
             .map(|p| (p.id.clone(), p))
             .collect();
-        let mut merged = Vec::new();
+        for p in &batch.pull_requests {
+            current.insert(p.id.clone(), p.clone());
+        }
+        let mut merged: Vec<(PullRequestId, PullRequest)> =
+            std::mem::take(&mut batch.pull_requests)
+                .into_iter()
+                .map(|p| (p.id.clone(), p))
+                .collect();
         let mut problems = Vec::new();
         for update in &ingested.pull_requests {
             let pr = update.apply(current.get(&update.id));
             if let Err(e) = pr.validate() {
-                problems.push(format!("pull request {}: {e}", pr.id));
+                let at = match ingested.pull_request_origins.get(&pr.id) {
+                    Some((file, path)) => format!("{file}: {path}: "),
+                    None => String::new(),
+                };
+                problems.push(format!("{at}pull request {}: {e}", pr.id));
                 continue;
             }
             current.insert(pr.id.clone(), pr.clone());

@@ -21,6 +21,15 @@ use crate::cli::{Cli, Command, PracticeCommand, RecordCommand, SyncCommand};
 use crate::ui::Ui;
 
 fn main() {
+    // clap would report an empty variable as a missing `--db` value, which names the wrong thing.
+    for (var, flag) in [("SHIPLOG_DB", "--db"), ("SHIPLOG_CONFIG", "--config")] {
+        if std::env::var_os(var).is_some_and(|v| v.is_empty()) {
+            Ui::new(false).error(&format!(
+                "{var} is set but empty\nhint: set it to a path ({flag} PATH does the same), or unset it (unset {var}) for the default"
+            ));
+            std::process::exit(2);
+        }
+    }
     let cli = Cli::parse();
     let ui = Ui::new(cli.quiet);
     let runtime = match tokio::runtime::Builder::new_current_thread()
@@ -42,6 +51,12 @@ fn main() {
             if !text.contains(&cause) {
                 text = format!("{text}: {cause}");
             }
+        }
+        if text.contains("database is locked") {
+            text.push_str(&format!(
+                "\nhint: another process (a shiplog import, sync or record) held the store for the whole {} s wait; retry when it is done, or give concurrent jobs their own --db",
+                shiplog_store_sqlite::BUSY_TIMEOUT.as_secs()
+            ));
         }
         ui.error(&text);
         std::process::exit(1);

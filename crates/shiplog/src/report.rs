@@ -28,6 +28,8 @@ pub async fn run(cli: &Cli, args: &ReportArgs, ui: &Ui) -> Result<()> {
         lead_time_start: args.lead_time_start,
         attribution_window: args.attribution_window.clone(),
         skip_unknown: args.skip_unknown,
+        definitions: None,
+        allow_unknown: false,
         format: OutputFormat::Table,
     };
     let compare_with: Vec<ServiceName> = args
@@ -77,6 +79,10 @@ pub async fn run(cli: &Cli, args: &ReportArgs, ui: &Ui) -> Result<()> {
             seed: args.seed,
             rows: args.rows,
             web,
+            git_derived: matches!(
+                args.deploys,
+                Some(crate::cli::DeploySource::Tags { .. } | crate::cli::DeploySource::Merges(_))
+            ),
         },
         ui,
     )?;
@@ -117,6 +123,8 @@ pub(crate) struct ReportPlan {
     pub seed: u64,
     pub rows: usize,
     pub web: Option<WebLinks>,
+    /// Deployments come from git (tags or merges): an impact's data end at the last commit.
+    pub git_derived: bool,
 }
 
 /// The report's model for `scope`: metrics, trends and lists from the analysis, and the impact
@@ -149,6 +157,9 @@ pub(crate) fn report_model(
                 resamples: plan.resamples,
                 seed: plan.seed,
             },
+            power: shiplog_core::impact::PowerOptions::default(),
+            data_end: shiplog_core::impact::DataEnd::LastRecord,
+            git_derived: plan.git_derived,
         };
         match impact_report(
             analysis,

@@ -75,6 +75,11 @@ impl Ui {
         }
     }
 
+    /// A command's result line on stderr (what an import stored): shown with --quiet too.
+    pub fn result(&self, text: &str) {
+        eprintln!("{text}");
+    }
+
     /// A warning: something was left out or looks wrong.
     pub fn warn(&self, text: &str) {
         eprintln!("{} {text}", self.paint("33;1", "warning:"));

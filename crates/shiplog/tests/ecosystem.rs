@@ -63,7 +63,7 @@ fn git_alone_finds_squashed_branches_by_patch() {
     assert_eq!(m["rework_rate"]["unplanned"], 0);
 
     let changes = shop(&fx, &["explain", "lead-time"]);
-    let rows = changes["changes"].as_array().expect("array");
+    let rows = changes.as_array().expect("array");
     let squash = rows
         .iter()
         .find(|c| c["summary"] == "Add two (#2)")
@@ -156,7 +156,7 @@ fn pull_requests_start_every_merge_style_at_the_first_commit() {
     );
 
     let changes = shop(&fx, &["explain", "lead-time"]);
-    let rows = changes["changes"].as_array().expect("array");
+    let rows = changes.as_array().expect("array");
     let row = |summary: &str| {
         rows.iter()
             .find(|c| c["summary"] == summary)
@@ -169,6 +169,12 @@ fn pull_requests_start_every_merge_style_at_the_first_commit() {
     assert_eq!(num(&squash["lead_time_seconds"]), 27.0 * H);
     assert_eq!(num(&squash["review_seconds"]), 20.0 * H);
     assert_eq!(num(&squash["deploy_seconds"]), 2.0 * H);
+    assert_eq!(squash["pull_request_opened_at"], "2026-02-02T12:00:00Z");
+    assert_eq!(
+        squash["pull_request_first_review_at"],
+        "2026-02-02T14:00:00Z"
+    );
+    assert_eq!(squash["pull_request_merged_at"], "2026-02-03T10:00:00Z");
     for rebased in ["three: a", "three: b"] {
         assert_eq!(
             row(rebased)["pull_request"],

@@ -81,7 +81,8 @@ fn importing_the_same_files_twice_changes_nothing() {
         path("cdevents/v0.5.1/incident_resolved.json"),
         path("gitlab/merge_request_hook.open.docs-example.json"),
     ]);
-    let mut args = vec!["import", "--incident-label", "bug"];
+    // The recorded payloads finished years before the fixture's commits.
+    let mut args = vec!["import", "--allow-before-commit", "--incident-label", "bug"];
     args.extend(files.iter().map(String::as_str));
     let first = fx.ok_stderr(&args);
     assert!(
@@ -256,7 +257,14 @@ fn a_bad_file_among_good_ones_stores_nothing() {
     let broken = fx.dir.path().join("broken.json");
     std::fs::write(&broken, b"{\"event\": {").expect("write");
     let broken = broken.to_str().expect("utf-8").to_owned();
-    let out = fx.fails(&["import", &good[0], &bad, &good[1], &broken]);
+    let out = fx.fails(&[
+        "import",
+        "--allow-before-commit",
+        &good[0],
+        &bad,
+        &good[1],
+        &broken,
+    ]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
         stderr.contains("import failed; nothing was stored"),
@@ -276,7 +284,7 @@ fn a_bad_file_among_good_ones_stores_nothing() {
         "{stderr}"
     );
     // Nothing was stored: the good files now import as new.
-    let after = fx.ok_stderr(&["import", &good[0], &good[1]]);
+    let after = fx.ok_stderr(&["import", "--allow-before-commit", &good[0], &good[1]]);
     assert!(
         after.contains("deployments: 2 new, 0 updated, 0 unchanged"),
         "{after}"
@@ -354,7 +362,12 @@ fn with_deploy_releases_a_release_deploys_the_commit_its_tag_names() {
         &["tag", "-a", "0.0.1", "-m", "0.0.1", &c2],
         "2019-05-15T15:19:25Z",
     );
-    let stderr = fx.ok_stderr(&["import", "--deploy-releases", &file]);
+    let stderr = fx.ok_stderr(&[
+        "import",
+        "--allow-before-commit",
+        "--deploy-releases",
+        &file,
+    ]);
     assert!(stderr.contains("imported deployments: 1 new"), "{stderr}");
     let listed = deployments(&fx);
     assert_eq!(listed.len(), 1, "{listed:?}");
@@ -367,9 +380,38 @@ fn with_deploy_releases_a_release_deploys_the_commit_its_tag_names() {
     assert_eq!(listed[0]["service"], "Hello-World");
     assert_eq!(listed[0]["environment"], "production");
     // Importing it again changes nothing.
-    let again = fx.ok_stderr(&["import", "--deploy-releases", &file]);
+    let again = fx.ok_stderr(&[
+        "import",
+        "--allow-before-commit",
+        "--deploy-releases",
+        &file,
+    ]);
     assert!(
         again.contains("imported deployments: 0 new, 0 updated, 1 unchanged"),
         "{again}"
+    );
+}
+
+#[test]
+fn with_quiet_the_summary_line_still_counts_what_was_skipped_and_why() {
+    let fx = Fixture::build("basic");
+    let mut bot = read_json("github/pull_request_closed_merged.DERIVED.json");
+    bot["action"] = json!("submitted");
+    bot["review"] = json!({"id": 7, "user": {"login": "ci[bot]", "type": "Bot"}, "state": "commented", "submitted_at": "2019-05-15T15:21:00Z"});
+    let files = [
+        path("github/push_payload.json"),
+        path("github/push_with-new-branch.json"),
+        write(&fx, "bot-review.json", &bot),
+    ];
+    let mut args = vec!["--quiet", "import"];
+    args.extend(files.iter().map(String::as_str));
+    let stderr = fx.ok_stderr(&args);
+    assert!(
+        !stderr.contains("note:"),
+        "--quiet hides the notes: {stderr}"
+    );
+    assert!(
+        stderr.contains("pull requests: 1 new, 0 updated, 0 unchanged; skipped 3 (2 GitHub push, 1 written by a bot)"),
+        "{stderr}"
     );
 }

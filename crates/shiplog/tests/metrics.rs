@@ -159,8 +159,8 @@ fn explain_lists_the_items_behind_each_number() {
     let mut args = vec!["explain", "lead-time"];
     args.extend(tags_args(&["--format", "json"]));
     let changes = fx.json(&args);
-    assert_eq!(changes["baseline_excluded"], 2);
-    let rows = changes["changes"].as_array().expect("array");
+    // An array of items, like every explain command (the baseline's 2 changes are not items).
+    let rows = changes.as_array().expect("array");
     assert_eq!(rows.len(), 8, "7 measured and 1 excluded");
     let skewed = rows
         .iter()
@@ -204,6 +204,10 @@ fn explain_lists_the_items_behind_each_number() {
     assert_eq!(shipped, [2, 4, 1, 0, 1, 1, 1]);
     assert_eq!(deployments[0]["baseline"], true);
     assert_eq!(deployments[3]["unplanned"][0]["kind"], "rollback");
+    // Each deployment names the one before it in its chain.
+    assert_eq!(deployments[0]["previous_deployment"], Value::Null);
+    assert_eq!(deployments[3]["previous_deployment"], "tag:v1.2.0");
+    assert_eq!(deployments[6]["previous_deployment"], "tag:v1.3.1");
 
     // The table form says what it left out.
     let mut args = vec!["explain", "lead-time"];
@@ -425,4 +429,36 @@ fn the_store_lives_under_the_repository_or_where_told() {
         .expect("run");
     assert!(out.status.success());
     assert!(db.is_file());
+}
+
+#[test]
+fn incidents_are_explained_on_a_store_without_deployments() {
+    let fx = Fixture::build("basic");
+    record_incidents(&fx);
+    // No --deploys and no recorded deployment: the incidents are listed, none attributed.
+    let incidents = fx.json(&[
+        "explain",
+        "incidents",
+        "--since",
+        "2026-01-01",
+        "--until",
+        "2026-02-01",
+        "--format",
+        "json",
+    ]);
+    let rows = incidents.as_array().expect("array");
+    assert_eq!(rows.len(), 3);
+    assert!(
+        rows.iter().all(|i| i["deployment"].is_null()),
+        "{incidents}"
+    );
+    assert_eq!(rows[0]["id"], "inc-3");
+    assert_eq!(rows[0]["rule"], "unattributed");
+    // metrics still asks for deployments.
+    let out = fx.fails(&["metrics"]);
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("the store holds no deployments"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }

@@ -350,3 +350,88 @@ fn month_durations_widen_the_attribution_window() {
     ));
     assert_eq!(year["change_fail_rate"]["failed"], 1);
 }
+
+#[test]
+fn reverts_in_every_form_fail_what_they_revert_and_unresolved_ones_are_noted() {
+    let fx = Fixture::build("reverts");
+    let m = fx.json(&args(
+        &["metrics", "--deploys", "tags", "--service", "app"],
+        MAR,
+        &["--format", "json"],
+    ));
+    // v1.0.0 (baseline) to v1.9.0: ten tags on ten days.
+    let f = &m["deployment_frequency"];
+    assert_eq!(
+        (f["deployments"].as_u64(), f["deployment_days"].as_u64()),
+        (Some(10), Some(10))
+    );
+    // v1.1.0, v1.3.0 and v1.5.0 are reverted (10-hex reference form, 12-hex kernel form, 40 hex);
+    // v1.7.0 is not: "reverts ff28602" names both twins. Each revert shipped a day later.
+    let c = &m["change_fail_rate"];
+    assert_eq!(
+        (c["deployments"].as_u64(), c["failed"].as_u64()),
+        (Some(10), Some(3))
+    );
+    assert_eq!(m["rework_rate"]["unplanned"], 3);
+    assert_eq!(
+        num(&m["failed_deployment_recovery_time"]["median_seconds"]),
+        24.0 * 3600.0
+    );
+    // Eleven changes after the baseline: nine 1 h from commit to tag, the twins 2 h.
+    let l = &m["change_lead_time"];
+    assert_eq!(
+        (l["changes"].as_u64(), l["baseline_excluded"].as_u64()),
+        (Some(11), Some(1))
+    );
+    assert_eq!(num(&l["median_seconds"]), 3600.0);
+
+    let out = fx
+        .shiplog()
+        .args(args(
+            &[
+                "explain",
+                "failures",
+                "--deploys",
+                "tags",
+                "--service",
+                "app",
+            ],
+            MAR,
+            &["--format", "json"],
+        ))
+        .output()
+        .expect("run shiplog");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let items: Value = serde_json::from_slice(&out.stdout).expect("json");
+    let failed: Vec<&str> = items
+        .as_array()
+        .expect("an array")
+        .iter()
+        .map(|i| i["deployment"].as_str().expect("id"))
+        .collect();
+    assert_eq!(failed, ["tag:v1.1.0", "tag:v1.3.0", "tag:v1.5.0"]);
+    let a = fx.rev("v1.1.0^{commit}");
+    assert!(
+        items.to_string().contains(&a),
+        "the full sha of the reverted change: {items}"
+    );
+    let notes = String::from_utf8_lossy(&out.stderr);
+    let revert_twin = fx.rev("v1.8.0^{commit}");
+    let twin = fx.rev("v1.7.0^{commit}^1");
+    assert!(
+        notes.contains(&format!(
+            "commit {} says it reverts {}, which 2 commits start with",
+            &revert_twin[..12],
+            &twin[..7]
+        )),
+        "{notes}"
+    );
+    assert!(
+        notes.contains("1 revert message in scope names a commit this history does not have"),
+        "{notes}"
+    );
+}

@@ -90,12 +90,56 @@ pub fn records_start(
     firsts.values().max().copied()
 }
 
+/// The last record of the services `include` accepts: their latest deployment (any environment,
+/// any status) or incident, whichever is later. Past it, weeks without deployments may only be
+/// weeks without records.
+pub fn records_end(
+    model: &DeliveryModel,
+    include: &dyn Fn(&ServiceName) -> bool,
+) -> Option<Timestamp> {
+    let deployments = model
+        .deployments
+        .iter()
+        .filter(|d| include(&d.deployment.service))
+        .map(|d| d.deployment.finished_at);
+    let incidents = model
+        .incidents
+        .iter()
+        .filter(|i| include(&i.incident.service))
+        .map(|i| i.incident.resolved_at.unwrap_or(i.incident.opened_at));
+    deployments.chain(incidents).max()
+}
+
+/// The time of the newest commit in `graph` (committer time): the end of the data when deployments
+/// are derived from git (tags, merges), since a week with commits and no tag is a week without a
+/// deployment.
+pub fn last_commit(graph: &CommitGraph) -> Option<Timestamp> {
+    let times = graph.committer_times();
+    let n = u32::try_from(graph.len()).unwrap_or(u32::MAX);
+    (0..n)
+        .map(|i| times.get(i))
+        .max()
+        .and_then(|t| Timestamp::from_second(t).ok())
+}
+
+/// Where the data end, for the after window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DataEnd {
+    /// At the last record (or last commit): the default, since weeks after it would count as weeks
+    /// without deployments.
+    LastRecord,
+    /// At `--until`: the user said the data are complete to it (`--data-complete`).
+    Until,
+}
+
 /// Lays out the before and after windows in whole weeks.
 ///
 /// The before window ends at `change_at` and reaches back `before`, but not past `records_start`;
 /// the after window starts `transition` after the change and lasts `after`, but ends no later than
-/// `until` (now) or `ended_at` (the practice's end). Each is cut to whole weeks, so weekly counts
-/// are comparable.
+/// `until` (now), `ended_at` (the practice's end) or, unless `data_end` is [`DataEnd::Until`],
+/// `records_end` (the last record). Each is cut to whole weeks, so weekly counts are comparable.
+#[allow(clippy::too_many_arguments)]
 pub fn design(
     change_at: Timestamp,
     before: SignedDuration,
@@ -104,6 +148,8 @@ pub fn design(
     records_start: Option<Timestamp>,
     until: Timestamp,
     ended_at: Option<Timestamp>,
+    records_end: Option<Timestamp>,
+    data_end: DataEnd,
 ) -> Result<Design, ImpactError> {
     let week = SignedDuration::from_hours(7 * 24);
     let weeks = |d: SignedDuration| -> u32 {
@@ -129,6 +175,13 @@ pub fn design(
     if until < after_end {
         after_end = until;
         after_limited_by = Some(AfterLimit::Now);
+    }
+    if data_end == DataEnd::LastRecord
+        && let Some(last) = records_end
+        && last < after_end
+    {
+        after_end = last;
+        after_limited_by = Some(AfterLimit::LastRecord);
     }
     if let Some(ended) = ended_at
         && ended < after_end
@@ -156,6 +209,8 @@ pub fn design(
         requested_after_weeks: weeks(after),
         before_limited_by_records: before_weeks < weeks(before),
         after_limited_by,
+        data_end,
+        records_end,
     })
 }
 
@@ -167,6 +222,8 @@ pub enum AfterLimit {
     Now,
     /// The practice ended.
     PracticeEnded,
+    /// The records end earlier (and the data were not declared complete to `--until`).
+    LastRecord,
 }
 
 #[cfg(test)]
@@ -188,6 +245,8 @@ mod tests {
             None,
             ts("2026-05-01T00:00:00Z"),
             None,
+            None,
+            DataEnd::LastRecord,
         )
         .unwrap();
         assert_eq!(d.before_weeks, 12);
@@ -207,11 +266,44 @@ mod tests {
             Some(ts("2026-02-01T00:00:00Z")),
             ts("2027-01-01T00:00:00Z"),
             Some(ts("2026-03-20T00:00:00Z")),
+            None,
+            DataEnd::LastRecord,
         )
         .unwrap();
         assert_eq!(d.before_weeks, 4);
         assert!(d.before_limited_by_records);
         assert_eq!(d.after_weeks, 2);
         assert_eq!(d.after_limited_by, Some(AfterLimit::PracticeEnded));
+    }
+
+    #[test]
+    fn the_after_window_ends_at_the_last_record_unless_the_data_are_complete() {
+        let change = ts("2026-03-03T00:00:00Z");
+        let layout = |data_end| {
+            design(
+                change,
+                SignedDuration::from_hours(90 * 24),
+                SignedDuration::from_hours(14 * 24),
+                SignedDuration::from_hours(90 * 24),
+                None,
+                ts("2026-06-30T00:00:00Z"),
+                None,
+                // Records stop 5 weeks and a day after the change.
+                Some(ts("2026-04-08T00:00:00Z")),
+                data_end,
+            )
+            .unwrap()
+        };
+        let d = layout(DataEnd::LastRecord);
+        // 17 March to 8 April: 3 whole weeks.
+        assert_eq!(d.after_weeks, 3);
+        assert_eq!(d.after_limited_by, Some(AfterLimit::LastRecord));
+        assert_eq!(d.data_end, DataEnd::LastRecord);
+        assert_eq!(d.records_end, Some(ts("2026-04-08T00:00:00Z")));
+        let d = layout(DataEnd::Until);
+        // 17 March to 30 June: 15 weeks, cut at the 12 (90 days) asked for.
+        assert_eq!(d.after_weeks, 12);
+        assert_eq!(d.after_limited_by, None);
+        assert_eq!(d.data_end, DataEnd::Until);
     }
 }

@@ -32,6 +32,7 @@
 //! model, and the simulation tests build them from known truths.
 
 pub mod extract;
+pub mod power;
 pub mod stats;
 
 use std::fmt::Write as _;
@@ -46,7 +47,8 @@ use crate::names::{Environment, ServiceName};
 use crate::practice::PracticeChange;
 use stats::Estimate;
 
-pub use extract::AfterLimit;
+pub use extract::{AfterLimit, DataEnd};
+pub use power::PowerOptions;
 
 /// Why an impact analysis could not be laid out.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -103,6 +105,10 @@ pub struct Design {
     pub before_limited_by_records: bool,
     /// What shortened the after window, if anything.
     pub after_limited_by: Option<AfterLimit>,
+    /// Where the data were taken to end: at the last record (the default) or at `--until`.
+    pub data_end: DataEnd,
+    /// The last record of the services (or the last commit, for deployments derived from git).
+    pub records_end: Option<Timestamp>,
 }
 
 impl Design {
@@ -121,6 +127,8 @@ impl Design {
             requested_after_weeks: after_weeks,
             before_limited_by_records: false,
             after_limited_by: None,
+            data_end: DataEnd::Until,
+            records_end: None,
         }
     }
 }
@@ -242,6 +250,26 @@ impl Verdict {
     }
 }
 
+/// Why a metric's verdict is what it is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Reason {
+    /// Significant, in the interval and the test, and every check supports it.
+    Credited,
+    /// Significant, but a check withheld the credit ([`MetricImpact::withheld_by`] says which).
+    Withheld,
+    /// The adjusted p-value is below 0.05 but the interval still includes no change.
+    IntervalIncludesNoChange,
+    /// Significant alone (p < 0.05) but not once adjusted for the metrics tested together.
+    LostToMultipleTesting,
+    /// Not significant: chance alone could produce a difference like this.
+    Chance,
+    /// A rate with no events in either window: nothing to test.
+    NoEvents,
+    /// Below the minimum sample.
+    NotEnoughData,
+}
+
 /// A caveat: something the reader must know to weigh a result.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Caveat {
@@ -314,6 +342,8 @@ pub struct Effect {
     pub p_adjusted: f64,
     /// How many metrics were tested together (the Holm family).
     pub tested_together: usize,
+    /// Whether this metric is one of them: a rate with no events in either window is not tested.
+    pub in_holm_family: bool,
     /// The test used.
     pub test: &'static str,
     /// How the interval was built.
@@ -359,8 +389,11 @@ pub struct TrendCheck {
     pub effect_beyond_trend_se: Option<f64>,
     /// The share of the observed before/after change that the projected before trend accounts for.
     pub trend_share: Option<f64>,
-    /// Lag-1 autocorrelation of the residuals (weeks should be nearly independent).
+    /// Lag-1 autocorrelation of the residuals, as measured (biased towards 0 in short series).
     pub residual_autocorrelation: Option<f64>,
+    /// The AR(1) coefficient of consecutive weeks, bias-corrected; the intervals of the trend
+    /// check allow for it when positive.
+    pub autocorrelation: Option<f64>,
     /// The conclusion.
     pub finding: TrendFinding,
 }
@@ -422,19 +455,63 @@ pub struct PowerNote {
     pub limiting_test: Option<&'static str>,
     /// Its standard error on the analysis scale.
     pub limiting_se: Option<f64>,
-    /// The power to detect the reference effect with the data at hand.
+    /// The power to detect the reference effect with the data at hand: the share of simulated
+    /// verdicts (see [`power`]) that say "improved".
     pub power: Option<f64>,
     /// Per window, how many `unit`s 80% power for the reference effect needs.
     pub needed_per_window: Option<f64>,
     /// How many more `unit`s the after window needs: to reach the minimum, or, above it, for 80%
     /// power for the reference effect.
     pub more_needed: Option<f64>,
-    /// The same in weeks, at the after window's pace.
+    /// The same in weeks: below the minimum at the after window's pace; above it, the fewest more
+    /// weeks at which the simulated power reaches 80%.
     pub more_weeks: Option<f64>,
-    /// The smallest effect detectable with 80% power now (a ratio in the good direction, or a
-    /// difference).
+    /// A lower bound on the smallest effect detectable with 80% power now (a ratio in the good
+    /// direction, or a difference), from the limiting test alone by the normal formula; the whole
+    /// verdict needs more.
     pub minimum_detectable: Option<f64>,
+    /// How many verdicts were simulated for `power`.
+    pub simulations: Option<usize>,
+    /// Five more years of data would still not give 80% power.
+    pub beyond_search: bool,
+    /// Why no verdict can be reached whatever the effect, and what data would make it reachable.
+    pub unreachable: Option<String>,
 }
+
+impl PowerNote {
+    fn empty(unit: &'static str, minimum: u64) -> Self {
+        Self {
+            unit,
+            minimum,
+            meets_minimum: false,
+            reference_effect: 0.0,
+            limiting_test: None,
+            limiting_se: None,
+            power: None,
+            needed_per_window: None,
+            more_needed: None,
+            more_weeks: None,
+            minimum_detectable: None,
+            simulations: None,
+            beyond_search: false,
+            unreachable: None,
+        }
+    }
+}
+
+/// The caveat codes of the checks that can keep a significant before/after change from being
+/// credited to the practice; a verdict of "no detectable change" after a significant change carries
+/// exactly one or more of them.
+pub const WITHHOLDING_CODES: [&str; 8] = [
+    "already-trending",
+    "trend-inconclusive",
+    "trend-contradicts",
+    "trend-not-checked",
+    "comparison-moved-too",
+    "comparison-inconclusive",
+    "comparison-contradicts",
+    "trends-not-parallel",
+];
 
 /// One metric's impact.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -462,6 +539,47 @@ pub struct MetricImpact {
 }
 
 impl MetricImpact {
+    /// The first check that kept a significant change from being credited, if any.
+    pub fn withheld_by(&self) -> Option<&Caveat> {
+        self.caveats
+            .iter()
+            .find(|c| WITHHOLDING_CODES.contains(&c.code))
+    }
+
+    /// Why the verdict is what it is, in one of a fixed set of reasons (each is tested).
+    pub fn reason(&self) -> Reason {
+        let Some(effect) = self
+            .effect
+            .as_ref()
+            .filter(|_| self.verdict != Verdict::NotEnoughData)
+        else {
+            return Reason::NotEnoughData;
+        };
+        if !effect.in_holm_family {
+            return Reason::NoEvents;
+        }
+        match self.verdict {
+            Verdict::Improved | Verdict::Worse => return Reason::Credited,
+            Verdict::NotEnoughData => return Reason::NotEnoughData,
+            Verdict::NoDetectableChange => {}
+        }
+        if self.withheld_by().is_some() {
+            return Reason::Withheld;
+        }
+        let neutral = match self.scale {
+            Scale::Ratio => 1.0,
+            Scale::Difference => 0.0,
+        };
+        let excludes = effect.low > neutral || effect.high < neutral;
+        if effect.p_adjusted < 0.05 && !excludes {
+            Reason::IntervalIncludesNoChange
+        } else if effect.p_value < 0.05 && effect.p_adjusted >= 0.05 {
+            Reason::LostToMultipleTesting
+        } else {
+            Reason::Chance
+        }
+    }
+
     /// The standard errors (analysis scale) of the tests its verdict needs: before/after, the trend
     /// check when estimable, the comparison when it has data.
     pub fn standard_errors(&self) -> Vec<f64> {
@@ -474,21 +592,6 @@ impl MetricImpact {
                     .collect()
             })
             .unwrap_or_default()
-    }
-
-    /// The power to reach a verdict for a true effect of `analysis_effect` (a log ratio or a
-    /// difference): the product of the powers of the tests the verdict needs. `None` without an
-    /// effect estimate.
-    ///
-    /// The before/after test is taken at 5% divided by the number of metrics tested together, the
-    /// level Holm's adjustment guarantees it; the checks at 5%.
-    pub fn power_for(&self, analysis_effect: f64) -> Option<f64> {
-        let effect = self.effect.as_ref()?;
-        Some(joint_power(
-            &self.standard_errors(),
-            effect.tested_together,
-            analysis_effect,
-        ))
     }
 }
 
@@ -510,22 +613,6 @@ fn verdict_tests(
         tests.push(("comparison", se));
     }
     tests
-}
-
-/// The product of the powers of the tests with standard errors `ses`: the first (before/after) at
-/// 5% / `family`, the rest at 5%.
-fn joint_power(ses: &[f64], family: usize, effect: f64) -> f64 {
-    ses.iter()
-        .enumerate()
-        .map(|(i, se)| {
-            let alpha = if i == 0 {
-                0.05 / family.max(1) as f64
-            } else {
-                0.05
-            };
-            stats::power_at(*se, effect, alpha)
-        })
-        .product()
 }
 
 /// The result of [`analyze`].
@@ -693,6 +780,8 @@ pub const MIN_LEAD_DEPLOYMENTS: u64 = 5;
 pub const MIN_DEPLOYMENTS: u64 = 20;
 /// Minimum recoveries per window for recovery time.
 pub const MIN_RECOVERIES: u64 = 5;
+/// Above this bias-corrected lag-1 autocorrelation of the weekly values, a caveat says so.
+pub const AUTOCORRELATION_CAVEAT: f64 = 0.4;
 /// Minimum weekly values per window for the interrupted time series.
 pub const MIN_TREND_WEEKS: u32 = 4;
 
@@ -717,6 +806,9 @@ struct Compared {
     /// The estimate (analysis scale) and, for the bootstrap ones, the draws.
     estimate: Option<(Estimate, Vec<f64>)>,
     meets_minimum: bool,
+    /// A rate with no events in either window: nothing to test, so it stays out of the Holm
+    /// family.
+    no_events: bool,
     /// Sample units per window for the power note (the unit the SE scales with).
     units: (f64, f64),
     test: &'static str,
@@ -760,6 +852,7 @@ fn compare(
                     None
                 },
                 meets_minimum: meets,
+                no_events: false,
                 units: (cb.len() as f64, ca.len() as f64),
                 test: "quasi-Poisson rate ratio (t test on the log ratio)",
                 interval: "quasi-Poisson, dispersion from weekly counts",
@@ -778,14 +871,12 @@ fn compare(
                 && la.len() as u64 >= MIN_LEAD_DEPLOYMENTS;
             let estimate = if meets {
                 stats::bootstrap_median_ratio(&lb, &la, options.resamples, rng).map(|boot| {
-                    let p = stats::clustered_rank_test(&lb, &la).map_or(1.0, |t| t.p_value);
-                    (
-                        Estimate {
-                            p_value: p,
-                            ..boot.estimate
-                        },
-                        boot.draws,
-                    )
+                    let rank = stats::clustered_rank_test(&lb, &la);
+                    let estimate = Estimate {
+                        p_value: rank.map_or(1.0, |t| t.p_value),
+                        ..boot.estimate
+                    };
+                    weekly_floor(estimate, boot.draws, rank.map(|t| t.z), g)
                 })
             } else {
                 None
@@ -795,6 +886,7 @@ fn compare(
                 after: side(med(&la), changes(&la), a, None),
                 estimate,
                 meets_minimum: meets,
+                no_events: false,
                 units: (lb.len() as f64, la.len() as f64),
                 test: "Mann-Whitney, clustered by deployment (Obuchowski)",
                 interval: "bootstrap percentile, resampling whole deployments",
@@ -824,6 +916,7 @@ fn compare(
                 after: side(stats::median(&mut ra.clone()), ra.len() as u64, a, None),
                 estimate,
                 meets_minimum: meets,
+                no_events: false,
                 units: (rb.len() as f64, ra.len() as f64),
                 test: "Mann-Whitney",
                 interval: "bootstrap percentile, resampling failed deployments",
@@ -857,12 +950,68 @@ fn compare(
                 after: side(rate(ea, na), na, a, Some(ea)),
                 estimate,
                 meets_minimum: meets,
+                no_events: eb + ea == 0,
                 units: (nb as f64, na as f64),
                 test: "Fisher's exact test",
                 interval: "Newcombe hybrid score (Wilson)",
             }
         }
     }
+}
+
+/// The lead-time interval allows for weeks that are alike (a busy week ships slowly, and so does
+/// the next): the bootstrap resamples deployments as if weeks were independent, so its standard
+/// error is floored at that of the difference of the windows' mean weekly log-medians, computed
+/// with AR(1) errors at the bias-corrected autocorrelation ([`stats::wls_ar1`]). When the floor
+/// binds, the interval, the draws (for the difference in differences) and the rank test's z are
+/// widened by the same factor.
+fn weekly_floor(
+    estimate: Estimate,
+    draws: Vec<f64>,
+    rank_z: Option<f64>,
+    g: &Group<'_>,
+) -> (Estimate, Vec<f64>) {
+    let pre = g.before.weekly(MetricKind::ChangeLeadTime);
+    let post = g.after.weekly(MetricKind::ChangeLeadTime);
+    if (pre.len() as u32) < MIN_TREND_WEEKS || (post.len() as u32) < MIN_TREND_WEEKS {
+        return (estimate, draws);
+    }
+    let rows: Vec<Vec<f64>> = pre
+        .iter()
+        .map(|_| vec![1.0, 0.0])
+        .chain(post.iter().map(|_| vec![1.0, 1.0]))
+        .collect();
+    let y: Vec<f64> = pre.iter().chain(&post).map(|p| p.1).collect();
+    let weeks: Vec<f64> = pre.iter().chain(&post).map(|p| p.0).collect();
+    let windows: Vec<u8> = std::iter::repeat_n(0u8, pre.len())
+        .chain(std::iter::repeat_n(1u8, post.len()))
+        .collect();
+    let layout = stats::WeeklyLayout {
+        weeks: &weeks,
+        windows: &windows,
+    };
+    let Some(fit) = stats::wls_ar1(&rows, &y, &vec![1.0; y.len()], &layout) else {
+        return (estimate, draws);
+    };
+    // The weekly estimate rests on few weeks: it carries its t quantile (n − 2 degrees of freedom).
+    let weekly_se = fit.estimate(1).se * stats::t_quantile(0.975, fit.df) / stats::Z95;
+    if !(estimate.se > 0.0 && weekly_se > estimate.se) {
+        return (estimate, draws);
+    }
+    let factor = weekly_se / estimate.se;
+    let centre = estimate.estimate;
+    let widened = Estimate {
+        estimate: centre,
+        low: centre - (centre - estimate.low) * factor,
+        high: centre + (estimate.high - centre) * factor,
+        se: weekly_se,
+        p_value: rank_z.map_or(estimate.p_value, |z| stats::normal_p(z / factor)),
+    };
+    let draws = draws
+        .into_iter()
+        .map(|d| centre + (d - centre) * factor)
+        .collect();
+    (widened, draws)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -888,6 +1037,7 @@ fn trend_check(metric: MetricKind, g: &Group<'_>, direction: f64) -> TrendCheck 
         effect_beyond_trend_se: None,
         trend_share: None,
         residual_autocorrelation: None,
+        autocorrelation: None,
         finding: TrendFinding::NotEstimable,
     };
     if (pre.len() as u32) < MIN_TREND_WEEKS || (post.len() as u32) < MIN_TREND_WEEKS {
@@ -907,6 +1057,14 @@ fn trend_check(metric: MetricKind, g: &Group<'_>, direction: f64) -> TrendCheck 
     };
     let y: Vec<f64> = pre.iter().chain(&post).map(|p| p.1).collect();
     let w: Vec<f64> = pre.iter().chain(&post).map(|p| p.2).collect();
+    let weeks: Vec<f64> = pre.iter().chain(&post).map(|p| p.0).collect();
+    let windows: Vec<u8> = std::iter::repeat_n(0u8, pre.len())
+        .chain(std::iter::repeat_n(1u8, post.len()))
+        .collect();
+    let layout = stats::WeeklyLayout {
+        weeks: &weeks,
+        windows: &windows,
+    };
     // Descriptive: y = b0 + b1 t + b2 post + b3 post t, separate lines before and after; the level
     // change at the date is b2 and the slope change b3.
     let rows: Vec<Vec<f64>> = pre
@@ -914,7 +1072,7 @@ fn trend_check(metric: MetricKind, g: &Group<'_>, direction: f64) -> TrendCheck 
         .map(|&(t, _, _)| vec![1.0, t, 0.0, 0.0])
         .chain(post.iter().map(|&(t, _, _)| vec![1.0, t, 1.0, t]))
         .collect();
-    if let Some(fit) = stats::wls(&rows, &y, &w) {
+    if let Some(fit) = stats::wls_ar1(&rows, &y, &w, &layout) {
         check.pre_slope = Some(Interval::from(scale, &fit.estimate(1)));
         check.level_change = Some(Interval::from(scale, &fit.estimate(2)));
         check.slope_change = Some(Interval::from(scale, &fit.estimate(3)));
@@ -927,7 +1085,7 @@ fn trend_check(metric: MetricKind, g: &Group<'_>, direction: f64) -> TrendCheck 
         .map(|&(t, _, _)| vec![1.0, t, 0.0])
         .chain(post.iter().map(|&(t, _, _)| vec![1.0, t, 1.0]))
         .collect();
-    let Some(fit) = stats::wls(&rows, &y, &w) else {
+    let Some(fit) = stats::wls_ar1(&rows, &y, &w, &layout) else {
         return check;
     };
     let slope = fit.estimate(1);
@@ -935,6 +1093,7 @@ fn trend_check(metric: MetricKind, g: &Group<'_>, direction: f64) -> TrendCheck 
     check.effect_beyond_trend = Some(Interval::from(scale, &beyond));
     check.effect_beyond_trend_se = Some(beyond.se);
     check.residual_autocorrelation = Some(fit.residual_autocorrelation);
+    check.autocorrelation = Some(fit.corrected_autocorrelation);
     let observed = y_post - y_pre;
     let projected = slope.estimate * (t_post - t_pre);
     check.trend_share = (observed.abs() > 1e-12).then(|| projected / observed);
@@ -968,7 +1127,15 @@ fn parallel_trends(metric: MetricKind, subject: &Group<'_>, comparison: &Group<'
         .collect();
     let y: Vec<f64> = s.iter().chain(&c).map(|p| p.1).collect();
     let w: Vec<f64> = s.iter().chain(&c).map(|p| p.2).collect();
-    stats::wls(&rows, &y, &w).map(|fit| fit.estimate(3).p_value)
+    let weeks: Vec<f64> = s.iter().chain(&c).map(|p| p.0).collect();
+    let windows: Vec<u8> = std::iter::repeat_n(0u8, s.len())
+        .chain(std::iter::repeat_n(2u8, c.len()))
+        .collect();
+    let layout = stats::WeeklyLayout {
+        weeks: &weeks,
+        windows: &windows,
+    };
+    stats::wls_ar1(&rows, &y, &w, &layout).map(|fit| fit.estimate(3).p_value)
 }
 
 fn comparison_check(
@@ -1038,20 +1205,99 @@ fn comparison_check(
 // Power.
 // ---------------------------------------------------------------------------------------------
 
-fn power_note(
-    metric: MetricKind,
-    family: usize,
-    c: &Compared,
-    g: &Group<'_>,
-    trend: &TrendCheck,
-    comparison: Option<&ComparisonCheck>,
-) -> PowerNote {
-    let (unit, minimum) = match metric {
+/// The units, minimum and reference effect of a metric's power note.
+fn power_unit(metric: MetricKind) -> (&'static str, u64) {
+    match metric {
         MetricKind::DeploymentFrequency => ("weeks", MIN_WEEKS),
         MetricKind::ChangeLeadTime => ("changes", MIN_CHANGES),
         MetricKind::FailedDeploymentRecoveryTime => ("recoveries", MIN_RECOVERIES),
         _ => ("deployments", MIN_DEPLOYMENTS),
-    };
+    }
+}
+
+/// Everything a power note is computed from.
+struct PowerInputs<'x, 'a> {
+    metric: MetricKind,
+    family: usize,
+    c: &'x Compared,
+    g: &'x Group<'a>,
+    cg: Option<(&'x Group<'a>, &'x ComparisonCheck)>,
+    trend: &'x TrendCheck,
+    comparison: Option<&'x ComparisonCheck>,
+    design: &'x Design,
+    power: &'x PowerOptions,
+    seed: u64,
+}
+
+impl PowerInputs<'_, '_> {
+    fn sources(&self) -> (power::Source<'_, '_>, Option<power::Source<'_, '_>>) {
+        let subject = power::Source {
+            group: self.g,
+            before_value: self.c.before.value,
+            after_value: self.c.after.value,
+        };
+        let comparison = self
+            .cg
+            .filter(|(_, check)| check.finding != ComparisonFinding::NotEnoughData)
+            .map(|(group, check)| power::Source {
+                group,
+                before_value: check.before.value,
+                after_value: check.after.value,
+            });
+        (subject, comparison)
+    }
+
+    fn simulate(&self, effect: f64, extra_weeks: u32, simulations: usize) -> Option<f64> {
+        let (subject, comparison) = self.sources();
+        power::simulated_power(
+            self.metric,
+            self.family,
+            &subject,
+            comparison.as_ref(),
+            self.design,
+            effect,
+            extra_weeks,
+            simulations,
+            self.power.resamples,
+            self.seed,
+        )
+    }
+}
+
+/// What would make a verdict reachable when a check it needs cannot run, or `None`.
+fn unreachable_because(metric: MetricKind, trend: &TrendCheck, g: &Group<'_>) -> Option<String> {
+    if trend.finding != TrendFinding::NotEstimable {
+        return None;
+    }
+    let name = metric.label();
+    let mut needs = Vec::new();
+    if trend.weeks_before < MIN_TREND_WEEKS {
+        needs.push(format!(
+            "a longer --before, if the records reach back ({} with a value before the change)",
+            counted_unit(trend.weeks_before.into(), "weeks")
+        ));
+    }
+    if trend.weeks_after < MIN_TREND_WEEKS {
+        let short = MIN_TREND_WEEKS - trend.weeks_after;
+        // Weeks with a value come at the after window's pace.
+        let weeks = g.after.weeks.len().max(1) as f64;
+        let share = f64::from(trend.weeks_after.max(1)) / weeks;
+        let more = (f64::from(short) / share.min(1.0)).ceil() as u64;
+        needs.push(format!(
+            "about {} more after the change ({} with a value so far)",
+            counted_unit(more, "weeks"),
+            counted_unit(trend.weeks_after.into(), "weeks")
+        ));
+    }
+    Some(format!(
+        "{name}: the verdict cannot be reached yet, whatever the effect: the trend check needs {MIN_TREND_WEEKS} weeks with values in each window; {} would make it reachable",
+        needs.join(" and ")
+    ))
+}
+
+fn power_note(x: &PowerInputs<'_, '_>) -> PowerNote {
+    let (metric, c, g) = (x.metric, x.c, x.g);
+    let (unit, minimum) = power_unit(metric);
     let reference = reference_effect(metric, c.before.value);
     let scale = metric.scale();
     let reference_analysis = match scale {
@@ -1060,17 +1306,9 @@ fn power_note(
     };
     let weeks_after = g.after.weeks.len() as f64;
     let mut note = PowerNote {
-        unit,
-        minimum,
-        meets_minimum: c.meets_minimum,
         reference_effect: reference,
-        limiting_test: None,
-        limiting_se: None,
-        power: None,
-        needed_per_window: None,
-        more_needed: None,
-        more_weeks: None,
-        minimum_detectable: None,
+        meets_minimum: c.meets_minimum,
+        ..PowerNote::empty(unit, minimum)
     };
     if !c.meets_minimum {
         // Only the after window grows with time; a short before window needs a longer --before.
@@ -1091,10 +1329,9 @@ fn power_note(
     let Some((e, _)) = &c.estimate else {
         return note;
     };
-    // The verdict needs every one of these tests; the one with the largest standard error limits
-    // what can be detected, and the promised power is the product of their powers (which errs low
-    // when the tests agree, as they mostly do).
-    let tests = verdict_tests(e.se, trend, comparison);
+    // The largest standard error among the tests the verdict needs: a lower bound on what can be
+    // detected (the simulated power below is what the whole procedure achieves).
+    let tests = verdict_tests(e.se, x.trend, x.comparison);
     let limiting = tests
         .iter()
         .copied()
@@ -1105,20 +1342,50 @@ fn power_note(
     let direction = if metric.higher_is_better() { 1.0 } else { -1.0 };
     note.minimum_detectable =
         Some(scale.natural(direction * stats::minimum_detectable(limiting.1)));
-    if reference_analysis != 0.0 && reference_analysis.is_finite() {
-        let ses: Vec<f64> = tests.iter().map(|t| t.1).collect();
-        note.power = Some(joint_power(&ses, family, reference_analysis));
-        // Standard errors shrink as 1/√n: both windows `f` times larger give the power wanted.
-        let (_, units_after) = c.units;
-        if let Some(needed) = stats::needed_per_side(limiting.1, units_after, reference_analysis) {
-            let factor = needed / units_after.max(1.0);
-            note.needed_per_window = Some(needed);
-            note.more_needed = Some((needed - units_after).max(0.0));
-            note.more_weeks = Some((weeks_after * (factor - 1.0)).max(0.0).ceil());
-        }
-    } else {
+    if c.no_events || reference_analysis == 0.0 || !reference_analysis.is_finite() {
         // A before rate of zero: nothing to halve.
         note.reference_effect = 0.0;
+        return note;
+    }
+    note.unreachable = unreachable_because(metric, x.trend, g);
+    if note.unreachable.is_some() {
+        note.power = Some(0.0);
+        note.simulations = Some(0);
+        return note;
+    }
+    let sims = x.power.simulations;
+    note.power = x.simulate(reference_analysis, 0, sims);
+    note.simulations = note.power.map(|_| sims);
+    if x.power.search_more_weeks && note.power.is_some_and(|p| p < 0.8) {
+        let (subject, comparison) = x.sources();
+        let weeks = power::weeks_for_power(
+            metric,
+            x.family,
+            &subject,
+            comparison.as_ref(),
+            x.design,
+            reference_analysis,
+            note.power.unwrap_or(0.0),
+            (sims / 2).max(50),
+            x.power.resamples,
+            x.seed,
+        );
+        let (_, units_after) = c.units;
+        match weeks {
+            Some(w) => {
+                let factor = (weeks_after + f64::from(w)) / weeks_after.max(1.0);
+                let needed = (units_after * factor).ceil();
+                note.needed_per_window = Some(needed);
+                note.more_needed = Some((needed - units_after).max(0.0));
+                note.more_weeks = Some(f64::from(w));
+            }
+            None => note.beyond_search = true,
+        }
+    } else if note.power.is_some() {
+        let (_, units_after) = c.units;
+        note.needed_per_window = Some(units_after);
+        note.more_needed = Some(0.0);
+        note.more_weeks = Some(0.0);
     }
     note
 }
@@ -1137,6 +1404,89 @@ pub fn analyze(
     design: &Design,
     options: &ImpactOptions,
 ) -> ImpactAnalysis {
+    analyze_with_power(
+        subject,
+        comparison,
+        design,
+        options,
+        &PowerOptions::default(),
+    )
+}
+
+/// The power of the whole verdict procedure for `metric` against a true `effect` (on the analysis
+/// scale: a log ratio or a difference, in the good direction), simulated as the power note does
+/// from these histories (see [`power`]). `None` when the metric has no estimate.
+pub fn simulate_power(
+    subject: &GroupHistory,
+    comparison: Option<&GroupHistory>,
+    design: &Design,
+    options: &ImpactOptions,
+    metric: MetricKind,
+    effect: f64,
+    power: &PowerOptions,
+) -> Option<f64> {
+    let no_search = PowerOptions {
+        simulations: 0,
+        ..*power
+    };
+    let analysis = analyze_with_power(subject, comparison, design, options, &no_search);
+    let family = analysis
+        .metrics
+        .iter()
+        .filter(|m| m.effect.as_ref().is_some_and(|e| e.in_holm_family))
+        .count();
+    let m = analysis.metrics.iter().find(|m| m.metric == metric)?;
+    m.effect.as_ref().filter(|e| e.in_holm_family)?;
+    if unreachable_because(metric, &m.trend, &Group::new(subject, design)).is_some() {
+        return Some(0.0);
+    }
+    let g = Group::new(subject, design);
+    let cg = comparison.map(|c| Group::new(c, design));
+    let k = MetricKind::ALL
+        .iter()
+        .position(|x| *x == metric)
+        .unwrap_or(0);
+    let subject_source = power::Source {
+        group: &g,
+        before_value: m.before.value,
+        after_value: m.after.value,
+    };
+    let comparison_source = cg
+        .as_ref()
+        .zip(m.comparison.as_ref())
+        .and_then(|(group, c)| {
+            (c.finding != ComparisonFinding::NotEnoughData).then_some(power::Source {
+                group,
+                before_value: c.before.value,
+                after_value: c.after.value,
+            })
+        });
+    power::simulated_power(
+        metric,
+        family,
+        &subject_source,
+        comparison_source.as_ref(),
+        design,
+        effect,
+        0,
+        power.simulations,
+        power.resamples,
+        power_seed(options.seed, k),
+    )
+}
+
+fn power_seed(seed: u64, k: usize) -> u64 {
+    seed ^ ((k as u64 + 1) << 48) ^ 0x5eed
+}
+
+/// [`analyze`] with the power note simulated as `power` says.
+pub fn analyze_with_power(
+    subject: &GroupHistory,
+    comparison: Option<&GroupHistory>,
+    design: &Design,
+    options: &ImpactOptions,
+    power: &PowerOptions,
+) -> ImpactAnalysis {
     let g = Group::new(subject, design);
     let cg = comparison.map(|c| Group::new(c, design));
     let mut compared = Vec::new();
@@ -1149,6 +1499,7 @@ pub fn analyze(
     let tested: Vec<(usize, f64)> = compared
         .iter()
         .enumerate()
+        .filter(|(_, (_, c, _))| !c.no_events)
         .filter_map(|(i, (_, c, _))| c.estimate.as_ref().map(|(e, _)| (i, e.p_value)))
         .collect();
     let adjusted = stats::holm(&tested.iter().map(|t| t.1).collect::<Vec<_>>());
@@ -1172,7 +1523,18 @@ pub fn analyze(
         let comparison = cg
             .as_ref()
             .map(|cg| comparison_check(metric, &g, &c, cg, options, &mut rng, direction));
-        let power = power_note(metric, tested.len(), &c, &g, &trend, comparison.as_ref());
+        let power = power_note(&PowerInputs {
+            metric,
+            family: tested.len(),
+            c: &c,
+            g: &g,
+            cg: cg.as_ref().zip(comparison.as_ref()),
+            trend: &trend,
+            comparison: comparison.as_ref(),
+            design,
+            power,
+            seed: power_seed(options.seed, i),
+        });
         let effect = c.estimate.as_ref().map(|(e, _)| Effect {
             estimate: scale.natural(e.estimate),
             low: scale.natural(e.low),
@@ -1181,6 +1543,7 @@ pub fn analyze(
             p_value: e.p_value,
             p_adjusted: p_adjusted[i].unwrap_or(1.0),
             tested_together: tested.len(),
+            in_holm_family: !c.no_events,
             test: c.test,
             interval: c.interval,
         });
@@ -1228,8 +1591,9 @@ fn design_caveats(design: &Design, has_comparison: bool) -> Vec<Caveat> {
         out.push(caveat(
             "before-window-shortened",
             format!(
-                "the records start later than the before window would, so it covers {} weeks instead of {}",
-                design.before_weeks, design.requested_before_weeks
+                "the records start later than the before window would, so it covers {} instead of {}",
+                counted_unit(design.before_weeks.into(), "weeks"),
+                counted_unit(design.requested_before_weeks.into(), "weeks")
             ),
         ));
     }
@@ -1238,16 +1602,28 @@ fn design_caveats(design: &Design, has_comparison: bool) -> Vec<Caveat> {
             out.push(caveat(
                 "after-window-shortened",
                 format!(
-                    "the after window covers the {} whole weeks observed so far, not the {} asked for",
-                    design.after_weeks, design.requested_after_weeks
+                    "the after window covers the {} observed so far, not the {} asked for",
+                    counted_unit(design.after_weeks.into(), "whole weeks"),
+                    counted_unit(design.requested_after_weeks.into(), "weeks")
                 ),
             ))
         }
+        Some(AfterLimit::LastRecord) => out.push(caveat(
+            "after-window-at-last-record",
+            format!(
+                "the records end on {}, so the after window stops at the last record ({}, not the {} asked for): later weeks would count as weeks without deployments; if the records are complete to --until, pass --data-complete",
+                design
+                    .records_end
+                    .map_or_else(String::new, |t| t.strftime("%-d %B %Y").to_string()),
+                counted_unit(design.after_weeks.into(), "whole weeks"),
+                counted_unit(design.requested_after_weeks.into(), "weeks")
+            ),
+        )),
         Some(AfterLimit::PracticeEnded) => out.push(caveat(
             "practice-ended",
             format!(
-                "the practice ended, so the after window stops there ({} weeks)",
-                design.after_weeks
+                "the practice ended, so the after window stops there ({})",
+                counted_unit(design.after_weeks.into(), "weeks")
             ),
         )),
         _ => {}
@@ -1259,6 +1635,20 @@ fn design_caveats(design: &Design, has_comparison: bool) -> Vec<Caveat> {
         ));
     }
     out
+}
+
+/// `n` of a plural `unit` (`weeks`, `changes`, `deployments`, `recoveries`, `metrics`), singular
+/// when `n` is 1: `1 week`, `3 weeks`, `1 recovery`.
+pub fn counted_unit(n: u64, unit: &str) -> String {
+    if n != 1 {
+        return format!("{n} {unit}");
+    }
+    let one = if let Some(stem) = unit.strip_suffix("ies") {
+        format!("{stem}y")
+    } else {
+        unit.strip_suffix('s').unwrap_or(unit).to_owned()
+    };
+    format!("1 {one}")
 }
 
 fn fmt_days(days: f64) -> String {
@@ -1281,8 +1671,10 @@ fn verdict(
     let name = metric.label();
     let Some((estimate, _)) = c.estimate.as_ref().filter(|_| c.meets_minimum) else {
         let mut text = format!(
-            "{name}: {} and {} {} before and after, fewer than the {} needed in each window",
-            c.before.n, c.after.n, power.unit, power.minimum
+            "{name}: {} before and {} after, fewer than the {} needed in each window",
+            counted_unit(c.before.n, power.unit),
+            counted_unit(c.after.n, power.unit),
+            power.minimum
         );
         if c.before.n < power.minimum {
             text.push_str(
@@ -1292,16 +1684,31 @@ fn verdict(
         if c.after.n < power.minimum
             && let Some(weeks) = power.more_weeks
         {
+            let more = power.more_needed.unwrap_or(0.0).max(0.0) as u64;
             let _ = write!(
                 text,
-                "; about {:.0} more {} are needed after the change, roughly {weeks:.0} more weeks",
-                power.more_needed.unwrap_or(0.0),
-                power.unit
+                "; about {} more {} needed after the change, roughly {} more",
+                counted_unit(more, power.unit),
+                if more == 1 { "is" } else { "are" },
+                counted_unit(weeks.max(0.0) as u64, "weeks")
             );
         }
         caveats.push(caveat("not-enough-data", text));
         return (Verdict::NotEnoughData, caveats);
     };
+    if c.no_events {
+        let what = match metric {
+            MetricKind::ChangeFailRate => "failed deployments",
+            _ => "unplanned deployments (hotfixes, rollbacks)",
+        };
+        caveats.push(caveat(
+            "no-events",
+            format!(
+                "{name}: no {what} in either window, so there is nothing to compare; it is left out of the metrics tested together"
+            ),
+        ));
+        return (Verdict::NoDetectableChange, caveats);
+    }
     let p = p_adjusted.unwrap_or(1.0);
     let significant = p < 0.05 && estimate.excludes_zero();
     let improving = same_direction(
@@ -1362,14 +1769,17 @@ fn verdict(
             ));
         }
     }
-    if let Some(r) = trend.residual_autocorrelation.filter(|r| *r > 0.4) {
-        checks.push(caveat(
-            "autocorrelated-weeks",
-            format!(
-                "{name}: consecutive weeks are correlated (lag-1 autocorrelation {r:.2}), so the trend check's intervals are too narrow"
-            ),
-        ));
-    }
+    let autocorrelated = trend
+        .autocorrelation
+        .filter(|r| *r > AUTOCORRELATION_CAVEAT)
+        .map(|r| {
+            caveat(
+                "autocorrelated-weeks",
+                format!(
+                    "{name}: consecutive weeks are alike (lag-1 autocorrelation {r:.2}, corrected for the bias of a short series), so the intervals are widened to allow for it; with this few weeks that allowance is itself uncertain"
+                ),
+            )
+        });
     if let Some(cmp) = comparison {
         let did = cmp
             .difference_in_differences
@@ -1426,28 +1836,29 @@ fn verdict(
     if significant {
         caveats.append(&mut checks);
     }
+    caveats.extend(autocorrelated);
     if c.before.n < 2 * power.minimum || c.after.n < 2 * power.minimum {
         caveats.push(caveat(
             "small-sample",
             format!(
-                "{name}: small samples ({} and {} {}), so the interval is wide and its approximations rough",
-                c.before.n, c.after.n, power.unit
+                "{name}: small samples ({} before, {} after), so the interval is wide and its approximations rough",
+                counted_unit(c.before.n, power.unit),
+                counted_unit(c.after.n, power.unit)
             ),
         ));
     }
-    if !(significant && credited)
+    if let Some(text) = &power.unreachable {
+        caveats.push(caveat("verdict-unreachable", text.clone()));
+    } else if !(significant && credited)
         && let Some(power_now) = power.power.filter(|p| *p < 0.8)
     {
         caveats.push(caveat(
             "low-power",
             format!(
-                "{name}: with this much data a change of {} would be detected {} of the time",
+                "{name}: with this much data a change of {} would be detected {} of the time (in {} simulated verdicts)",
                 describe_reference(metric, power.reference_effect),
-                if power_now < 0.01 {
-                    "less than 1%".to_owned()
-                } else {
-                    format!("only {:.0}%", power_now * 100.0)
-                }
+                power_words(power_now, power.simulations.unwrap_or(0)),
+                power.simulations.unwrap_or(0)
             ),
         ));
     }
@@ -1457,6 +1868,19 @@ fn verdict(
         (true, false) => Verdict::Worse,
     };
     (verdict, caveats)
+}
+
+/// A simulated power in words: "only 62%", or, when no simulated verdict detected it, "less than
+/// 1.5%" (the rule of three: with none in 200, the true share is below 3/200 with 95% confidence).
+pub fn power_words(power: f64, simulations: usize) -> String {
+    if power == 0.0 && simulations > 0 {
+        let bound = 300.0 / simulations as f64;
+        format!("less than {}%", fmt_days((bound * 10.0).ceil() / 10.0))
+    } else if power < 0.01 {
+        format!("only about {:.1}%", power * 100.0)
+    } else {
+        format!("only {:.0}%", power * 100.0)
+    }
 }
 
 /// An interval in words: `×0.52 (95% CI ×0.41 to ×0.66)` or `−8.1 points (95% CI −12.0 to −4.2)`.

@@ -243,7 +243,20 @@ fn power_notes_scale_with_the_limiting_test() {
     assert_eq!(lead.power.reference_effect, 0.7);
     let p = lead.power.power.unwrap();
     assert!((0.0..=1.0).contains(&p));
-    assert_eq!(lead.power_for(0.7f64.ln()), Some(p));
+    // The note's power is the simulation's, reproducibly.
+    assert_eq!(
+        simulate_power(
+            &history(&STEP, 1),
+            None,
+            &design(),
+            &options(),
+            MetricKind::ChangeLeadTime,
+            0.7f64.ln(),
+            &PowerOptions::default()
+        ),
+        Some(p)
+    );
+    assert_eq!(lead.power.simulations, Some(200));
     // A detectable effect is never smaller than the limiting test allows.
     let mde = lead.power.minimum_detectable.unwrap();
     assert!((mde.ln().abs() - stats::minimum_detectable(se)).abs() < 1e-12);

@@ -18,6 +18,7 @@ use shiplog_core::{
     Deployment, DeploymentId, DeploymentSource, DeploymentStatus, IncidentId, PullRequestId,
 };
 
+use super::ListReader;
 use super::json::{Node, Res};
 use super::{
     Headers, IncidentState, IncidentUpdate, Observation, PendingDeployment, PendingReview,
@@ -81,7 +82,7 @@ fn event_of(doc: &Json) -> Option<&'static str> {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum ListKind {
+pub(crate) enum ListKind {
     Pulls,
     Reviews,
     Deployments,
@@ -217,22 +218,29 @@ pub(crate) fn parse(sink: &mut Sink<'_>, root: &Node<'_>, headers: &Headers) -> 
 
 fn parse_list(sink: &mut Sink<'_>, list: &Node<'_>) -> Res<()> {
     let items = list.items()?;
-    let Some(first) = items.first() else {
+    if items.is_empty() {
         sink.note(list, "an empty list: nothing to import");
         return Ok(());
-    };
-    let Some(kind) = list_kind(first.value) else {
-        return Err(first.fault(
-            "expected an item of a GitHub REST list (pulls, reviews, deployments, deployment statuses, releases, workflow runs or issues), and could not tell which",
-        ));
-    };
+    }
+    let mut reader = ListReader::default();
     for item in &items {
-        if list_kind(item.value) != Some(kind) {
-            sink.faults.push(item.fault(format!(
-                "expected an item of the same list as $[0] ({kind:?}), got another kind of object"
-            )));
-            continue;
-        }
+        list_item(sink, &mut reader, item);
+    }
+    Ok(())
+}
+
+/// One item of a REST list (read whole, or one at a time from a large file).
+pub(crate) fn list_item(sink: &mut Sink<'_>, reader: &mut ListReader<ListKind>, item: &Node<'_>) {
+    sink.item_path = Some(item.path.clone());
+    let Some(kind) = reader.kind_of(
+        sink,
+        item,
+        list_kind,
+        "expected an item of a GitHub REST list (pulls, reviews, deployments, deployment statuses, releases, workflow runs or issues), and could not tell which",
+    ) else {
+        return;
+    };
+    {
         let result: Res<Option<Observation>> = match kind {
             ListKind::Pulls => (|| {
                 let full_name = item
@@ -265,7 +273,6 @@ fn parse_list(sink: &mut Sink<'_>, list: &Node<'_>) -> Res<()> {
         };
         sink.keep(result);
     }
-    Ok(())
 }
 
 /// `owner/repo` from `https://api.github.com/repos/owner/repo[/...]`, or from a GitHub Enterprise
@@ -594,7 +601,7 @@ fn review_webhook(
     let reviewer = login(&review, "user");
     if by_bot(&review) {
         sink.note(&review, BOT_NOTE);
-    } else if reviewer.is_some() && reviewer != author {
+    } else if !super::by_author(reviewer.as_deref(), author.as_deref()) {
         // A review by the author does not count; an unsubmitted (pending) review has no time.
         update.first_review_at = opt_time(&review, time_key)?;
     }
@@ -632,7 +639,7 @@ fn issue_comment_webhook(sink: &mut Sink<'_>, root: &Node<'_>) -> Res<Option<Obs
     let commenter = login(&comment, "user");
     if by_bot(&comment) {
         sink.note(&comment, BOT_NOTE);
-    } else if commenter.is_some() && commenter != author {
+    } else if !super::by_author(commenter.as_deref(), author.as_deref()) {
         update.first_review_at = Some(at);
     }
     Ok(Some(Observation::PullRequest(Box::new(update), author)))

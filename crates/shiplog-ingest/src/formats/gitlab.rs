@@ -18,6 +18,7 @@ use jiff::Timestamp;
 use serde_json::Value as Json;
 use shiplog_core::{Deployment, DeploymentSource, DeploymentStatus, Sha};
 
+use super::ListReader;
 use super::json::{Node, Res, SHA_EXPECTED};
 use super::{
     Headers, IncidentState, IncidentUpdate, Observation, PullRequestUpdate, Sink, make_id,
@@ -38,7 +39,7 @@ pub(crate) fn detect(doc: &Json) -> bool {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum ListKind {
+pub(crate) enum ListKind {
     Deployments,
     MergeRequests,
     Issues,
@@ -139,22 +140,29 @@ pub(crate) fn parse(sink: &mut Sink<'_>, root: &Node<'_>, headers: &Headers) -> 
 
 fn parse_list(sink: &mut Sink<'_>, list: &Node<'_>) -> Res<()> {
     let items = list.items()?;
-    let Some(first) = items.first() else {
+    if items.is_empty() {
         sink.note(list, "an empty list: nothing to import");
         return Ok(());
-    };
-    let Some(kind) = list_kind(first.value) else {
-        return Err(first.fault(
-            "expected an item of a GitLab REST list (deployments, merge requests or issues), and could not tell which",
-        ));
-    };
+    }
+    let mut reader = ListReader::default();
     for item in &items {
-        if list_kind(item.value) != Some(kind) {
-            sink.faults.push(item.fault(format!(
-                "expected an item of the same list as $[0] ({kind:?}), got another kind of object"
-            )));
-            continue;
-        }
+        list_item(sink, &mut reader, item);
+    }
+    Ok(())
+}
+
+/// One item of a REST list (read whole, or one at a time from a large file).
+pub(crate) fn list_item(sink: &mut Sink<'_>, reader: &mut ListReader<ListKind>, item: &Node<'_>) {
+    sink.item_path = Some(item.path.clone());
+    let Some(kind) = reader.kind_of(
+        sink,
+        item,
+        list_kind,
+        "expected an item of a GitLab REST list (deployments, merge requests or issues), and could not tell which",
+    ) else {
+        return;
+    };
+    {
         let result = match kind {
             ListKind::Deployments => listed_deployment(sink, item),
             ListKind::MergeRequests => listed_merge_request(item),
@@ -165,7 +173,6 @@ fn parse_list(sink: &mut Sink<'_>, list: &Node<'_>) -> Res<()> {
         };
         sink.keep(result);
     }
-    Ok(())
 }
 
 /// `group/project` from a REST item's `references.full` (`group/project!45`, `group/project#12`).

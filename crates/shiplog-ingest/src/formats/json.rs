@@ -93,6 +93,15 @@ impl<'a> Node<'a> {
         }
     }
 
+    /// Item `index` of the document's top-level list, read on its own (see
+    /// [`for_each_item`](crate::strict_json::for_each_item)).
+    pub fn item(value: &'a Json, index: usize) -> Self {
+        Self {
+            value,
+            path: format!("$[{index}]"),
+        }
+    }
+
     pub fn fault(&self, problem: impl Into<String>) -> Fault {
         Fault::new(self.path.clone(), problem)
     }
@@ -212,8 +221,10 @@ impl<'a> Node<'a> {
             .value
             .as_str()
             .ok_or_else(|| self.expected(TIME_EXPECTED))?;
-        shiplog_core::window::parse_timestamp(text)
-            .ok_or_else(|| self.fault(format!("expected {TIME_EXPECTED}, got {}", quote(text))))
+        shiplog_core::window::parse_timestamp(text).ok_or_else(|| {
+            let expected = shiplog_core::window::expected_timestamp(text, TIME_EXPECTED);
+            self.fault(format!("expected {expected}, got {}", quote(text)))
+        })
     }
 
     /// Free text, trimmed; `None` when empty.
@@ -240,10 +251,17 @@ impl<'a> Node<'a> {
     }
 }
 
-/// Parses a whole document, or says why it is not JSON.
+/// Parses a whole document (duplicate keys refused, at most
+/// [`MAX_DOCUMENT_BYTES`](crate::strict_json::MAX_DOCUMENT_BYTES)), or says why it is not JSON,
+/// with serde_json's line and column.
 pub(crate) fn parse_document(bytes: &[u8]) -> Result<Json, String> {
     let bytes = crate::format::strip_bom(bytes);
-    serde_json::from_slice(bytes).map_err(|e| format!("not valid JSON: {e}"))
+    crate::strict_json::from_slice(bytes, crate::strict_json::MAX_DOCUMENT_BYTES).map_err(not_json)
+}
+
+/// A serde_json error as a problem: its message ends with the line and column.
+pub(crate) fn not_json(e: serde_json::Error) -> String {
+    format!("not valid JSON: {e}")
 }
 
 #[cfg(test)]

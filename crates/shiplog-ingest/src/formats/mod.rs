@@ -230,6 +230,34 @@ pub struct Note {
     pub message: String,
 }
 
+impl Note {
+    /// Why it was skipped, in a few words that are the same for every note of its kind (ids,
+    /// numbers and quoted values left out), so an import's summary can count the notes by reason:
+    /// `GitHub push`, `written by a bot`, `review skipped`.
+    pub fn reason(&self) -> String {
+        let head = self
+            .message
+            .split_once(": ")
+            .map_or(self.message.as_str(), |(head, _)| head);
+        let mut words: Vec<&str> = Vec::new();
+        let mut quoted = false;
+        for word in head.split_whitespace() {
+            let quotes = word.matches('"').count();
+            let skip = quoted
+                || quotes > 0
+                || word.contains([':', '/', '#'])
+                || word.bytes().all(|b| b.is_ascii_digit() || b == b'.');
+            if quotes % 2 == 1 {
+                quoted = !quoted;
+            }
+            if !skip {
+                words.push(word);
+            }
+        }
+        words.join(" ")
+    }
+}
+
 impl fmt::Display for Note {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}: {}: {}", self.file, self.path, self.message)
@@ -310,6 +338,57 @@ pub struct Parsed {
     observations: Vec<Observation>,
     /// What it held that was not imported, and why.
     pub notes: Vec<Note>,
+    pull_request_paths: BTreeMap<PullRequestId, String>,
+}
+
+/// The kind of a REST list, told by its first item, that every later item must share.
+pub(crate) struct ListReader<K> {
+    first: Option<K>,
+    /// The first item was of no known kind: the rest is not read.
+    stopped: bool,
+}
+
+impl<K> Default for ListReader<K> {
+    fn default() -> Self {
+        Self {
+            first: None,
+            stopped: false,
+        }
+    }
+}
+
+impl<K: Copy + PartialEq + fmt::Debug> ListReader<K> {
+    /// The kind of `item`: the list's (set by its first item), or `None` with a fault when the
+    /// item is of another kind or the first one was of none (`unknown` says which lists exist).
+    pub fn kind_of(
+        &mut self,
+        sink: &mut Sink<'_>,
+        item: &Node<'_>,
+        kind_of: fn(&Json) -> Option<K>,
+        unknown: &str,
+    ) -> Option<K> {
+        if self.stopped {
+            return None;
+        }
+        let kind = kind_of(item.value);
+        let Some(first) = self.first else {
+            match kind {
+                Some(kind) => self.first = Some(kind),
+                None => {
+                    sink.faults.push(item.fault(unknown));
+                    self.stopped = true;
+                }
+            }
+            return kind;
+        };
+        if kind != Some(first) {
+            sink.faults.push(item.fault(format!(
+                "expected an item of the same list as $[0] ({first:?}), got another kind of object"
+            )));
+            return None;
+        }
+        kind
+    }
 }
 
 /// Where a parser collects what it reads from one delivery.
@@ -319,6 +398,10 @@ pub(crate) struct Sink<'a> {
     pub observations: Vec<Observation>,
     pub notes: Vec<Note>,
     pub faults: Vec<Fault>,
+    /// The JSON path of the item being read (a list item), for messages about its records later.
+    pub item_path: Option<String>,
+    /// Where each pull request update came from (the last, for one read twice).
+    pub pull_request_paths: BTreeMap<PullRequestId, String>,
 }
 
 impl Sink<'_> {
@@ -333,7 +416,13 @@ impl Sink<'_> {
     /// Keeps an observation, or the problem that prevented it.
     pub fn keep(&mut self, result: Res<Option<Observation>>) {
         match result {
-            Ok(Some(o)) => self.observations.push(o),
+            Ok(Some(o)) => {
+                if let Observation::PullRequest(update, _) = &o {
+                    let path = self.item_path.clone().unwrap_or_else(|| "$".to_owned());
+                    self.pull_request_paths.insert(update.id.clone(), path);
+                }
+                self.observations.push(o);
+            }
             Ok(None) => {}
             Err(fault) => self.faults.push(fault),
         }
@@ -354,6 +443,10 @@ pub struct Ingested {
     pub releases: Vec<PendingRelease>,
     /// What was skipped, and why.
     pub notes: Vec<Note>,
+    /// The file (delivery label) each deployment came from, for messages about it.
+    pub deployment_files: BTreeMap<shiplog_core::DeploymentId, String>,
+    /// The file and JSON path each pull request's last update came from, for messages about it.
+    pub pull_request_origins: BTreeMap<PullRequestId, (String, String)>,
 }
 
 /// What [`detect`] found a delivery to be.
@@ -395,17 +488,27 @@ pub fn detect(delivery: &Delivery) -> Result<Detected, PayloadError> {
         return Ok(Detected::Source(Source::CdEvents));
     }
     let body = crate::format::strip_bom(&delivery.body);
-    let first = body.iter().find(|b| !b.is_ascii_whitespace()).copied();
-    if !matches!(first, Some(b'{' | b'[')) {
-        return Ok(Detected::Csv);
-    }
-    let Ok(doc) = json::parse_document(body) else {
-        // Several JSON values (JSON Lines), or broken JSON: the JSON Lines reader says which line.
-        return Ok(if first == Some(b'{') {
-            Detected::JsonLines
-        } else {
-            Detected::Csv
-        });
+    let first = first_byte(body);
+    let not_json = |problem: String| PayloadError {
+        file: delivery.label.clone(),
+        path: String::new(),
+        problem,
+    };
+    let doc = match first {
+        // A list: told by its first item; the rest is only checked to be JSON.
+        Some(b'[') => match crate::strict_json::first_item(body) {
+            Ok(Some(item)) => Json::Array(vec![item]),
+            Ok(None) => Json::Array(Vec::new()),
+            Err(e) => return Err(not_json(json::not_json(e))),
+        },
+        Some(b'{') => match json::parse_document(body) {
+            Ok(doc) => doc,
+            // Several JSON values: JSON Lines, whose reader names each bad line.
+            Err(_) if first_line_is_json(body) => return Ok(Detected::JsonLines),
+            // One document (its first line is no value on its own) with an error in it.
+            Err(problem) => return Err(not_json(problem)),
+        },
+        _ => return Ok(Detected::Csv),
     };
     if let Some(source) = detect_json(&doc) {
         return Ok(Detected::Source(source));
@@ -421,6 +524,21 @@ pub fn detect(delivery: &Delivery) -> Result<Detected, PayloadError> {
                   and could not tell which this is; name the format with --from"
                 .to_owned(),
     })
+}
+
+/// The first byte that is not ASCII whitespace.
+fn first_byte(body: &[u8]) -> Option<u8> {
+    body.iter().find(|b| !b.is_ascii_whitespace()).copied()
+}
+
+/// Whether the content reads as JSON Lines: its first non-blank line is a JSON value on its own
+/// (never so in a pretty-printed document starting with `{`), or it is one line (the JSON Lines
+/// reader then names the line and column just as well).
+fn first_line_is_json(body: &[u8]) -> bool {
+    let text = body.trim_ascii();
+    let mut lines = text.split(|&b| b == b'\n');
+    let first = lines.next().unwrap_or_default();
+    lines.next().is_none() || serde_json::from_slice::<serde::de::IgnoredAny>(first).is_ok()
 }
 
 fn detect_json(doc: &Json) -> Option<Source> {
@@ -452,20 +570,44 @@ pub fn parse(
     options: &Options,
 ) -> Result<Parsed, Vec<PayloadError>> {
     let file = delivery.label.as_str();
-    let doc = json::parse_document(&delivery.body).map_err(|problem| {
+    let not_json = |problem: String| {
         vec![PayloadError {
             file: file.to_owned(),
             path: String::new(),
             problem,
         }]
-    })?;
+    };
     let mut sink = Sink {
         file,
         options,
         observations: Vec::new(),
         notes: Vec::new(),
         faults: Vec::new(),
+        item_path: None,
+        pull_request_paths: BTreeMap::new(),
     };
+    let body = crate::format::strip_bom(&delivery.body);
+    if first_byte(body) == Some(b'[') && matches!(source, Source::GitHub | Source::GitLab) {
+        // A REST list, read one item at a time: memory stays proportional to one item.
+        let mut github = ListReader::default();
+        let mut gitlab = ListReader::default();
+        let count = crate::strict_json::for_each_item(body, |index, value| {
+            let item = Node::item(&value, index);
+            match source {
+                Source::GitHub => github::list_item(&mut sink, &mut github, &item),
+                _ => gitlab::list_item(&mut sink, &mut gitlab, &item),
+            }
+        })
+        .map_err(|e| not_json(json::not_json(e)))?;
+        if count == 0 {
+            sink.note(
+                &Node::root(&Json::Array(Vec::new())),
+                "an empty list: nothing to import",
+            );
+        }
+        return finish(sink, source);
+    }
+    let doc = json::parse_document(body).map_err(not_json)?;
     let root = Node::root(&doc);
     let result = match source {
         Source::GitHub => github::parse(&mut sink, &root, &delivery.headers),
@@ -476,6 +618,12 @@ pub fn parse(
     if let Err(fault) = result {
         sink.faults.push(fault);
     }
+    finish(sink, source)
+}
+
+/// What a parser collected: the records, or every problem.
+fn finish(sink: Sink<'_>, source: Source) -> Result<Parsed, Vec<PayloadError>> {
+    let file = sink.file;
     if !sink.faults.is_empty() {
         return Err(sink.faults.into_iter().map(|f| f.in_file(file)).collect());
     }
@@ -484,6 +632,7 @@ pub fn parse(
         source,
         observations: sink.observations,
         notes: sink.notes,
+        pull_request_paths: sink.pull_request_paths,
     })
 }
 
@@ -499,13 +648,23 @@ pub fn combine(parsed: Vec<Parsed>) -> Ingested {
     let mut authors: HashMap<PullRequestId, Option<String>> = HashMap::new();
     for p in parsed {
         out.notes.extend(p.notes);
+        for (id, path) in p.pull_request_paths {
+            out.pull_request_origins.insert(id, (p.file.clone(), path));
+        }
         for o in p.observations {
             match o {
-                Observation::Deployment(d) => out.deployments.push(d),
+                Observation::Deployment(d) => {
+                    out.deployment_files.insert(d.id.clone(), p.file.clone());
+                    out.deployments.push(d);
+                }
                 Observation::Incident(i) => out.incidents.push(i),
                 Observation::PullRequest(update, author) => {
+                    // A pull request whose author is unknown (GitHub's `user` is null for a
+                    // deleted account) is still in the import: its reviews are judged against
+                    // no author. A known author is never forgotten by a later delivery.
+                    let known = authors.entry(update.id.clone()).or_default();
                     if author.is_some() {
-                        authors.insert(update.id.clone(), author);
+                        *known = author;
                     }
                     out.pull_requests.push(*update);
                 }
@@ -533,6 +692,7 @@ pub fn combine(parsed: Vec<Parsed>) -> Ingested {
                 if d.started_at.is_some_and(|s| s > at) {
                     d.started_at = None;
                 }
+                out.deployment_files.insert(d.id.clone(), file);
                 out.deployments.push(d);
             }
             None => out.notes.push(Note {
@@ -560,8 +720,7 @@ pub fn combine(parsed: Vec<Parsed>) -> Ingested {
     for (file, review) in reviews {
         match authors.get(&review.pull_request) {
             Some(author) => {
-                if review.reviewer.is_some()
-                    && review.reviewer != *author
+                if !by_author(review.reviewer.as_deref(), author.as_deref())
                     && let Some(update) = out
                         .pull_requests
                         .iter()
@@ -589,6 +748,14 @@ pub fn combine(parsed: Vec<Parsed>) -> Ingested {
         }
     }
     out
+}
+
+/// Whether a review or comment was written by the pull request's author, the one reviewer that
+/// does not count. Only a known reviewer equal to the known author is: a review whose `user` is
+/// null (a deleted account, GitHub's "ghost"), or of a pull request whose author is unknown,
+/// cannot be the author's as far as anyone can tell, and counts.
+pub(crate) fn by_author(reviewer: Option<&str>, author: Option<&str>) -> bool {
+    matches!((reviewer, author), (Some(r), Some(a)) if r == a)
 }
 
 /// The PagerDuty incident a text links to (`https://ACCOUNT.pagerduty.com/incidents/PXXXXXX`),
@@ -647,6 +814,39 @@ mod tests {
             None
         );
         assert_eq!(pagerduty_link("no link"), None);
+    }
+
+    #[test]
+    fn notes_are_counted_by_a_reason_without_ids() {
+        let note = |message: &str| Note {
+            file: "f.json".to_owned(),
+            path: "$".to_owned(),
+            message: message.to_owned(),
+        };
+        for (message, reason) in [
+            (
+                "GitHub push: commits are read from the repository itself, so a push adds nothing",
+                "GitHub push",
+            ),
+            (
+                "written by a bot: not a review; skipped",
+                "written by a bot",
+            ),
+            (
+                "deployment github:o/r:deployment:145 skipped: none of its statuses in this import is final",
+                "deployment skipped",
+            ),
+            (
+                "GitHub deployment status \"in progress\" is not final (success, failure or error): skipped",
+                "GitHub deployment status is not final (success, failure or error)",
+            ),
+            (
+                "issue #12 is not an incident: none of its labels",
+                "issue is not an incident",
+            ),
+        ] {
+            assert_eq!(note(message).reason(), reason, "{message}");
+        }
     }
 
     #[test]

@@ -201,8 +201,15 @@ impl PullRequestUpdate {
             }
         }
         let full = self.full;
-        let said_open = self.opened_at.unwrap_or(self.observed_at);
-        let opened_at = stored.map_or(said_open, |s| s.opened_at.min(said_open));
+        // Only an update that says when the pull request opened moves the opening; a partial
+        // one (a review, a comment) starts a new record at its own time but never moves a stored
+        // opening: a review dated before the opening is a negative pickup, not an earlier one.
+        let opened_at = match (self.opened_at, stored) {
+            (Some(said), Some(s)) => s.opened_at.min(said),
+            (Some(said), None) => said,
+            (None, Some(s)) => s.opened_at,
+            (None, None) => self.observed_at,
+        };
         let merged_at = earliest(self.merged_at, stored.and_then(|s| s.merged_at));
         let merge_commit = if merged_at.is_some() {
             keep(&self.merge_commit, stored.map(|s| &s.merge_commit))
