@@ -12,8 +12,14 @@ use std::collections::BTreeMap;
 use async_trait::async_trait;
 use shiplog_core::{Deployment, Incident, PracticeChange, PullRequest};
 
+pub mod server;
 #[cfg(feature = "testsuite")]
 pub mod testsuite;
+
+pub use server::{
+    DeliveryCount, DeliveryFilter, DeliveryRecord, DeliveryState, NewDelivery, ServerStore,
+    StoredDelivery, TokenRecord, TokenScope,
+};
 
 /// A failure of the store, with what was being done.
 #[derive(Debug, thiserror::Error)]

@@ -1,0 +1,1 @@
+//! shiplog's team server (work in progress).

@@ -1,0 +1,1 @@
+//! shiplog's PostgreSQL store (work in progress).
