@@ -33,6 +33,8 @@ mod pull_requests;
 
 mod sync_state;
 
+mod server;
+
 /// The schema, embedded from `migrations/` at build time.
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
@@ -592,13 +594,6 @@ impl SqliteStore {
         if batch.is_empty() && sync.is_none_or(|(_, state)| state.is_empty()) {
             return Ok(ApplySummary::default());
         }
-        let deployments: Vec<Encoded> = batch.deployments.iter().map(encode_deployment).collect();
-        let incidents: Vec<Encoded> = batch.incidents.iter().map(encode_incident).collect();
-        let pull_requests: Vec<Encoded> = batch
-            .pull_requests
-            .iter()
-            .map(pull_requests::encode)
-            .collect::<Result<_, _>>()?;
         // IMMEDIATE takes the write lock before reading, so no other writer can change the rows
         // compared between the read and the write.
         let mut tx = self
@@ -606,12 +601,7 @@ impl SqliteStore {
             .begin_with("BEGIN IMMEDIATE")
             .await
             .map_err(query_error("begin writing events"))?;
-        let summary = ApplySummary {
-            deployments: upsert(&mut tx, &DEPLOYMENTS, &deployments).await?,
-            incidents: upsert(&mut tx, &INCIDENTS, &incidents).await?,
-            practice_changes: practice::upsert(&mut tx, &batch.practice_changes).await?,
-            pull_requests: upsert(&mut tx, &pull_requests::PULL_REQUESTS, &pull_requests).await?,
-        };
+        let summary = apply_in(&mut tx, batch).await?;
         if let Some((scope, state)) = sync {
             sync_state::save(&mut tx, scope, state).await?;
         }
@@ -620,6 +610,26 @@ impl SqliteStore {
             .map_err(query_error("commit writing events"))?;
         Ok(summary)
     }
+}
+
+/// Writes `batch` inside the caller's transaction (opened with `BEGIN IMMEDIATE`).
+pub(crate) async fn apply_in(
+    conn: &mut SqliteConnection,
+    batch: &EventBatch,
+) -> Result<ApplySummary, StoreError> {
+    let deployments: Vec<Encoded> = batch.deployments.iter().map(encode_deployment).collect();
+    let incidents: Vec<Encoded> = batch.incidents.iter().map(encode_incident).collect();
+    let pull_requests: Vec<Encoded> = batch
+        .pull_requests
+        .iter()
+        .map(pull_requests::encode)
+        .collect::<Result<_, _>>()?;
+    Ok(ApplySummary {
+        deployments: upsert(conn, &DEPLOYMENTS, &deployments).await?,
+        incidents: upsert(conn, &INCIDENTS, &incidents).await?,
+        practice_changes: practice::upsert(conn, &batch.practice_changes).await?,
+        pull_requests: upsert(conn, &pull_requests::PULL_REQUESTS, &pull_requests).await?,
+    })
 }
 
 #[async_trait]
