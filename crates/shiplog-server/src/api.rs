@@ -215,7 +215,11 @@ async fn openapi() -> Response {
 
 /// `POST /api/v1/events`: records in the import schema, stored all or nothing; the answer says
 /// what changed, or every problem with its line and field.
-async fn events(State(state): State<Arc<AppState>>, headers: HeaderMap, body: Bytes) -> Response {
+async fn events(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    RawBody(body): RawBody,
+) -> Response {
     if let Err(r) = authorize(&state, &headers, TokenScope::EventsWrite).await {
         return r;
     }
@@ -437,4 +441,41 @@ async fn ingest_page(
     }
     html.push_str("</tbody></table></body></html>");
     Html(html).into_response()
+}
+
+/// A request's whole body, with the rejections said as statuses a sender can act on: 413 over
+/// [`MAX_BODY_BYTES`], 408 when the body did not arrive within [`BODY_TIMEOUT`], 400 otherwise —
+/// each as a JSON error.
+pub(crate) struct RawBody(pub Bytes);
+
+impl<S: Send + Sync> axum::extract::FromRequest<S> for RawBody {
+    type Rejection = Response;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+        match Bytes::from_request(request, state).await {
+            Ok(bytes) => Ok(RawBody(bytes)),
+            Err(rejection) => {
+                let text = rejection.body_text();
+                let status = if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                    return Err(error_response(
+                        StatusCode::PAYLOAD_TOO_LARGE,
+                        format!("the body is larger than the limit of {MAX_BODY_BYTES} bytes"),
+                    ));
+                } else if text.contains("timeout") {
+                    StatusCode::REQUEST_TIMEOUT
+                } else {
+                    StatusCode::BAD_REQUEST
+                };
+                let message = if status == StatusCode::REQUEST_TIMEOUT {
+                    format!(
+                        "the body did not arrive within {} seconds",
+                        BODY_TIMEOUT.as_secs()
+                    )
+                } else {
+                    text
+                };
+                Err(error_response(status, message))
+            }
+        }
+    }
 }

@@ -168,6 +168,8 @@ pub(crate) struct AppState {
     /// Once a token exists, every API request needs one (sticky: tokens are never deleted).
     pub tokens_exist: AtomicBool,
     pub telemetry: prom::Telemetry,
+    /// Stores webhook deliveries, committing those that arrive together at once.
+    pub committer: hooks::Committer,
     /// Set when shutdown began: `/readyz` answers 503 so a load balancer stops sending.
     pub stopping: AtomicBool,
 }
@@ -232,6 +234,7 @@ impl Server {
         Ok(Server {
             listener,
             state: Arc::new(AppState {
+                committer: hooks::Committer::start(store.clone()),
                 store,
                 engine,
                 config,

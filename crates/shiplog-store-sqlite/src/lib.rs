@@ -53,6 +53,11 @@ const CHUNK_ROWS: usize = 1_000;
 pub struct SqliteStore {
     pool: SqlitePool,
     path: PathBuf,
+    /// Writers of this process queue here, in order, instead of in SQLite's busy handler (which
+    /// sleeps up to 100 ms between tries): under many concurrent writes (the server acknowledging
+    /// webhooks while it processes them) that keeps every write's wait short and fair. Other
+    /// processes still meet the busy timeout.
+    writes: std::sync::Arc<tokio::sync::Mutex<()>>,
 }
 
 /// A directory on the way to the database file could not be created.
@@ -185,6 +190,7 @@ impl SqliteStore {
         Ok(SqliteStore {
             pool,
             path: path.to_owned(),
+            writes: std::sync::Arc::new(tokio::sync::Mutex::new(())),
         })
     }
 
@@ -594,6 +600,7 @@ impl SqliteStore {
         if batch.is_empty() && sync.is_none_or(|(_, state)| state.is_empty()) {
             return Ok(ApplySummary::default());
         }
+        let _writing = self.writes.lock().await;
         // IMMEDIATE takes the write lock before reading, so no other writer can change the rows
         // compared between the read and the write.
         let mut tx = self

@@ -11,7 +11,7 @@ use shiplog_store::{
     NewDelivery, ServerStore, StoreError, StoredDelivery, TokenRecord, TokenScope,
 };
 use sqlx::Row;
-use sqlx::sqlite::SqliteRow;
+use sqlx::sqlite::{SqliteConnection, SqliteRow};
 
 use crate::{SqliteStore, apply_in, corrupt, query_error};
 
@@ -111,55 +111,78 @@ fn decode_token(row: &SqliteRow) -> Result<TokenRecord, StoreError> {
     })
 }
 
+/// Stores one delivery inside the caller's transaction (or counts a duplicate).
+async fn store_one(
+    conn: &mut SqliteConnection,
+    delivery: &NewDelivery,
+) -> Result<StoredDelivery, StoreError> {
+    let headers = serde_json::to_string(&delivery.headers).map_err(|e| StoreError::Query {
+        operation: "encode delivery headers",
+        source: Box::new(e),
+    })?;
+    if let Some(id) = &delivery.delivery_id {
+        let existing = sqlx::query(
+            "UPDATE deliveries SET duplicates = duplicates + 1 \
+             WHERE source = $1 AND delivery_id = $2 RETURNING seq",
+        )
+        .bind(&delivery.source)
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(query_error("count a duplicate delivery"))?;
+        if let Some(row) = existing {
+            let seq: i64 = row
+                .try_get(0)
+                .map_err(query_error("count a duplicate delivery"))?;
+            return Ok(StoredDelivery::Duplicate(seq));
+        }
+    }
+    let row = sqlx::query(
+        "INSERT INTO deliveries (source, delivery_id, received_at, state, headers, body) \
+         VALUES ($1, $2, $3, 'pending', $4, $5) RETURNING seq",
+    )
+    .bind(&delivery.source)
+    .bind(&delivery.delivery_id)
+    .bind(micros(delivery.received_at))
+    .bind(headers)
+    .bind(&delivery.body)
+    .fetch_one(&mut *conn)
+    .await
+    .map_err(query_error("store a delivery"))?;
+    let seq: i64 = row.try_get(0).map_err(query_error("store a delivery"))?;
+    Ok(StoredDelivery::New(seq))
+}
+
 #[async_trait]
 impl ServerStore for SqliteStore {
     async fn store_delivery(&self, delivery: &NewDelivery) -> Result<StoredDelivery, StoreError> {
-        let headers = serde_json::to_string(&delivery.headers).map_err(|e| StoreError::Query {
-            operation: "encode delivery headers",
-            source: Box::new(e),
-        })?;
+        let stored = self
+            .store_deliveries(std::slice::from_ref(delivery))
+            .await?;
+        stored.into_iter().next().ok_or_else(|| StoreError::Query {
+            operation: "store a delivery",
+            source: "no result for the delivery".into(),
+        })
+    }
+
+    async fn store_deliveries(
+        &self,
+        deliveries: &[NewDelivery],
+    ) -> Result<Vec<StoredDelivery>, StoreError> {
+        let _writing = self.writes.lock().await;
         let mut tx = self
             .pool
             .begin_with("BEGIN IMMEDIATE")
             .await
-            .map_err(query_error("begin storing a delivery"))?;
-        if let Some(id) = &delivery.delivery_id {
-            let existing = sqlx::query(
-                "UPDATE deliveries SET duplicates = duplicates + 1 \
-                 WHERE source = $1 AND delivery_id = $2 RETURNING seq",
-            )
-            .bind(&delivery.source)
-            .bind(id)
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(query_error("count a duplicate delivery"))?;
-            if let Some(row) = existing {
-                let seq: i64 = row
-                    .try_get(0)
-                    .map_err(query_error("count a duplicate delivery"))?;
-                tx.commit()
-                    .await
-                    .map_err(query_error("commit a duplicate delivery"))?;
-                return Ok(StoredDelivery::Duplicate(seq));
-            }
+            .map_err(query_error("begin storing deliveries"))?;
+        let mut stored = Vec::with_capacity(deliveries.len());
+        for delivery in deliveries {
+            stored.push(store_one(&mut tx, delivery).await?);
         }
-        let row = sqlx::query(
-            "INSERT INTO deliveries (source, delivery_id, received_at, state, headers, body) \
-             VALUES ($1, $2, $3, 'pending', $4, $5) RETURNING seq",
-        )
-        .bind(&delivery.source)
-        .bind(&delivery.delivery_id)
-        .bind(micros(delivery.received_at))
-        .bind(headers)
-        .bind(&delivery.body)
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(query_error("store a delivery"))?;
-        let seq: i64 = row.try_get(0).map_err(query_error("store a delivery"))?;
         tx.commit()
             .await
-            .map_err(query_error("commit a delivery"))?;
-        Ok(StoredDelivery::New(seq))
+            .map_err(query_error("commit deliveries"))?;
+        Ok(stored)
     }
 
     async fn claim_deliveries(
@@ -169,6 +192,7 @@ impl ServerStore for SqliteStore {
         lease_until: Timestamp,
         limit: u32,
     ) -> Result<Vec<DeliveryRecord>, StoreError> {
+        let _writing = self.writes.lock().await;
         let mut tx = self
             .pool
             .begin_with("BEGIN IMMEDIATE")
@@ -206,6 +230,7 @@ impl ServerStore for SqliteStore {
         processed_at: Timestamp,
         batch: &EventBatch,
     ) -> Result<ApplySummary, StoreError> {
+        let _writing = self.writes.lock().await;
         let mut tx = self
             .pool
             .begin_with("BEGIN IMMEDIATE")

@@ -206,6 +206,21 @@ pub trait ServerStore: Store {
     /// source and delivery id is stored already: then counts one more duplicate of it.
     async fn store_delivery(&self, delivery: &NewDelivery) -> Result<StoredDelivery, StoreError>;
 
+    /// Stores several deliveries in one commit (the server's group commit under load): each
+    /// result is what [`ServerStore::store_delivery`] would have returned for it, taken in order
+    /// (so a repeated id within the slice is a duplicate of its first). Backends store them in one
+    /// transaction, all or none; the default stores them one by one.
+    async fn store_deliveries(
+        &self,
+        deliveries: &[NewDelivery],
+    ) -> Result<Vec<StoredDelivery>, StoreError> {
+        let mut stored = Vec::with_capacity(deliveries.len());
+        for delivery in deliveries {
+            stored.push(self.store_delivery(delivery).await?);
+        }
+        Ok(stored)
+    }
+
     /// Claims up to `limit` deliveries for processing, oldest first: pending ones nobody holds, or
     /// whose holder's lease ended before `now`. Each claimed delivery is leased to `worker` until
     /// `lease_until` and its `attempts` go up by one. Two callers never get the same delivery while

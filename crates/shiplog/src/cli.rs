@@ -80,6 +80,12 @@ pub enum Command {
     Report(ReportArgs),
     /// Build a realistic demo repository with deployments and incidents, then show its metrics.
     Demo(DemoArgs),
+    /// Run the team server: webhooks from GitHub, GitLab, PagerDuty and CDEvents stored before
+    /// they are acknowledged, an HTTP API answering what the CLI prints, Prometheus metrics.
+    #[command(
+        after_help = "Examples:\n  shiplog serve                                     127.0.0.1:8080, SQLite under ./shiplog-data, this repository\n  shiplog serve --config shiplog-server.toml         repositories and webhook secrets from a file\n  shiplog serve token create --name ci --scope events:write\n  shiplog serve reprocess --failed                  process the dead-letter deliveries again\n  SHIPLOG_TOKEN=... shiplog record deployment --server http://shiplog:8080 ...\n\nIn `shiplog serve`, --config names the server's file (default ./shiplog-server.toml when present).\nSee docs/server.md."
+    )]
+    Serve(ServeArgs),
     /// Write or check shiplog.toml: services, teams, monorepo paths, definition options.
     #[command(subcommand)]
     Config(ConfigCommand),
@@ -718,4 +724,81 @@ pub struct ReportArgs {
     /// Seed of the bootstrap: the same records and seed give the same report.
     #[arg(long, default_value_t = 20_260_303)]
     pub seed: u64,
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    #[command(subcommand)]
+    pub action: Option<ServeCommand>,
+    /// The address to listen on. Default: `listen` in shiplog-server.toml, else 127.0.0.1:8080.
+    /// A non-loopback address needs an API token and every webhook source's secret first.
+    #[arg(long, value_name = "ADDR")]
+    pub listen: Option<String>,
+    /// Where the store (SQLite), the repository mirrors and caches live. Default: `data_dir` in
+    /// shiplog-server.toml, else ./shiplog-data.
+    #[arg(long, global = true, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Store in PostgreSQL instead of SQLite (postgres://user:password@host/db).
+    #[arg(long, global = true, env = "SHIPLOG_DATABASE_URL", value_name = "URL")]
+    pub database_url: Option<String>,
+    /// Log lines as text or JSON (one object per line). RUST_LOG filters (default info).
+    #[arg(long, value_enum, default_value = "text")]
+    pub log_format: LogFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ServeCommand {
+    /// Create, list or revoke API tokens.
+    #[command(subcommand)]
+    Token(TokenCommand),
+    /// Process stored deliveries again (after fixing what made them fail); a running server picks
+    /// them up.
+    Reprocess(ReprocessArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Create a token and print it once (only its hash is stored).
+    #[command(
+        after_help = "Scopes: read (metrics, explanations, the ingest log) < events:write (also post records) < admin (also reprocess, read delivery bodies).\nExample:\n  shiplog serve token create --name ci --scope events:write"
+    )]
+    Create(TokenCreateArgs),
+    /// List the tokens (names, scopes, dates; never the tokens).
+    List,
+    /// Revoke a token: requests with it are refused from now on.
+    Revoke(TokenRevokeArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct TokenCreateArgs {
+    /// A name saying who uses it (`ci`, `grafana`).
+    #[arg(long, value_name = "NAME")]
+    pub name: String,
+    /// What it may do: read, events:write or admin.
+    #[arg(long, value_name = "SCOPE", default_value = "read")]
+    pub scope: String,
+}
+
+#[derive(Debug, Args)]
+pub struct TokenRevokeArgs {
+    /// The token's name.
+    #[arg(value_name = "NAME")]
+    pub name: String,
+}
+
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("which").required(true).args(["delivery", "failed"])))]
+pub struct ReprocessArgs {
+    /// One delivery, by its number in the ingest log.
+    #[arg(long, value_name = "N")]
+    pub delivery: Option<i64>,
+    /// Every failed delivery (the dead-letter list).
+    #[arg(long)]
+    pub failed: bool,
 }

@@ -32,6 +32,19 @@ pub fn output_format(format: OutputFormat) -> Format {
     }
 }
 
+/// An error as the user reads it: the first line is the cause, the chain adds context, lines
+/// starting "hint:" are hints.
+pub fn error_text(error: &anyhow::Error) -> String {
+    let mut text = format!("{error}");
+    for cause in error.chain().skip(1) {
+        let cause = cause.to_string();
+        if !text.contains(&cause) {
+            text = format!("{text}: {cause}");
+        }
+    }
+    text
+}
+
 /// Prints to stdout; a closed pipe (`| head`) ends quietly.
 pub fn print(text: &str) -> Result<()> {
     let mut out = std::io::stdout().lock();
@@ -146,7 +159,7 @@ pub fn definitions(
 
 /// Loads and attributes the scope's records. `fallback` is where deployments come from when
 /// `--deploys` is not given (`None`: recorded ones, which must exist).
-async fn analyze_scope(
+pub(crate) async fn analyze_scope(
     cli: &Cli,
     args: &ScopeArgs,
     fallback: Option<&DeploySource>,
@@ -269,6 +282,11 @@ pub fn metric_rows(
 }
 
 pub async fn metrics(cli: &Cli, args: &MetricsArgs, ui: &Ui) -> Result<()> {
+    print(&metrics_text(cli, args, ui).await?)
+}
+
+/// What `shiplog metrics` prints (the team server answers `/api/v1/metrics` with it too).
+pub async fn metrics_text(cli: &Cli, args: &MetricsArgs, ui: &Ui) -> Result<String> {
     let (resolved, analysis) = analyze_scope(cli, &args.scope, None, ui).await?;
     let rows = metric_rows(
         &analysis,
@@ -283,8 +301,11 @@ pub async fn metrics(cli: &Cli, args: &MetricsArgs, ui: &Ui) -> Result<()> {
     {
         ui.note(&hint);
     }
-    let text = shiplog_report::metrics(&rows, args.by.is_some(), output_format(args.scope.format))?;
-    print(&text)
+    Ok(shiplog_report::metrics(
+        &rows,
+        args.by.is_some(),
+        output_format(args.scope.format),
+    )?)
 }
 
 /// For a window with no deployments: when the scope's first and last deployments finished, and the
@@ -323,6 +344,11 @@ fn empty_window_hint(analysis: &Analysis, scope: &Scope) -> Option<String> {
 }
 
 pub async fn explain(cli: &Cli, args: &ExplainArgs, ui: &Ui) -> Result<()> {
+    print(&explain_text(cli, args, ui).await?)
+}
+
+/// What `shiplog explain` prints (and `/api/v1/explain/...` answers).
+pub async fn explain_text(cli: &Cli, args: &ExplainArgs, ui: &Ui) -> Result<String> {
     // Incidents are listed whether or not any deployment is known (they are then unattributed).
     let fallback = (args.what == ExplainWhat::Incidents).then_some(&DeploySource::Recorded);
     let (resolved, analysis) = analyze_scope(cli, &args.scope, fallback, ui).await?;
@@ -352,7 +378,7 @@ pub async fn explain(cli: &Cli, args: &ExplainArgs, ui: &Ui) -> Result<()> {
             format,
             limit,
         )?;
-        return print(&text);
+        return Ok(text);
     }
     let text = match args.what {
         ExplainWhat::LeadTime => {
@@ -387,7 +413,7 @@ pub async fn explain(cli: &Cli, args: &ExplainArgs, ui: &Ui) -> Result<()> {
             shiplog_report::incidents(&explain::incidents(&analysis.model, scope), format, limit)?
         }
     };
-    print(&text)
+    Ok(text)
 }
 
 /// Notes on the revert messages in scope whose reference names no single commit: each ambiguous

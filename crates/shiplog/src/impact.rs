@@ -35,6 +35,11 @@ fn duration_arg(flag: &str, text: &str) -> Result<SignedDuration> {
 }
 
 pub async fn run(cli: &Cli, args: &ImpactArgs, ui: &Ui) -> Result<()> {
+    print(&run_text(cli, args, ui).await?)
+}
+
+/// What `shiplog impact` prints (and `/api/v1/impact/{practice}` answers).
+pub async fn run_text(cli: &Cli, args: &ImpactArgs, ui: &Ui) -> Result<String> {
     let now = Timestamp::now();
     let until = match &args.until {
         Some(text) => parse_bound(text, now).context("--until")?,
@@ -110,7 +115,7 @@ pub async fn run(cli: &Cli, args: &ImpactArgs, ui: &Ui) -> Result<()> {
         ImpactFormatArg::Markdown => shiplog_report::impact::render_markdown(&report),
         ImpactFormatArg::Json => shiplog_report::impact::render_json(&report)?,
     };
-    print(&text)
+    Ok(text)
 }
 
 /// What an impact analysis compares: the windows, the comparison group and the options.

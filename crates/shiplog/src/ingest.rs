@@ -158,8 +158,7 @@ pub async fn import(cli: &Cli, args: &ImportArgs, ui: &Ui) -> Result<()> {
         &crate::commands::load_config(cli, repo.as_ref())?,
     )?;
     let mut errors: Vec<String> = Vec::new();
-    let mut batch = EventBatch::default();
-    let mut parsed = Vec::new();
+    let mut deliveries = Vec::new();
     for path in &args.files {
         let (label, bytes) = if path.as_os_str() == "-" {
             let mut bytes = Vec::new();
@@ -186,25 +185,70 @@ pub async fn import(cli: &Cli, args: &ImportArgs, ui: &Ui) -> Result<()> {
         } else {
             Delivery::file(&label, bytes)
         };
-        let format = match detected(args, path, &delivery) {
-            Ok(format) => format,
-            Err(e) => {
-                errors.push(e);
-                continue;
-            }
-        };
+        match detected(args, path, &delivery) {
+            Ok(format) => deliveries.push((delivery, format)),
+            Err(e) => errors.push(e),
+        }
+    }
+    let read = read_deliveries(
+        repo.as_ref(),
+        &options,
+        &deliveries,
+        args.allow_before_commit,
+        errors,
+        "import",
+    )?;
+    for note in &read.ingested.notes {
+        ui.note(&format!("skipped {note}"));
+    }
+    let skipped = skipped_summary(&read.ingested.notes);
+    // Opened only now: an import that fails creates no store.
+    let store = store_for_writing(cli, repo.as_ref()).await?;
+    let mut batch = read.batch;
+    merge_updates(&store, &mut batch, read.ingested, "import").await?;
+    let summary = store.apply(&batch).await?;
+    // The result of the command: shown with --quiet too, which hides the notes it counts.
+    ui.result(&format!("imported {}{skipped}", summary_line(&summary)));
+    Ok(())
+}
+
+/// The records read from some deliveries: whole records, and the vendor updates still to merge
+/// over the store ([`merge_updates`]).
+pub(crate) struct ReadDeliveries {
+    pub batch: EventBatch,
+    pub ingested: formats::Ingested,
+}
+
+/// Reads every delivery in its format into records, all or nothing: every problem of every
+/// delivery is reported (naming its file, line or JSON path, and field) and nothing is returned
+/// when there is one. Shared by `shiplog import` and the team server (webhooks and
+/// `POST /api/v1/events`), so both accept and refuse exactly the same input. `errors` are
+/// problems found before (deliveries that could not be read at all), reported with the rest;
+/// `command` names what failed in the error.
+pub(crate) fn read_deliveries(
+    repo: Option<&GitRepo>,
+    options: &Options,
+    deliveries: &[(Delivery, Detected)],
+    allow_before_commit: bool,
+    mut errors: Vec<String>,
+    command: &str,
+) -> Result<ReadDeliveries> {
+    let mut batch = EventBatch::default();
+    let mut parsed = Vec::new();
+    for (delivery, format) in deliveries {
+        let label = delivery.label.as_str();
         let own = match format {
             Detected::JsonLines => shiplog_ingest::Format::JsonLines,
             Detected::Csv => shiplog_ingest::Format::Csv,
             Detected::Source(source) => {
-                match formats::parse(&delivery, source, &options) {
+                match formats::parse(delivery, *source, options) {
                     Ok(p) => parsed.push(p),
                     Err(list) => errors.extend(list.iter().map(ToString::to_string)),
                 }
                 continue;
             }
         };
-        let records = match shiplog_ingest::parse(&label, &delivery.body, own) {
+        let records = match shiplog_ingest::parse(label, &delivery.body, own) {
             Ok(records) => records,
             Err(ImportErrors(more)) => {
                 errors.extend(more.iter().map(ToString::to_string));
@@ -215,7 +259,7 @@ pub async fn import(cli: &Cli, args: &ImportArgs, ui: &Ui) -> Result<()> {
             let line = located.line;
             let field_error = |field: &str, problem: String| {
                 shiplog_ingest::ImportError {
-                    file: label.clone(),
+                    file: label.to_owned(),
                     line,
                     field: Some(field.to_owned()),
                     problem,
@@ -223,10 +267,10 @@ pub async fn import(cli: &Cli, args: &ImportArgs, ui: &Ui) -> Result<()> {
                 .to_string()
             };
             match located.value {
-                Record::Deployment(d) => match resolve_sha(repo.as_ref(), &d.sha) {
+                Record::Deployment(d) => match resolve_sha(repo, &d.sha) {
                     Ok(sha) => {
                         let deployment = d.into_deployment(sha, DeploymentSource::Imported);
-                        match before_commit(repo.as_ref(), &deployment, args) {
+                        match before_commit(repo, &deployment, allow_before_commit) {
                             Some(problem) => errors.push(field_error("finished_at", problem)),
                             None => batch.deployments.push(deployment),
                         }
@@ -235,7 +279,7 @@ pub async fn import(cli: &Cli, args: &ImportArgs, ui: &Ui) -> Result<()> {
                 },
                 Record::Incident(i) => {
                     let sha = match &i.sha {
-                        Some(prefix) => match resolve_sha(repo.as_ref(), prefix) {
+                        Some(prefix) => match resolve_sha(repo, prefix) {
                             Ok(sha) => Some(sha),
                             Err(problem) => {
                                 errors.push(field_error("sha", problem));
@@ -250,7 +294,7 @@ pub async fn import(cli: &Cli, args: &ImportArgs, ui: &Ui) -> Result<()> {
                 Record::PullRequest(p) => {
                     let before = errors.len();
                     let mut resolve = |field: &str, prefix: &shiplog_core::ShaPrefix| {
-                        resolve_sha(repo.as_ref(), prefix)
+                        resolve_sha(repo, prefix)
                             .map_err(|problem| errors.push(field_error(field, problem)))
                             .ok()
                     };
@@ -276,12 +320,12 @@ pub async fn import(cli: &Cli, args: &ImportArgs, ui: &Ui) -> Result<()> {
         }
     }
     if !errors.is_empty() {
-        bail!("import failed; nothing was stored\n{}", capped(&errors));
+        bail!("{command} failed; nothing was stored\n{}", capped(&errors));
     }
     let ingested = formats::combine(parsed);
-    let ingested = with_release_deployments(repo.as_ref(), ingested, "import")?;
+    let ingested = with_release_deployments(repo, ingested, command)?;
     for d in &ingested.deployments {
-        if let Some(problem) = before_commit(repo.as_ref(), d, args) {
+        if let Some(problem) = before_commit(repo, d, allow_before_commit) {
             let file = ingested
                 .deployment_files
                 .get(&d.id)
@@ -290,19 +334,9 @@ pub async fn import(cli: &Cli, args: &ImportArgs, ui: &Ui) -> Result<()> {
         }
     }
     if !errors.is_empty() {
-        bail!("import failed; nothing was stored\n{}", capped(&errors));
+        bail!("{command} failed; nothing was stored\n{}", capped(&errors));
     }
-    for note in &ingested.notes {
-        ui.note(&format!("skipped {note}"));
-    }
-    let skipped = skipped_summary(&ingested.notes);
-    let ingested = with_release_deployments(repo.as_ref(), ingested, "import")?;
-    let store = store_for_writing(cli, repo.as_ref()).await?;
-    merge_updates(&store, &mut batch, ingested, "import").await?;
-    let summary = store.apply(&batch).await?;
-    // The result of the command: shown with --quiet too, which hides the notes it counts.
-    ui.result(&format!("imported {}{skipped}", summary_line(&summary)));
-    Ok(())
+    Ok(ReadDeliveries { batch, ingested })
 }
 
 /// `; skipped 3 (2 written by a bot, 1 GitHub push)`: the notes of an import counted by reason,
@@ -329,9 +363,9 @@ pub(crate) fn skipped_summary(notes: &[formats::Note]) -> String {
 fn before_commit(
     repo: Option<&GitRepo>,
     deployment: &shiplog_core::Deployment,
-    args: &ImportArgs,
+    allow: bool,
 ) -> Option<String> {
-    if args.allow_before_commit {
+    if allow {
         return None;
     }
     let committed = repo?.committer_time(&deployment.sha)?;

@@ -12,6 +12,7 @@ mod impact;
 mod ingest;
 mod practice;
 mod report;
+mod serve;
 mod sync_github;
 mod ui;
 
@@ -32,10 +33,13 @@ fn main() {
     }
     let cli = Cli::parse();
     let ui = Ui::new(cli.quiet);
-    let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
+    // The server answers many connections at once; every other command is one sequence of work.
+    let mut builder = if matches!(cli.command, Command::Serve(_)) {
+        tokio::runtime::Builder::new_multi_thread()
+    } else {
+        tokio::runtime::Builder::new_current_thread()
+    };
+    let runtime = match builder.enable_all().build() {
         Ok(runtime) => runtime,
         Err(e) => {
             ui.error(&format!("cannot start the async runtime: {e}"));
@@ -44,14 +48,7 @@ fn main() {
     };
     let result = runtime.block_on(run(cli, ui));
     if let Err(error) = result {
-        // The first line is the cause; the chain adds context; lines starting "hint:" are hints.
-        let mut text = format!("{error}");
-        for cause in error.chain().skip(1) {
-            let cause = cause.to_string();
-            if !text.contains(&cause) {
-                text = format!("{text}: {cause}");
-            }
-        }
+        let mut text = commands::error_text(&error);
         if text.contains("database is locked") {
             text.push_str(&format!(
                 "\nhint: another process (a shiplog import, sync or record) held the store for the whole {} s wait; retry when it is done, or give concurrent jobs their own --db",
@@ -82,5 +79,6 @@ async fn run(cli: Cli, ui: Ui) -> anyhow::Result<()> {
         Command::Report(args) => report::run(&cli, args, &ui).await,
         Command::Demo(args) => demo::run(args, &ui).await,
         Command::Config(command) => config_cmd::run(&cli, command),
+        Command::Serve(args) => serve::run(&cli, args, &ui).await,
     }
 }

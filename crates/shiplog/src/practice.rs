@@ -140,6 +140,11 @@ pub async fn end(cli: &Cli, args: &PracticeEndArgs, ui: &Ui) -> Result<()> {
 }
 
 pub async fn list(cli: &Cli, args: &PracticeListArgs) -> Result<()> {
+    print(&list_text(cli, args).await?)
+}
+
+/// What `shiplog practice list` prints (and `/api/v1/practices` answers).
+pub async fn list_text(cli: &Cli, args: &PracticeListArgs) -> Result<String> {
     let repo = optional_repo(cli);
     let store = store_for_writing(cli, repo.as_ref()).await?;
     let changes = store.practice_changes().await?;
@@ -147,5 +152,5 @@ pub async fn list(cli: &Cli, args: &PracticeListArgs) -> Result<()> {
         ListFormat::Json => shiplog_report::impact::practice_list_json(&changes)?,
         ListFormat::Table => shiplog_report::impact::practice_list_table(&changes),
     };
-    print(&text)
+    Ok(text)
 }
