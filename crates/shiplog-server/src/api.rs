@@ -218,12 +218,13 @@ async fn openapi() -> Response {
 async fn events(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
+    QueryParams(params): QueryParams<Vec<(String, String)>>,
     RawBody(body): RawBody,
 ) -> Response {
     if let Err(r) = authorize(&state, &headers, TokenScope::EventsWrite).await {
         return r;
     }
-    let batch = match state.engine.events(&body).await {
+    let batch = match state.engine.events(&body, &params).await {
         Ok(b) => b,
         Err(EngineError::BadInput(m)) => {
             return error_response(StatusCode::UNPROCESSABLE_ENTITY, m);

@@ -105,8 +105,14 @@ pub trait Engine: Send + Sync + 'static {
     /// Turns a stored delivery into records (the parsers of `shiplog import`, unchanged).
     async fn process(&self, delivery: &DeliveryRecord) -> Result<Processed, EngineError>;
 
-    /// Reads `POST /api/v1/events`: the import schema (one record or JSON Lines), all or nothing.
-    async fn events(&self, body: &[u8]) -> Result<EventBatch, EngineError>;
+    /// Reads `POST /api/v1/events`: the import schema (one record, JSON Lines, or CSV with
+    /// `format=csv`), all or nothing. `params` are the request's query parameters
+    /// (`format`, `name` for messages, `allow-before-commit`).
+    async fn events(
+        &self,
+        body: &[u8],
+        params: &[(String, String)],
+    ) -> Result<EventBatch, EngineError>;
 
     /// Answers a read with the JSON `shiplog` prints for the same question.
     async fn query(

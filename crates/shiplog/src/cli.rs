@@ -439,6 +439,10 @@ pub enum RecordCommand {
 
 #[derive(Debug, Args)]
 pub struct RecordDeploymentArgs {
+    /// Post to a team server (`shiplog serve`) instead of the local store; the token comes from
+    /// SHIPLOG_TOKEN. Retried with backoff on connection errors and 5xx answers.
+    #[arg(long, value_name = "URL", env = "SHIPLOG_SERVER")]
+    pub server: Option<String>,
     /// The service deployed.
     #[arg(long, value_name = "NAME")]
     pub service: String,
@@ -473,6 +477,10 @@ pub struct RecordDeploymentArgs {
 
 #[derive(Debug, Args)]
 pub struct RecordIncidentArgs {
+    /// Post to a team server (`shiplog serve`) instead of the local store; the token comes from
+    /// SHIPLOG_TOKEN. Retried with backoff on connection errors and 5xx answers.
+    #[arg(long, value_name = "URL", env = "SHIPLOG_SERVER")]
+    pub server: Option<String>,
     /// The service affected.
     #[arg(long, value_name = "NAME")]
     pub service: String,
@@ -520,6 +528,10 @@ pub enum InputFormat {
 
 #[derive(Debug, Args)]
 pub struct ImportArgs {
+    /// Post to a team server (`shiplog serve`) instead of the local store; the token comes from
+    /// SHIPLOG_TOKEN. Retried with backoff on connection errors and 5xx answers.
+    #[arg(long, value_name = "URL", env = "SHIPLOG_SERVER")]
+    pub server: Option<String>,
     /// Files to import; `-` reads standard input. A `.http` file is a saved HTTP request (request
     /// line, headers, blank line, body), e.g. a webhook delivery or a CloudEvents binary-mode event.
     #[arg(required = true, value_name = "FILE")]

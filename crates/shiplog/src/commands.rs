@@ -484,6 +484,88 @@ pub async fn store_for_writing(
     open_store(&path).await
 }
 
+/// A deployment as a JSON Lines record of the import schema, its commit written as `sha` (a full
+/// sha, or an abbreviation the server resolves).
+fn deployment_record(d: &Deployment, sha: &str) -> String {
+    serde_json::json!({
+        "type": "deployment",
+        "id": d.id.as_str(),
+        "service": d.service.as_str(),
+        "environment": d.environment.as_str(),
+        "sha": sha,
+        "finished_at": d.finished_at.to_string(),
+        "started_at": d.started_at.map(|t| t.to_string()),
+        "status": d.status.to_string(),
+        "unplanned": d.unplanned,
+    })
+    .to_string()
+}
+
+/// `record deployment --server` without a local repository to resolve an abbreviated `--sha`:
+/// the server resolves it (and checks the time against the commit).
+fn record_deployment_remote(
+    args: &RecordDeploymentArgs,
+    service: &ServiceName,
+    environment: &Environment,
+    ui: &Ui,
+) -> Result<()> {
+    let server = args.server.as_deref().unwrap_or_default();
+    let finished_at = match &args.at {
+        Some(text) => timestamp_arg("--at", text)?,
+        None => Timestamp::now(),
+    };
+    let started_at = args
+        .started_at
+        .as_deref()
+        .map(|t| timestamp_arg("--started-at", t))
+        .transpose()?;
+    if started_at.is_some_and(|s| s > finished_at) {
+        bail!("--started-at is after the finish time (--at)");
+    }
+    let id = match &args.id {
+        Some(id) => DeploymentId::new(id).with_context(|| format!("--id {id:?}"))?,
+        None => DeploymentId::new(&format!(
+            "{service}:{environment}:{}:{}",
+            args.sha.to_ascii_lowercase(),
+            finished_at.as_second()
+        ))?,
+    };
+    let status: DeploymentStatus = args.status.parse().map_err(anyhow::Error::msg)?;
+    // The record needs a commit; the all-zero one stands in and the sha field carries the text.
+    let deployment = Deployment {
+        id: id.clone(),
+        service: service.clone(),
+        environment: environment.clone(),
+        sha: Sha::from_hex(&"0".repeat(40)).map_err(anyhow::Error::msg)?,
+        finished_at,
+        started_at,
+        status,
+        unplanned: args.unplanned,
+        source: DeploymentSource::Recorded,
+    };
+    let line = deployment_record(&deployment, &args.sha);
+    post_deployment(server, &line, args.allow_before_commit, &id, ui)
+}
+
+/// Posts one deployment record to `server` and says what it did.
+fn post_deployment(
+    server: &str,
+    line: &str,
+    allow_before_commit: bool,
+    id: &DeploymentId,
+    ui: &Ui,
+) -> Result<()> {
+    let query = if allow_before_commit {
+        "allow-before-commit=true"
+    } else {
+        ""
+    };
+    let answer = crate::client::post_events(server, line.as_bytes(), query)?;
+    let verb = crate::client::written(&answer, "deployments");
+    ui.note(&format!("deployment {id} {verb} on {server}"));
+    Ok(())
+}
+
 fn timestamp_arg(flag: &str, text: &str) -> Result<Timestamp> {
     parse_timestamp(text).with_context(|| {
         let expected = shiplog_core::window::expected_timestamp(
@@ -499,7 +581,14 @@ pub async fn record_deployment(cli: &Cli, args: &RecordDeploymentArgs, ui: &Ui) 
     let service = service_arg(&args.service)?;
     let environment = environment_arg(&args.environment)?;
     let prefix = ShaPrefix::new(&args.sha).with_context(|| format!("--sha {:?}", args.sha))?;
-    let sha = resolve_sha(repo.as_ref(), &prefix).map_err(|e| anyhow::anyhow!("--sha: {e}"))?;
+    let sha = match resolve_sha(repo.as_ref(), &prefix) {
+        Ok(sha) => sha,
+        // Without a checkout, the server resolves the abbreviation in its mirror.
+        Err(_) if args.server.is_some() && repo.is_none() => {
+            return record_deployment_remote(args, &service, &environment, ui);
+        }
+        Err(e) => bail!("--sha: {e}"),
+    };
     let finished_at = match &args.at {
         Some(text) => timestamp_arg("--at", text)?,
         None => Timestamp::now(),
@@ -542,6 +631,10 @@ pub async fn record_deployment(cli: &Cli, args: &RecordDeploymentArgs, ui: &Ui) 
         unplanned: args.unplanned,
         source: DeploymentSource::Recorded,
     };
+    if let Some(server) = &args.server {
+        let line = deployment_record(&deployment, &deployment.sha.to_string());
+        return post_deployment(server, &line, args.allow_before_commit, &id, ui);
+    }
     let store = store_for_writing(cli, repo.as_ref()).await?;
     let summary = store
         .apply(&EventBatch {
@@ -589,6 +682,25 @@ pub async fn record_incident(cli: &Cli, args: &RecordIncidentArgs, ui: &Ui) -> R
         duplicate_of: None,
     };
     let id = incident.id.clone();
+    if let Some(server) = &args.server {
+        let mut record = serde_json::json!({
+            "type": "incident",
+            "id": incident.id.as_str(),
+            "service": incident.service.as_str(),
+            "environment": incident.environment.as_str(),
+            "opened_at": incident.opened_at.to_string(),
+            "resolved_at": incident.resolved_at.map(|t| t.to_string()),
+            "deployment_id": incident.deployment_id.as_ref().map(|d| d.as_str().to_owned()),
+            "title": incident.title,
+        });
+        if let Some(sha) = &incident.sha {
+            record["sha"] = serde_json::Value::String(sha.to_string());
+        }
+        let answer = crate::client::post_events(server, record.to_string().as_bytes(), "")?;
+        let verb = crate::client::written(&answer, "incidents");
+        ui.note(&format!("incident {id} {verb} on {server}"));
+        return Ok(());
+    }
     let store = store_for_writing(cli, repo.as_ref()).await?;
     let summary = store
         .apply(&EventBatch {

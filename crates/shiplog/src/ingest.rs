@@ -190,6 +190,9 @@ pub async fn import(cli: &Cli, args: &ImportArgs, ui: &Ui) -> Result<()> {
             Err(e) => errors.push(e),
         }
     }
+    if let Some(server) = &args.server {
+        return import_remote(server, args, errors, deliveries, ui);
+    }
     let read = read_deliveries(
         repo.as_ref(),
         &options,
@@ -210,6 +213,75 @@ pub async fn import(cli: &Cli, args: &ImportArgs, ui: &Ui) -> Result<()> {
     // The result of the command: shown with --quiet too, which hides the notes it counts.
     ui.result(&format!("imported {}{skipped}", summary_line(&summary)));
     Ok(())
+}
+
+/// `import --server`: each file of shiplog's own formats posted to the server, which reads it
+/// with the same parser (each file all or nothing there). Vendor payloads go to the server's
+/// webhooks instead.
+fn import_remote(
+    server: &str,
+    args: &ImportArgs,
+    mut errors: Vec<String>,
+    deliveries: Vec<(Delivery, Detected)>,
+    ui: &Ui,
+) -> Result<()> {
+    let mut files = Vec::new();
+    for (delivery, format) in deliveries {
+        let format = match format {
+            Detected::JsonLines => "jsonl",
+            Detected::Csv => "csv",
+            Detected::Source(source) => {
+                errors.push(format!(
+                    "{}: a {source} payload; with --server, send {source} events to the server's webhook (/hooks/{}) or import the file locally",
+                    delivery.label,
+                    source.as_str()
+                ));
+                continue;
+            }
+        };
+        files.push((delivery, format));
+    }
+    if !errors.is_empty() {
+        bail!("import failed; nothing was sent\n{}", capped(&errors));
+    }
+    for (delivery, format) in files {
+        let mut query = format!("format={format}&name={}", url_encoded(&delivery.label));
+        if args.allow_before_commit {
+            query.push_str("&allow-before-commit=true");
+        }
+        let answer = crate::client::post_events(server, &delivery.body, &query)
+            .with_context(|| format!("{}: not imported", delivery.label))?;
+        let counts = |kind: &str| WriteCounts {
+            inserted: answer[kind]["new"].as_u64().unwrap_or(0),
+            updated: answer[kind]["updated"].as_u64().unwrap_or(0),
+            unchanged: answer[kind]["unchanged"].as_u64().unwrap_or(0),
+        };
+        let summary = ApplySummary {
+            deployments: counts("deployments"),
+            incidents: counts("incidents"),
+            practice_changes: counts("practice_changes"),
+            pull_requests: counts("pull_requests"),
+        };
+        ui.result(&format!(
+            "{}: imported on {server}: {}",
+            delivery.label,
+            summary_line(&summary)
+        ));
+    }
+    Ok(())
+}
+
+/// `text` as a URL query value.
+fn url_encoded(text: &str) -> String {
+    let mut out = String::new();
+    for b in text.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~' | b'/') {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
 }
 
 /// The records read from some deliveries: whole records, and the vendor updates still to merge

@@ -5,6 +5,7 @@
 
 mod analysis;
 mod cli;
+mod client;
 mod commands;
 mod config_cmd;
 mod demo;

@@ -386,8 +386,32 @@ impl Engine for CliEngine {
         })
     }
 
-    async fn events(&self, body: &[u8]) -> Result<shiplog_store::EventBatch, EngineError> {
-        let wire = Delivery::file("request body", body.to_vec());
+    async fn events(
+        &self,
+        body: &[u8],
+        params: &[(String, String)],
+    ) -> Result<shiplog_store::EventBatch, EngineError> {
+        let mut label = "request body".to_owned();
+        let mut format = Detected::JsonLines;
+        let mut allow_before_commit = false;
+        for (key, value) in params {
+            match (key.as_str(), value.as_str()) {
+                ("format", "jsonl") => format = Detected::JsonLines,
+                ("format", "csv") => format = Detected::Csv,
+                ("format", other) => {
+                    return Err(bad(format!("format: expected jsonl or csv, got {other:?}")));
+                }
+                ("name", name) if !name.is_empty() => label = name.to_owned(),
+                ("allow-before-commit", "true" | "1" | "") => allow_before_commit = true,
+                ("allow-before-commit", "false" | "0") => {}
+                _ => {
+                    return Err(bad(format!(
+                        "unknown parameter {key}={value:?}; this endpoint takes format (jsonl, csv), name, allow-before-commit"
+                    )));
+                }
+            }
+        }
+        let wire = Delivery::file(&label, body.to_vec());
         let repo = self.repo.clone();
         let store = self.store.clone();
         blocking(move || {
@@ -398,8 +422,8 @@ impl Engine for CliEngine {
                 let read = crate::ingest::read_deliveries(
                     repo.as_ref(),
                     &shiplog_ingest::formats::Options::default(),
-                    &[(wire, Detected::JsonLines)],
-                    false,
+                    &[(wire, format)],
+                    allow_before_commit,
                     Vec::new(),
                     "the request",
                 )?;

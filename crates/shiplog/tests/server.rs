@@ -1090,3 +1090,167 @@ fn a_bad_server_config_names_its_file_line_and_key() {
     assert!(err.contains("shiplog-server.toml:4:1"), "{err}");
     assert!(err.contains("secret"), "{err}");
 }
+
+#[test]
+fn record_and_import_post_to_the_server_with_a_token() {
+    let fixture = Fixture::build("basic");
+    let dir = tempfile::tempdir().expect("temp dir");
+    write_config(dir.path(), &fixture.repo(), "");
+    let server = start(dir.path());
+    let out = shiplog_in(dir.path())
+        .args([
+            "serve",
+            "--config",
+            "shiplog-server.toml",
+            "token",
+            "create",
+            "--name",
+            "ci",
+            "--scope",
+            "events:write",
+        ])
+        .output()
+        .expect("run");
+    let token = String::from_utf8(out.stdout)
+        .expect("utf-8")
+        .trim()
+        .to_owned();
+    let sha = fixture.rev("v1.3.0^{commit}");
+    // A CI job records with the command it already runs, plus --server (no checkout needed).
+    let record = |token: &str, extra: &[&str]| {
+        let mut cmd = shiplog_in(dir.path());
+        cmd.env("SHIPLOG_TOKEN", token).args([
+            "record",
+            "deployment",
+            "--server",
+            &server.base,
+            "--service",
+            "app",
+            "--env",
+            "production",
+            "--sha",
+            &sha[..12],
+            "--at",
+            "2026-01-09T10:00:00Z",
+            "--id",
+            "ci-77",
+        ]);
+        cmd.args(extra).output().expect("run")
+    };
+    let refused = record("shiplog_wrong", &[]);
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("SHIPLOG_TOKEN"),
+        "{}",
+        String::from_utf8_lossy(&refused.stderr)
+    );
+    let ok = record(&token, &[]);
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+    assert!(String::from_utf8_lossy(&ok.stderr).contains("deployment ci-77 recorded on"));
+    let again = record(&token, &[]);
+    assert!(String::from_utf8_lossy(&again.stderr).contains("deployment ci-77 unchanged"));
+    // The server checks the time against its mirror, as a local record does.
+    let early = {
+        let mut cmd = shiplog_in(dir.path());
+        cmd.env("SHIPLOG_TOKEN", &token)
+            .args([
+                "record",
+                "deployment",
+                "--server",
+                &server.base,
+                "--service",
+                "app",
+                "--env",
+                "production",
+                "--sha",
+                &sha,
+                "--at",
+                "1970-01-01T00:00:00Z",
+                "--id",
+                "ci-0",
+            ])
+            .output()
+            .expect("run")
+    };
+    assert_eq!(early.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&early.stderr).contains("before its commit"),
+        "{}",
+        String::from_utf8_lossy(&early.stderr)
+    );
+    // import --server: each file read by the server's parser; errors name the file and line.
+    let file = dir.path().join("incidents.jsonl");
+    std::fs::write(&file, "{\"type\":\"incident\",\"id\":\"inc-9\",\"service\":\"app\",\"opened_at\":\"2026-01-09T11:00:00Z\",\"resolved_at\":\"2026-01-09T12:00:00Z\"}\n").expect("write");
+    let bad = dir.path().join("bad.jsonl");
+    std::fs::write(
+        &bad,
+        "{\"type\":\"incident\",\"id\":\"inc-10\",\"service\":\"app\"}\n",
+    )
+    .expect("write");
+    let import = |path: &Path| {
+        shiplog_in(dir.path())
+            .env("SHIPLOG_TOKEN", &token)
+            .args(["import", "--server", &server.base])
+            .arg(path)
+            .output()
+            .expect("run")
+    };
+    let ok = import(&file);
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&ok.stderr).contains("incidents: 1 new"),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+    let failed = import(&bad);
+    assert_eq!(failed.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&failed.stderr);
+    assert!(err.contains("bad.jsonl:1: field \"opened_at\""), "{err}");
+    let listed = server
+        .get(
+            "/api/v1/explain/incidents?since=2026-01-01&until=2026-02-01",
+            Some(&token),
+        )
+        .json();
+    let text = listed.to_string();
+    assert!(text.contains("inc-9") && !text.contains("inc-10"), "{text}");
+}
+
+#[test]
+fn a_server_that_cannot_be_reached_is_retried_then_reported() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    // A port nothing listens on.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("free port")
+        .port();
+    let out = shiplog_in(dir.path())
+        .args([
+            "record",
+            "incident",
+            "--server",
+            &format!("http://127.0.0.1:{port}"),
+            "--service",
+            "app",
+            "--id",
+            "inc-1",
+            "--opened-at",
+            "2026-01-09T11:00:00Z",
+        ])
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("cannot reach") && err.contains("after 5 attempts"),
+        "{err}"
+    );
+}
