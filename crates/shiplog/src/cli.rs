@@ -376,16 +376,16 @@ pub struct ScopeArgs {
     /// known ones: a typo never reads as a quiet week.
     #[arg(long)]
     pub allow_unknown: bool,
-
-    /// Output format.
-    #[arg(long, value_enum, default_value = "table")]
-    pub format: OutputFormat,
 }
 
 #[derive(Debug, Args)]
 pub struct MetricsArgs {
     #[command(flatten)]
     pub scope: ScopeArgs,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: OutputFormat,
 
     /// One row per period (ISO weeks or calendar months, UTC).
     #[arg(long, value_enum)]
@@ -412,6 +412,10 @@ pub struct ExplainArgs {
 
     #[command(flatten)]
     pub scope: ScopeArgs,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: OutputFormat,
 
     /// Rows shown in a table (0 = all). JSON and CSV always hold every row.
     #[arg(long, default_value_t = 50)]
@@ -662,46 +666,12 @@ pub enum ReportFormatArg {
 
 #[derive(Debug, Args)]
 pub struct ReportArgs {
-    /// Where deployments come from: `tags[=GLOB]`, `merges[=BRANCH]` or `recorded` (as in
-    /// `shiplog metrics`). Default: recorded, when the store holds deployments.
-    #[arg(long, value_name = "SOURCE", value_parser = parse_deploys)]
-    pub deploys: Option<DeploySource>,
-
-    /// Only this service (with --deploys tags|merges it also names the service).
-    #[arg(long, value_name = "NAME")]
-    pub service: Option<String>,
-
-    /// Only the services of this team (from shiplog.toml).
-    #[arg(long, value_name = "NAME", conflicts_with = "service")]
-    pub team: Option<String>,
-
-    /// The environment.
-    #[arg(long = "env", default_value = "production", value_name = "NAME")]
-    pub environment: String,
-
-    /// Start of the window: a duration back from now (90d, 12w), a date or an RFC 3339 timestamp.
-    #[arg(long, default_value = "90d", value_name = "WHEN")]
-    pub since: String,
-
-    /// End of the window (exclusive). Default: now.
-    #[arg(long, value_name = "WHEN")]
-    pub until: Option<String>,
+    #[command(flatten)]
+    pub scope: ScopeArgs,
 
     /// Trend periods. Default: weeks for windows up to 183 days, months beyond.
     #[arg(long, value_enum)]
     pub by: Option<ByPeriod>,
-
-    /// When a change's lead time starts (default: shiplog.toml, else author).
-    #[arg(long, value_enum)]
-    pub lead_time_start: Option<LeadTimeStartArg>,
-
-    /// The incident attribution window (default: shiplog.toml, else 24h).
-    #[arg(long, value_name = "DURATION")]
-    pub attribution_window: Option<String>,
-
-    /// Leave out deployments whose commit the repository does not have instead of failing.
-    #[arg(long)]
-    pub skip_unknown: bool,
 
     /// Write the HTML page to FILE (the same as --format html --output FILE).
     #[arg(long, value_name = "FILE", conflicts_with_all = ["format", "output"])]

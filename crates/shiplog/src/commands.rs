@@ -192,7 +192,7 @@ pub(crate) async fn analyze_scope(
 
 /// Fails when `--service` or `--env` names nothing the records or the configuration know, listing
 /// the names that are known (`--allow-unknown` skips this).
-fn check_known(scope: &Scope, analysis: &Analysis, config: &Config) -> Result<()> {
+pub(crate) fn check_known(scope: &Scope, analysis: &Analysis, config: &Config) -> Result<()> {
     let deployments = analysis.model.deployments.iter().map(|d| &d.deployment);
     let incidents = analysis.model.incidents.iter().map(|i| &i.incident);
     if let Some(service) = &scope.service {
@@ -304,7 +304,7 @@ pub async fn metrics_text(cli: &Cli, args: &MetricsArgs, ui: &Ui) -> Result<Stri
     Ok(shiplog_report::metrics(
         &rows,
         args.by.is_some(),
-        output_format(args.scope.format),
+        output_format(args.format),
     )?)
 }
 
@@ -352,7 +352,7 @@ pub async fn explain_text(cli: &Cli, args: &ExplainArgs, ui: &Ui) -> Result<Stri
     // Incidents are listed whether or not any deployment is known (they are then unattributed).
     let fallback = (args.what == ExplainWhat::Incidents).then_some(&DeploySource::Recorded);
     let (resolved, analysis) = analyze_scope(cli, &args.scope, fallback, ui).await?;
-    let format = output_format(args.scope.format);
+    let format = output_format(args.format);
     let limit = (args.limit > 0).then_some(args.limit);
     let scope = &resolved.scope;
     if let Some(compared) = args.compare_definitions {

@@ -763,6 +763,7 @@ pub async fn run(args: &DemoArgs, ui: &Ui) -> Result<()> {
             rows: 200,
             web: None,
             git_derived: false,
+            definitions: shiplog_core::Definitions::default(),
         },
         ui,
     )?;

@@ -12,26 +12,13 @@ use shiplog_report::page::{self, ReportInputs, ReportModel, TrendPeriod, WebLink
 use shiplog_store::Store;
 
 use crate::analysis::{Analysis, AnalysisOptions, analyze_with, db_path, open_repo, open_store};
-use crate::cli::{ByPeriod, Cli, OutputFormat, ReportArgs, ReportFormatArg, ScopeArgs};
+use crate::cli::{ByPeriod, Cli, ReportArgs, ReportFormatArg};
 use crate::commands::{load_config, print, resolve_scope};
 use crate::impact::{ImpactPlan, impact_report};
 use crate::ui::Ui;
 
 pub async fn run(cli: &Cli, args: &ReportArgs, ui: &Ui) -> Result<()> {
-    let scope_args = ScopeArgs {
-        deploys: args.deploys.clone(),
-        service: args.service.clone(),
-        team: args.team.clone(),
-        environment: args.environment.clone(),
-        since: args.since.clone(),
-        until: args.until.clone(),
-        lead_time_start: args.lead_time_start,
-        attribution_window: args.attribution_window.clone(),
-        skip_unknown: args.skip_unknown,
-        definitions: None,
-        allow_unknown: false,
-        format: OutputFormat::Table,
-    };
+    let scope_args = &args.scope;
     let compare_with: Vec<ServiceName> = args
         .compare_with
         .iter()
@@ -45,7 +32,7 @@ pub async fn run(cli: &Cli, args: &ReportArgs, ui: &Ui) -> Result<()> {
         None => repo.remote_url().and_then(|url| WebLinks::from_remote(&url)),
     };
     let config = load_config(cli, Some(&repo))?;
-    let resolved = resolve_scope(&scope_args, &config, Timestamp::now())?;
+    let resolved = resolve_scope(scope_args, &config, Timestamp::now())?;
     let path = db_path(cli.db.as_deref(), Some(&repo))?;
     let store = open_store(&path).await?;
     let practices = store.practice_changes().await?;
@@ -53,7 +40,7 @@ pub async fn run(cli: &Cli, args: &ReportArgs, ui: &Ui) -> Result<()> {
         repo,
         &store,
         &AnalysisOptions {
-            deploys: args.deploys.as_ref(),
+            deploys: args.scope.deploys.as_ref(),
             service: resolved.scope.service.as_ref(),
             attribution: resolved.attribution,
         },
@@ -61,6 +48,9 @@ pub async fn run(cli: &Cli, args: &ReportArgs, ui: &Ui) -> Result<()> {
         ui,
     )
     .await?;
+    if !scope_args.allow_unknown {
+        crate::commands::check_known(&resolved.scope, &analysis, &config)?;
+    }
     let period = match args.by {
         Some(ByPeriod::Week) => TrendPeriod::Week,
         Some(ByPeriod::Month) => TrendPeriod::Month,
@@ -80,9 +70,10 @@ pub async fn run(cli: &Cli, args: &ReportArgs, ui: &Ui) -> Result<()> {
             rows: args.rows,
             web,
             git_derived: matches!(
-                args.deploys,
+                args.scope.deploys,
                 Some(crate::cli::DeploySource::Tags { .. } | crate::cli::DeploySource::Merges(_))
             ),
+            definitions: resolved.definitions,
         },
         ui,
     )?;
@@ -125,6 +116,8 @@ pub(crate) struct ReportPlan {
     pub web: Option<WebLinks>,
     /// Deployments come from git (tags or merges): an impact's data end at the last commit.
     pub git_derived: bool,
+    /// Whose definitions the numbers follow (`--definitions`).
+    pub definitions: shiplog_core::Definitions,
 }
 
 /// The report's model for `scope`: metrics, trends and lists from the analysis, and the impact
@@ -193,5 +186,6 @@ pub(crate) fn report_model(
         summary: &summary,
         row_limit: plan.rows,
         generated_at: Timestamp::now(),
+        definitions: plan.definitions,
     })?)
 }

@@ -193,3 +193,44 @@ fn commit_links_use_the_web_url() {
         "{stderr}"
     );
 }
+
+#[test]
+fn report_takes_every_scope_flag_of_metrics() {
+    let fx = Fixture::build("basic");
+    // An unknown environment is an error listing the known ones, as in `shiplog metrics`...
+    let out = fx.fails(&[
+        "report",
+        "--deploys",
+        "tags",
+        "--env",
+        "prod",
+        "--since",
+        "2026-01-01",
+        "--until",
+        "2026-02-01",
+        "--format",
+        "json",
+    ]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("known environments: production"), "{err}");
+    // ...and --allow-unknown reports it empty.
+    let model: Value = serde_json::from_str(&fx.ok(&[
+        "report",
+        "--deploys",
+        "tags",
+        "--env",
+        "prod",
+        "--allow-unknown",
+        "--since",
+        "2026-01-01",
+        "--until",
+        "2026-02-01",
+        "--format",
+        "json",
+    ]))
+    .expect("JSON");
+    assert!(model.is_object());
+    // --definitions is accepted and shown.
+    let model = report(&fx, &["--definitions", "devlake", "--format", "json"]);
+    assert!(model.contains("devlake"), "{model}");
+}

@@ -8,9 +8,10 @@ use std::collections::BTreeMap;
 
 use jiff::{SignedDuration, Timestamp};
 use serde::Serialize;
+use shiplog_core::definitions::compute_with;
 use shiplog_core::explain::{self, ChangeItem, DeploymentItem, FailureItem, IncidentItem};
 use shiplog_core::impact::ImpactReport;
-use shiplog_core::metrics::{DoraMetrics, LeadTimeStart, Scope, compute};
+use shiplog_core::metrics::{DoraMetrics, LeadTimeStart, Scope};
 use shiplog_core::{
     CommitGraph, DeliveryModel, Period, PracticeChange, PracticeScope, ServiceName, Sha, TeamName,
     TimeWindow,
@@ -73,6 +74,8 @@ pub struct ReportInputs<'a> {
     pub scope: &'a Scope,
     /// When lead time starts.
     pub start: LeadTimeStart,
+    /// Whose definitions the numbers follow.
+    pub definitions: shiplog_core::Definitions,
     /// Trend periods.
     pub period: TrendPeriod,
     /// Every recorded practice change (those in the window and scope become markers).
@@ -576,8 +579,12 @@ pub fn build(inputs: ReportInputs<'_>) -> Result<ReportModel, ReportError> {
         summary,
         row_limit,
         generated_at,
+        definitions: preset,
     } = inputs;
     let window = scope.window;
+    let compute = |model: &DeliveryModel, graph: &CommitGraph, scope: &Scope, start| {
+        compute_with(model, graph, scope, start, preset)
+    };
     let current = compute(model, graph, scope, start);
     let previous_window = window
         .since
