@@ -66,7 +66,7 @@ secrets = ["$SECRET"]
 EOF
 
 start_server() {
-    (cd "$WORK" && RUST_LOG=warn "$SHIPLOG" serve --config shiplog-server.toml > "$WORK/server.out" 2> "$WORK/server.log") &
+    (cd "$WORK" && RUST_LOG=warn exec "$SHIPLOG" serve --config shiplog-server.toml > "$WORK/server.out" 2> "$WORK/server.log") &
     SERVER_PID=$!
     for _ in $(seq 1 600); do
         grep -q "listening" "$WORK/server.out" 2>/dev/null && return

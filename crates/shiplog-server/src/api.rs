@@ -233,6 +233,7 @@ async fn events(
     };
     match state.store.apply(&batch).await {
         Ok(summary) => {
+            state.answers.invalidate();
             let counts = |c: shiplog_store::WriteCounts| serde_json::json!({"new": c.inserted, "updated": c.updated, "unchanged": c.unchanged});
             axum::Json(serde_json::json!({
                 "deployments": counts(summary.deployments),
@@ -256,9 +257,58 @@ async fn read(
     if let Err(r) = authorize(&state, &headers, TokenScope::Read).await {
         return r;
     }
+    let key = format!("{query:?} {params:?}");
+    if let Some(json) = state.answers.get(&key) {
+        return ([(header::CONTENT_TYPE, "application/json")], json).into_response();
+    }
+    let generation = state.answers.generation();
     match state.engine.query(&query, &params).await {
-        Ok(json) => ([(header::CONTENT_TYPE, "application/json")], json).into_response(),
+        Ok(json) => {
+            state.answers.put(key, generation, json.clone());
+            ([(header::CONTENT_TYPE, "application/json")], json).into_response()
+        }
         Err(e) => engine_error(e),
+    }
+}
+
+/// The answers of the read endpoints, kept until the data changes (the server's writes bump the
+/// generation) or [`crate::ANSWER_TTL`] passes: a dashboard polling the same question every few
+/// seconds costs one analysis per change, not one per poll.
+#[derive(Default)]
+pub(crate) struct AnswerCache {
+    generation: std::sync::atomic::AtomicU64,
+    answers: std::sync::Mutex<std::collections::HashMap<String, (Instant, u64, String)>>,
+}
+
+/// Answers kept at most (the cache is emptied when full).
+const CACHED_ANSWERS: usize = 256;
+
+impl AnswerCache {
+    /// The data changed: every kept answer is stale.
+    pub(crate) fn invalidate(&self) {
+        self.generation
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    fn generation(&self) -> u64 {
+        self.generation.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    fn get(&self, key: &str) -> Option<String> {
+        let answers = self.answers.lock().ok()?;
+        let (at, generation, json) = answers.get(key)?;
+        (*generation == self.generation() && at.elapsed() < crate::ANSWER_TTL).then(|| json.clone())
+    }
+
+    /// Keeps `json`, computed from the data of `generation` (read before computing, so a write
+    /// during the computation leaves the answer stale).
+    fn put(&self, key: String, generation: u64, json: String) {
+        if let Ok(mut answers) = self.answers.lock() {
+            if answers.len() >= CACHED_ANSWERS {
+                answers.clear();
+            }
+            answers.insert(key, (Instant::now(), generation, json));
+        }
     }
 }
 

@@ -34,6 +34,12 @@ pub use config::{ConfigError, RepositoryConfig, ServerConfig};
 /// Largest request body accepted (GitHub sends webhook payloads of up to 25 MB).
 pub const MAX_BODY_BYTES: usize = 25 * 1024 * 1024;
 
+/// How long an answer of a read endpoint is served again without recomputing it, at most: the
+/// server's own writes (records from deliveries or `POST /api/v1/events`, a mirror fetch) make it
+/// recompute at once; this bounds how stale an answer can be after writes by other processes, and
+/// for windows that end "now".
+pub const ANSWER_TTL: Duration = Duration::from_secs(30);
+
 /// How long a client may take to send a whole request body before it is cut off (408).
 pub const BODY_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -178,6 +184,8 @@ pub(crate) struct AppState {
     pub committer: hooks::Committer,
     /// Set when shutdown began: `/readyz` answers 503 so a load balancer stops sending.
     pub stopping: AtomicBool,
+    /// Recent answers of the read endpoints (see [`api::AnswerCache`]).
+    pub answers: api::AnswerCache,
 }
 
 impl AppState {
@@ -248,6 +256,7 @@ impl Server {
                 tokens_exist: AtomicBool::new(tokens_exist),
                 telemetry: prom::Telemetry::default(),
                 stopping: AtomicBool::new(false),
+                answers: api::AnswerCache::default(),
             }),
         })
     }

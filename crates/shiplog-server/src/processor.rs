@@ -84,7 +84,20 @@ pub(crate) async fn process_one(state: &AppState, delivery: DeliveryRecord) {
         .finish_delivery(seq, outcome, &detail, now, &batch)
         .await;
     let outcome = match written {
-        Ok(_) => outcome,
+        Ok(summary) => {
+            let changed = [
+                summary.deployments,
+                summary.incidents,
+                summary.practice_changes,
+                summary.pull_requests,
+            ]
+            .iter()
+            .any(|c| c.inserted + c.updated > 0);
+            if changed {
+                state.answers.invalidate();
+            }
+            outcome
+        }
         Err(e) => {
             let detail = format!("its records could not be stored: {e}");
             tracing::error!(seq, source, error = %e, "cannot store a delivery's records");
@@ -121,8 +134,9 @@ pub(crate) async fn process_one(state: &AppState, delivery: DeliveryRecord) {
 }
 
 async fn fetch_now(state: &AppState) {
-    if let Err(e) = state.engine.fetch().await {
-        tracing::warn!(error = %e, "cannot fetch the repository");
+    match state.engine.fetch().await {
+        Ok(()) => state.answers.invalidate(),
+        Err(e) => tracing::warn!(error = %e, "cannot fetch the repository"),
     }
 }
 

@@ -1199,6 +1199,14 @@ fn record_and_import_post_to_the_server_with_a_token() {
             .output()
             .expect("run")
     };
+    // Read before the import: the answer kept for repeated reads must not outlive the write.
+    let before = server
+        .get(
+            "/api/v1/explain/incidents?since=2026-01-01&until=2026-02-01",
+            Some(&token),
+        )
+        .json();
+    assert!(!before.to_string().contains("inc-9"));
     let ok = import(&file);
     assert!(
         ok.status.success(),
