@@ -47,6 +47,17 @@ async fn passes_the_shared_suite() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn passes_the_shared_server_suite() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path().to_owned();
+    shiplog_store::server_testsuite::run_server_suite(|name| {
+        let path = root.join(format!("{name}.db"));
+        async move { Box::new(open(&path).await) as Box<dyn shiplog_store::ServerStore> }
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn open_creates_the_file_and_missing_parents_in_wal_mode() {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("a/b/c/shiplog.db");

@@ -14,6 +14,8 @@ use shiplog_core::{Deployment, Incident, PracticeChange, PullRequest};
 
 pub mod server;
 #[cfg(feature = "testsuite")]
+pub mod server_testsuite;
+#[cfg(feature = "testsuite")]
 pub mod testsuite;
 
 pub use server::{

@@ -432,7 +432,7 @@ pub(crate) fn skipped_summary(notes: &[formats::Note]) -> String {
 
 /// Why `deployment` is refused: it finished before its commit's committer time (when the
 /// repository has the commit and `--allow-before-commit` is not given).
-fn before_commit(
+pub(crate) fn before_commit(
     repo: Option<&GitRepo>,
     deployment: &shiplog_core::Deployment,
     allow: bool,

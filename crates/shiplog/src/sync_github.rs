@@ -109,6 +109,17 @@ pub async fn run(cli: &Cli, args: &SyncGithubArgs, ui: &Ui) -> Result<()> {
     let ingested = with_release_deployments(repo.as_ref(), ingested, "sync")?;
     let mut batch = EventBatch::default();
     merge_updates(&store, &mut batch, ingested, "sync").await?;
+    // A deployment GitHub reports as finished before its commit (a clock off, a bad timestamp)
+    // would absorb history: left out, each named, as `import` refuses it.
+    batch.deployments.retain(
+        |d| match crate::ingest::before_commit(repo.as_ref(), d, false) {
+            Some(problem) => {
+                ui.warn(&format!("left out GitHub deployment {}: {problem}", d.id));
+                false
+            }
+            None => true,
+        },
+    );
     if let Some(repo) = &repo {
         let unknown = batch
             .deployments

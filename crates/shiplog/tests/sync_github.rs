@@ -541,3 +541,38 @@ fn github_enterprise_server_is_reached_under_its_api_path() {
         "{incidents}"
     );
 }
+
+#[test]
+fn a_synced_deployment_finishing_before_its_commit_is_left_out_and_named() {
+    let fx = Fixture::build("basic");
+    let server = FakeGitHub::start(TOKEN);
+    serve(&fx, &server);
+    let dir = payloads();
+    let c4 = fx.rev("v1.2.0^{commit}");
+    let c5 = fx.rev("v1.3.0^{commit}");
+    server.list(
+        &format!("{REPO}/deployments"),
+        vec![
+            items::deployment(&dir, 13, &c5, "2025-06-01T00:00:00Z"),
+            items::deployment(&dir, 12, &c5, "2026-01-09T09:30:00Z"),
+            items::deployment(&dir, 11, &c4, "2026-01-08T09:30:00Z"),
+        ],
+    );
+    server.list(
+        &format!("{REPO}/deployments/13/statuses"),
+        vec![items::status(
+            &dir,
+            13,
+            4,
+            "success",
+            "2025-06-01T00:05:00Z",
+        )],
+    );
+    let stderr = ok(&fx, &server, &[]);
+    assert!(
+        stderr.contains("left out GitHub deployment github:Codertocat/Hello-World:deployment:13")
+            && stderr.contains("before its commit"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("synced deployments: 2 new"), "{stderr}");
+}
