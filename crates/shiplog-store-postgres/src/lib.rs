@@ -20,8 +20,8 @@ use shiplog_core::{
 use shiplog_store::{
     ApplySummary, EventBatch, HistorySegment, HistorySeqError, Store, StoreError, WriteCounts,
 };
-use sqlx::postgres::{PgConnection, PgPool, PgPoolOptions, PgRow};
-use sqlx::{Postgres, QueryBuilder, Row};
+use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions, PgRow};
+use sqlx::{Connection, Postgres, QueryBuilder, Row};
 
 mod practice;
 
@@ -45,7 +45,7 @@ const MAX_CONNECTIONS: u32 = 8;
 const CHUNK_ROWS: usize = 1_000;
 
 /// The advisory lock key every batch of records is written under (any fixed number; "shiplog").
-const EVENTS_LOCK: i64 = 0x7368_6970_6c6f_67;
+const EVENTS_LOCK: i64 = 0x0073_6869_706c_6f67;
 
 /// A shiplog store in a PostgreSQL database. Cheap to share: it holds a connection pool.
 #[derive(Debug, Clone)]
@@ -93,9 +93,9 @@ fn describe_connect_error(e: &sqlx::Error) -> String {
         sqlx::Error::Configuration(detail) => {
             format!("the URL is not a PostgreSQL URL ({detail})\n{hint}")
         }
-        sqlx::Error::Io(io) if io.kind() == std::io::ErrorKind::ConnectionRefused => format!(
-            "no PostgreSQL server answers there (connection refused)\nhint: start the server, or check the host and port of the URL"
-        ),
+        sqlx::Error::Io(io) if io.kind() == std::io::ErrorKind::ConnectionRefused => {
+            "no PostgreSQL server answers there (connection refused)\nhint: start the server, or check the host and port of the URL".to_owned()
+        }
         sqlx::Error::Io(io) => format!("cannot reach the server: {io}"),
         sqlx::Error::Tls(detail) => format!("TLS with the server failed: {detail}"),
         sqlx::Error::PoolTimedOut => {
@@ -157,18 +157,28 @@ impl PostgresStore {
     /// further). Both name the URL with its password redacted.
     pub async fn connect(url: &str) -> Result<PostgresStore, StoreError> {
         let location = redact_url(url);
+        let open_error = |source: sqlx::Error| StoreError::Open {
+            location: location.clone(),
+            source: Box::new(ConnectProblem {
+                message: describe_connect_error(&source),
+                source,
+            }),
+        };
+        let options = PgConnectOptions::from_str(url).map_err(open_error)?;
+        // One connection first: the pool retries until its timeout and then only says it timed
+        // out, where a single attempt says why (refused, no such database, wrong password).
+        PgConnection::connect_with(&options)
+            .await
+            .map_err(open_error)?
+            .close()
+            .await
+            .map_err(open_error)?;
         let pool = PgPoolOptions::new()
             .max_connections(MAX_CONNECTIONS)
             .acquire_timeout(std::time::Duration::from_secs(30))
-            .connect(url)
+            .connect_with(options)
             .await
-            .map_err(|source| StoreError::Open {
-                location: location.clone(),
-                source: Box::new(ConnectProblem {
-                    message: describe_connect_error(&source),
-                    source,
-                }),
-            })?;
+            .map_err(open_error)?;
         MIGRATOR.run(&pool).await.map_err(|source| {
             StoreError::Migrate(Box::new(MigrateAtError {
                 location: location.clone(),

@@ -1,41 +1,120 @@
-//! Fresh PostgreSQL databases for tests (feature `test-support`), for this crate's tests and the
-//! server's.
+//! A fresh PostgreSQL database per test, for this crate's tests and the server's (feature
+//! `test-support`).
 //!
-//! Tests run against a real server named by `SHIPLOG_TEST_DATABASE_URL`. Each test gets its own
-//! database (`shiplog_test_<random>`), created on the server at that URL and dropped when the
-//! [`TestDatabase`] is dropped. Without the variable a test fails, saying how to start a server,
-//! unless `SHIPLOG_SKIP_POSTGRES=1` opts out explicitly (then [`test_database`] returns `None` and
-//! says so on stderr).
+//! Tests need a real server: they read its URL from `SHIPLOG_TEST_DATABASE_URL` and fail, saying
+//! how to start one, when it is not set. Only `SHIPLOG_SKIP_POSTGRES=1` (an explicit opt-out that
+//! CI never sets) turns that failure into a skip.
 
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use sqlx::{Connection, PgConnection};
 
-/// The variable naming the test server (a URL whose database the tests may create databases from).
-pub const URL_VARIABLE: &str = "SHIPLOG_TEST_DATABASE_URL";
+use crate::{PostgresStore, redact_url};
 
-/// The variable that, set to `1`, skips PostgreSQL tests instead of failing them.
-pub const SKIP_VARIABLE: &str = "SHIPLOG_SKIP_POSTGRES";
+/// The variable naming the server tests use.
+pub const DATABASE_URL_VAR: &str = "SHIPLOG_TEST_DATABASE_URL";
 
-/// What a test prints when no server is configured.
+/// The variable that, set to `1`, skips the PostgreSQL tests instead of failing them.
+pub const SKIP_VAR: &str = "SHIPLOG_SKIP_POSTGRES";
+
+/// What a test prints when no server is given.
 pub const HOW_TO_START: &str = "\
-PostgreSQL tests need a server: set SHIPLOG_TEST_DATABASE_URL, e.g.
-    eval \"$(.ci/postgres.sh start)\"      # a throw-away server in a temp dir (installs postgresql if missing)
+PostgreSQL tests need a server: set SHIPLOG_TEST_DATABASE_URL, for example with
+    eval \"$(.ci/postgres.sh start)\"      # a throw-away cluster in a temp dir (installs postgresql if missing)
     cargo test -p shiplog-store-postgres
     .ci/postgres.sh stop \"$SHIPLOG_PG_DIR\"
-or point it at a server of your own: SHIPLOG_TEST_DATABASE_URL=postgres://USER:PASSWORD@127.0.0.1:5432/postgres
-(the user must be allowed to CREATE DATABASE). To skip these tests instead, set SHIPLOG_SKIP_POSTGRES=1.";
+or point it at a server of your own: SHIPLOG_TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres
+(the user must be allowed to CREATE DATABASE). To skip these tests on purpose: SHIPLOG_SKIP_POSTGRES=1.";
 
-/// A database created for one test, dropped (with its connections) when this is dropped.
+/// The server's URL, or `None` when the tests are skipped on purpose. Panics with
+/// [`HOW_TO_START`] when neither is set.
+pub fn server_url() -> Option<String> {
+    match std::env::var(DATABASE_URL_VAR) {
+        Ok(url) if !url.trim().is_empty() => Some(url),
+        _ if std::env::var(SKIP_VAR).is_ok_and(|v| v == "1") => {
+            eprintln!("{SKIP_VAR}=1: skipping a PostgreSQL test");
+            None
+        }
+        _ => panic!("{DATABASE_URL_VAR} is not set.\n{HOW_TO_START}"),
+    }
+}
+
+/// A database made for one test, dropped (with its open connections) when this is dropped.
 #[derive(Debug)]
 pub struct TestDatabase {
-    admin_url: String,
+    server_url: String,
     name: String,
     url: String,
 }
 
+/// `url` with its path (the database name) replaced by `database`.
+fn with_database(url: &str, database: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((base, query)) => (base, Some(query)),
+        None => (url, None),
+    };
+    let after_scheme = base.find("://").map_or(0, |i| i + 3);
+    let host_end = base[after_scheme..]
+        .find('/')
+        .map_or(base.len(), |i| after_scheme + i);
+    let mut out = format!("{}/{database}", &base[..host_end]);
+    if let Some(query) = query {
+        out.push('?');
+        out.push_str(query);
+    }
+    out
+}
+
+fn unique_name(label: &str) -> String {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for byte in format!("{nanos}-{}-{n}", std::process::id()).bytes() {
+        hash = (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3);
+    }
+    let label: String = label
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '_')
+        .map(|c| c.to_ascii_lowercase())
+        .take(30)
+        .collect();
+    format!("shiplog_test_{label}_{hash:016x}")
+}
+
+async fn admin(server_url: &str) -> PgConnection {
+    PgConnection::connect(server_url).await.unwrap_or_else(|e| {
+        panic!(
+            "cannot connect to the test server {} ({DATABASE_URL_VAR}): {e}\n{HOW_TO_START}",
+            redact_url(server_url)
+        )
+    })
+}
+
 impl TestDatabase {
-    /// The URL of the fresh database.
+    /// Creates a new, empty database on the test server (named after `label`), or `None` when
+    /// the tests are skipped on purpose (see [`server_url`]).
+    pub async fn create(label: &str) -> Option<TestDatabase> {
+        let server_url = server_url()?;
+        let name = unique_name(label);
+        let mut conn = admin(&server_url).await;
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE \"{name}\"")))
+            .execute(&mut conn)
+            .await
+            .unwrap_or_else(|e| panic!("CREATE DATABASE {name}: {e}"));
+        let _ = conn.close().await;
+        let url = with_database(&server_url, &name);
+        Some(TestDatabase {
+            server_url,
+            name,
+            url,
+        })
+    }
+
+    /// The database's URL.
     pub fn url(&self) -> &str {
         &self.url
     }
@@ -44,115 +123,74 @@ impl TestDatabase {
     pub fn name(&self) -> &str {
         &self.name
     }
-}
 
-/// `url` with its database (the path) replaced by `name`.
-fn with_database(url: &str, name: &str) -> String {
-    let (base, query) = match url.split_once('?') {
-        Some((base, query)) => (base, Some(query)),
-        None => (url, None),
-    };
-    let authority_start = base.find("://").map_or(0, |i| i + 3);
-    let path_start = base[authority_start..]
-        .find('/')
-        .map_or(base.len(), |i| authority_start + i);
-    let mut out = format!("{}/{name}", &base[..path_start]);
-    if let Some(query) = query {
-        out.push('?');
-        out.push_str(query);
+    /// A store on it (migrated).
+    pub async fn store(&self) -> PostgresStore {
+        PostgresStore::connect(&self.url)
+            .await
+            .unwrap_or_else(|e| panic!("connecting to the test database: {e}"))
     }
-    out
-}
-
-fn random_suffix() -> String {
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let nanos = jiff::Timestamp::now().as_nanosecond();
-    let mixed = (nanos as u64)
-        ^ (u64::from(std::process::id()) << 32)
-        ^ COUNTER
-            .fetch_add(1, Ordering::Relaxed)
-            .wrapping_mul(0x9e37_79b9_7f4a_7c15);
-    format!("{mixed:016x}")
-}
-
-/// A fresh, empty database on the test server, or `None` when `SHIPLOG_SKIP_POSTGRES=1` and no
-/// server is configured.
-///
-/// # Panics
-///
-/// When `SHIPLOG_TEST_DATABASE_URL` is unset (and the opt-out is not given), or the server cannot
-/// be reached or refuses to create the database: the message says how to start one.
-pub async fn test_database() -> Option<TestDatabase> {
-    let admin_url = match std::env::var(URL_VARIABLE) {
-        Ok(url) if !url.is_empty() => url,
-        _ if std::env::var(SKIP_VARIABLE).as_deref() == Ok("1") => {
-            eprintln!("{SKIP_VARIABLE}=1: skipping a PostgreSQL test (no {URL_VARIABLE})");
-            return None;
-        }
-        _ => panic!("{URL_VARIABLE} is not set.\n{HOW_TO_START}"),
-    };
-    let name = format!("shiplog_test_{}", random_suffix());
-    let mut conn = PgConnection::connect(&admin_url).await.unwrap_or_else(|e| {
-        panic!(
-            "cannot connect to the PostgreSQL test server {}: {e}\n{HOW_TO_START}",
-            crate::redact_url(&admin_url)
-        )
-    });
-    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-        .execute(&mut conn)
-        .await
-        .unwrap_or_else(|e| panic!("creating the test database {name}: {e}"));
-    let _ = conn.close().await;
-    Some(TestDatabase {
-        url: with_database(&admin_url, &name),
-        admin_url,
-        name,
-    })
 }
 
 impl Drop for TestDatabase {
+    /// Drops the database from a thread of its own (drop cannot await, and may run inside a
+    /// runtime), waiting until it is gone.
     fn drop(&mut self) {
-        // Drop may run inside the test's runtime, which cannot be blocked on: drop the database
-        // from a thread with a runtime of its own.
-        let admin_url = self.admin_url.clone();
-        let sql = format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name);
+        let server_url = self.server_url.clone();
+        let name = self.name.clone();
         let dropped = std::thread::spawn(move || {
             let runtime = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
                 .build()
-                .map_err(|e| e.to_string())?;
+                .map_err(|e| format!("a runtime to drop {name}: {e}"))?;
             runtime.block_on(async {
-                let mut conn = PgConnection::connect(&admin_url)
+                let mut conn = PgConnection::connect(&server_url)
                     .await
-                    .map_err(|e| e.to_string())?;
-                sqlx::query(sqlx::AssertSqlSafe(sql))
-                    .execute(&mut conn)
-                    .await
-                    .map_err(|e| e.to_string())?;
+                    .map_err(|e| format!("connecting to drop {name}: {e}"))?;
+                sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
+                )))
+                .execute(&mut conn)
+                .await
+                .map_err(|e| format!("DROP DATABASE {name}: {e}"))?;
                 let _ = conn.close().await;
                 Ok::<(), String>(())
             })
         })
         .join();
-        let problem = match dropped {
-            Ok(Ok(())) => return,
-            Ok(Err(e)) => e,
-            Err(_) => "the dropping thread panicked".to_owned(),
-        };
-        eprintln!("could not drop the test database {}: {problem}", self.name);
+        match dropped {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => eprintln!("test database left behind: {e}"),
+            Err(_) => eprintln!("test database {} left behind: the drop panicked", self.name),
+        }
     }
+}
+
+/// A fresh, empty database on the test server, or `None` when the tests are skipped on purpose
+/// (see [`server_url`]).
+pub async fn test_database() -> Option<TestDatabase> {
+    TestDatabase::create("db").await
 }
 
 #[cfg(test)]
 mod tests {
-    use super::with_database;
+    use super::*;
 
     #[test]
-    fn the_database_of_a_url_is_replaced() {
+    fn the_database_replaces_the_path_and_keeps_the_query() {
         assert_eq!(
-            with_database("postgres://u:p@h:5432/postgres?sslmode=disable", "x"),
-            "postgres://u:p@h:5432/x?sslmode=disable"
+            with_database("postgres://u:p@h:5/postgres?sslmode=disable", "x"),
+            "postgres://u:p@h:5/x?sslmode=disable"
         );
         assert_eq!(with_database("postgres://h", "x"), "postgres://h/x");
+    }
+
+    #[test]
+    fn names_are_unique_and_safe() {
+        let a = unique_name("Some-Test");
+        let b = unique_name("Some-Test");
+        assert_ne!(a, b);
+        assert!(a.starts_with("shiplog_test_sometest_"), "{a}");
+        assert!(a.len() < 63, "{a}");
     }
 }
