@@ -165,19 +165,35 @@ impl ServerStore for PostgresStore {
         &self,
         deliveries: &[NewDelivery],
     ) -> Result<Vec<StoredDelivery>, StoreError> {
+        // Rows are locked in one order (source, then delivery id) by every server process, so
+        // two groups holding the same ids cannot deadlock; a stable sort keeps repeated ids in
+        // their given order, so the first is the one stored.
+        let mut order: Vec<usize> = (0..deliveries.len()).collect();
+        order.sort_by(|&a, &b| {
+            let key = |d: &NewDelivery| (d.source.clone(), d.delivery_id.clone());
+            key(&deliveries[a]).cmp(&key(&deliveries[b]))
+        });
         let mut tx = self
             .pool
             .begin()
             .await
             .map_err(query_error("begin storing deliveries"))?;
-        let mut stored = Vec::with_capacity(deliveries.len());
-        for delivery in deliveries {
-            stored.push(store_one(&mut tx, delivery).await?);
+        let mut stored: Vec<Option<StoredDelivery>> = vec![None; deliveries.len()];
+        for &i in &order {
+            stored[i] = Some(store_one(&mut tx, &deliveries[i]).await?);
         }
         tx.commit()
             .await
             .map_err(query_error("commit deliveries"))?;
-        Ok(stored)
+        stored
+            .into_iter()
+            .map(|s| {
+                s.ok_or_else(|| StoreError::Query {
+                    operation: "store deliveries",
+                    source: "a delivery of the group has no result".into(),
+                })
+            })
+            .collect()
     }
 
     async fn claim_deliveries(

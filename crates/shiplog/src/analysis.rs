@@ -22,6 +22,8 @@ use shiplog_git::{CachedTag, GitRepo, SyncError, TagCache, cache};
 use shiplog_store::{EventBatch, HistorySegment, Store};
 use shiplog_store_sqlite::SqliteStore;
 
+use crate::store::AnyStore;
+
 use crate::cli::DeploySource;
 use crate::ui::Ui;
 
@@ -51,11 +53,20 @@ pub fn db_path(explicit: Option<&Path>, repo: Option<&GitRepo>) -> Result<PathBu
     }
 }
 
-/// Opens the SQLite store at `path`.
-pub async fn open_store(path: &Path) -> Result<SqliteStore> {
-    SqliteStore::open(path)
-        .await
-        .with_context(|| format!("cannot open the store {}", path.display()))
+/// Opens the store at `path`: a SQLite file, or the PostgreSQL database a `postgres://` URL
+/// names (`--db postgres://...`: the team server's shared store).
+pub async fn open_store(path: &Path) -> Result<AnyStore> {
+    let text = path.to_string_lossy();
+    if crate::store::is_postgres_url(&text) {
+        return Ok(AnyStore::Postgres(
+            shiplog_store_postgres::PostgresStore::connect(&text).await?,
+        ));
+    }
+    Ok(AnyStore::Sqlite(
+        SqliteStore::open(path)
+            .await
+            .with_context(|| format!("cannot open the store {}", path.display()))?,
+    ))
 }
 
 /// Opens the repository containing `path`.

@@ -479,7 +479,7 @@ pub(crate) fn written(counts: shiplog_store::WriteCounts) -> &'static str {
 pub async fn store_for_writing(
     cli: &Cli,
     repo: Option<&GitRepo>,
-) -> Result<shiplog_store_sqlite::SqliteStore> {
+) -> Result<crate::store::AnyStore> {
     let path = db_path(cli.db.as_deref(), repo)?;
     open_store(&path).await
 }

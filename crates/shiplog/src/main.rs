@@ -14,6 +14,7 @@ mod ingest;
 mod practice;
 mod report;
 mod serve;
+mod store;
 mod sync_github;
 mod ui;
 

@@ -12,6 +12,7 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use crate::store::AnyStore;
 use anyhow::{Context, Result, bail};
 use async_trait::async_trait;
 use clap::Parser;
@@ -25,7 +26,6 @@ use shiplog_server::{
     ServerConfig,
 };
 use shiplog_store::{DeliveryRecord, DeliveryState, ServerStore, Store, TokenRecord, TokenScope};
-use shiplog_store_sqlite::SqliteStore;
 
 use crate::cli::{Cli, Command, LogFormat, ServeArgs, ServeCommand, TokenCommand};
 use crate::commands;
@@ -130,7 +130,7 @@ struct CliEngine {
     repo: Option<PathBuf>,
     /// The SQLite store (also opened by each analysis, as the CLI does).
     db: PathBuf,
-    store: SqliteStore,
+    store: AnyStore,
     /// The repository's shiplog.toml.
     project_config: Option<PathBuf>,
     /// `--deploys` for every analysis.
@@ -715,15 +715,19 @@ async fn shutdown_signal() {
     }
 }
 
-async fn open_server_store(config: &ServerConfig, args: &ServeArgs) -> Result<SqliteStore> {
-    if let Some(url) = &args.database_url {
-        bail!(
-            "--database-url {}: the PostgreSQL store is not wired into `shiplog serve` in this build\nhint: leave --database-url (and SHIPLOG_DATABASE_URL) unset to use SQLite under the data directory",
+/// The server's store: PostgreSQL when `--database-url` (or `SHIPLOG_DATABASE_URL`) is given,
+/// else SQLite in the data directory.
+async fn open_server_store(config: &ServerConfig, args: &ServeArgs) -> Result<AnyStore> {
+    match &args.database_url {
+        Some(url) if crate::store::is_postgres_url(url) => {
+            crate::analysis::open_store(std::path::Path::new(url)).await
+        }
+        Some(url) => bail!(
+            "--database-url {}: expected a postgres:// URL\nhint: leave it (and SHIPLOG_DATABASE_URL) unset to use SQLite under the data directory",
             redacted(url)
-        );
+        ),
+        None => crate::analysis::open_store(&config.data_dir.join("shiplog.db")).await,
     }
-    let path = config.data_dir.join("shiplog.db");
-    crate::analysis::open_store(&path).await
 }
 
 pub async fn run(cli: &Cli, args: &ServeArgs, ui: &Ui) -> Result<()> {
@@ -803,24 +807,29 @@ pub async fn run(cli: &Cli, args: &ServeArgs, ui: &Ui) -> Result<()> {
     };
     let engine = CliEngine {
         repo,
-        db: store.path().to_owned(),
+        // The analysis opens the store as the CLI does: the file, or the PostgreSQL URL.
+        db: match (&store, &args.database_url) {
+            (AnyStore::Postgres(_), Some(url)) => PathBuf::from(url),
+            _ => config.data_dir.join("shiplog.db"),
+        },
         store: store.clone(),
         project_config,
         deploys,
         mirror,
         fetching: tokio::sync::Mutex::new(()),
     };
+    let engine_store = store.location();
     let store: Arc<dyn ServerStore> = Arc::new(store);
     let server = shiplog_server::Server::bind(config.clone(), store, Arc::new(engine)).await?;
     let addr = server.local_addr()?;
-    tracing::info!(%addr, data_dir = %config.data_dir.display(), "listening");
+    tracing::info!(%addr, data_dir = %config.data_dir.display(), store = %engine_store, "listening");
     // A line a supervisor or a test can wait for, on stdout.
     println!("shiplog server listening on http://{addr}");
     server.run(shutdown_signal()).await?;
     Ok(())
 }
 
-async fn token(store: &SqliteStore, command: &TokenCommand, ui: &Ui) -> Result<()> {
+async fn token(store: &AnyStore, command: &TokenCommand, ui: &Ui) -> Result<()> {
     match command {
         TokenCommand::Create(args) => {
             let scope = TokenScope::parse(&args.scope).with_context(|| {

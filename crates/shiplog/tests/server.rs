@@ -85,6 +85,11 @@ fn write_config(dir: &Path, repo: &Path, extra: &str) -> PathBuf {
 
 /// Starts the server in `dir` and waits for its "listening" line.
 fn start(dir: &Path) -> Server {
+    start_with(dir, &[])
+}
+
+/// Starts the server in `dir` with more arguments.
+fn start_with(dir: &Path, extra: &[&str]) -> Server {
     // The log goes to a file: a pipe nobody reads would fill and stall the server.
     let log = std::fs::OpenOptions::new()
         .create(true)
@@ -93,6 +98,7 @@ fn start(dir: &Path) -> Server {
         .expect("log file");
     let mut child = shiplog_in(dir)
         .args(["serve", "--config", "shiplog-server.toml"])
+        .args(extra)
         .stdout(Stdio::piped())
         .stderr(log)
         .spawn()
@@ -205,10 +211,17 @@ impl Server {
 
     /// The CLI on the server's store and mirror.
     fn cli_json(&self, args: &[&str]) -> serde_json::Value {
-        let db = self.dir.join("data/shiplog.db");
+        self.cli_json_on(
+            &self.dir.join("data/shiplog.db").display().to_string(),
+            args,
+        )
+    }
+
+    /// The CLI on the store `db` (a file or a PostgreSQL URL) and the server's mirror.
+    fn cli_json_on(&self, db: &str, args: &[&str]) -> serde_json::Value {
         let out = shiplog_in(&self.dir)
             .arg("--db")
-            .arg(&db)
+            .arg(db)
             .arg("--repo")
             .arg(self.mirror())
             .arg("--config")
@@ -1261,4 +1274,105 @@ fn a_server_that_cannot_be_reached_is_retried_then_reported() {
         err.contains("cannot reach") && err.contains("after 5 attempts"),
         "{err}"
     );
+}
+
+/// A fresh PostgreSQL database on the test server (SHIPLOG_TEST_DATABASE_URL; .ci/postgres.sh
+/// starts one), or `None` when skipped on purpose with SHIPLOG_SKIP_POSTGRES=1.
+fn postgres_database(label: &str) -> Option<shiplog_store_postgres::test_support::TestDatabase> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime")
+        .block_on(shiplog_store_postgres::test_support::TestDatabase::create(
+            label,
+        ))
+}
+
+#[test]
+fn on_postgresql_the_api_answers_what_the_cli_prints() {
+    let Some(database) = postgres_database("server_e2e") else {
+        return;
+    };
+    let fixture = Fixture::build("basic");
+    let dir = tempfile::tempdir().expect("temp dir");
+    write_config(dir.path(), &fixture.repo(), "");
+    let server = start_with(dir.path(), &["--database-url", database.url()]);
+    let posted = server.post("/api/v1/events", &[], fixture_events(&fixture).as_bytes());
+    assert_eq!(posted.status, 200, "{}", posted.body);
+    let hooks = every_recorded_payload();
+    for hook in &hooks {
+        assert_eq!(send(&server, hook).status, 202);
+    }
+    let log = server.settled(None);
+    assert_eq!(log.len(), hooks.len());
+    assert!(
+        !dir.path().join("data/shiplog.db").exists(),
+        "nothing goes to SQLite"
+    );
+    let api = server.get(&format!("/api/v1/metrics?{WINDOW}"), None);
+    assert_eq!(api.status, 200, "{}", api.body);
+    let cli = server.cli_json_on(
+        database.url(),
+        &[
+            "metrics",
+            "--since",
+            "2026-01-01",
+            "--until",
+            "2026-02-01",
+            "--skip-unknown",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(api.json(), cli);
+    assert_eq!(cli["deployment_frequency"]["deployments"], 3, "{cli}");
+    for what in ["lead-time", "failures", "incidents"] {
+        let api = server.get(&format!("/api/v1/explain/{what}?{WINDOW}"), None);
+        let cli = server.cli_json_on(
+            database.url(),
+            &[
+                "explain",
+                what,
+                "--since",
+                "2026-01-01",
+                "--until",
+                "2026-02-01",
+                "--skip-unknown",
+                "--format",
+                "json",
+            ],
+        );
+        assert_eq!(api.json(), cli, "{what}");
+    }
+}
+
+#[test]
+fn two_servers_on_one_postgresql_database_store_every_delivery_once() {
+    let Some(database) = postgres_database("two_servers") else {
+        return;
+    };
+    let fixture = Fixture::build("basic");
+    let one = tempfile::tempdir().expect("temp dir");
+    let two = tempfile::tempdir().expect("temp dir");
+    write_config(one.path(), &fixture.repo(), "");
+    write_config(two.path(), &fixture.repo(), "");
+    let first = start_with(one.path(), &["--database-url", database.url()]);
+    let second = start_with(two.path(), &["--database-url", database.url()]);
+    // The same burst through both (a load balancer retrying on the other one).
+    let (a, b) = std::thread::scope(|s| {
+        let a = s.spawn(|| burst(&first.base, 16, 25, "shared"));
+        let b = s.spawn(|| burst(&second.base, 16, 25, "shared"));
+        (a.join().expect("first"), b.join().expect("second"))
+    });
+    assert_eq!((a.len(), b.len()), (400, 400));
+    let log = first.settled(None);
+    assert_eq!(log.len(), 400, "each delivery stored once");
+    assert!(
+        log.iter()
+            .all(|d| d["duplicates"] == 1 && d["state"] == "accepted" && d["attempts"] == 1),
+        "each stored once, processed once: {:?}",
+        log.iter()
+            .find(|d| d["duplicates"] != 1 || d["attempts"] != 1)
+    );
+    assert_eq!(second.settled(None).len(), 400);
 }
