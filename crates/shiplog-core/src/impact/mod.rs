@@ -976,25 +976,57 @@ fn weekly_floor(
     if (pre.len() as u32) < MIN_TREND_WEEKS || (post.len() as u32) < MIN_TREND_WEEKS {
         return (estimate, draws);
     }
-    let rows: Vec<Vec<f64>> = pre
+    let (n0, n1) = (pre.len(), post.len());
+    let mean = |w: &[(f64, f64, f64)]| w.iter().map(|p| p.1).sum::<f64>() / w.len() as f64;
+    let (mean0, mean1) = (mean(&pre), mean(&post));
+    let residuals: Vec<f64> = pre
         .iter()
-        .map(|_| vec![1.0, 0.0])
-        .chain(post.iter().map(|_| vec![1.0, 1.0]))
+        .map(|p| p.1 - mean0)
+        .chain(post.iter().map(|p| p.1 - mean1))
         .collect();
-    let y: Vec<f64> = pre.iter().chain(&post).map(|p| p.1).collect();
     let weeks: Vec<f64> = pre.iter().chain(&post).map(|p| p.0).collect();
-    let windows: Vec<u8> = std::iter::repeat_n(0u8, pre.len())
-        .chain(std::iter::repeat_n(1u8, post.len()))
+    let windows: Vec<u8> = std::iter::repeat_n(0u8, n0)
+        .chain(std::iter::repeat_n(1u8, n1))
         .collect();
     let layout = stats::WeeklyLayout {
         weeks: &weeks,
         windows: &windows,
     };
-    let Some(fit) = stats::wls_ar1(&rows, &y, &vec![1.0; y.len()], &layout) else {
+    let Some(observed) = stats::window_lag1(&residuals, &layout) else {
         return (estimate, draws);
     };
-    // The weekly estimate rests on few weeks: it carries its t quantile (n − 2 degrees of freedom).
-    let weekly_se = fit.estimate(1).se * stats::t_quantile(0.975, fit.df) / stats::Z95;
+    // A week's log-median is the week's level plus the sampling noise of a median, whose
+    // variance the deployment bootstrap measures: per week about se² / (1/n₀ + 1/n₁). The rest
+    // of the weekly variance is the level's, which carries the correlation.
+    let noise = estimate.se.powi(2) / (1.0 / n0 as f64 + 1.0 / n1 as f64);
+    let rss: f64 = residuals.iter().map(|v| v * v).sum();
+    let n = (n0 + n1) as f64;
+    // The residual variance allowing for the correlation the window means absorb (tr(M R) =
+    // n − F₀ − F₁), solved by a few fixed-point steps (share and variance depend on each other).
+    let variance_at = |latent: &stats::LatentAr1| {
+        rss / (n - latent.sum_factor(n0) - latent.sum_factor(n1)).max(1.0)
+    };
+    let mut latent = stats::LatentAr1::new(observed, 1.0);
+    for _ in 0..3 {
+        let variance = variance_at(&latent);
+        let share = if variance > 0.0 {
+            1.0 - noise / variance
+        } else {
+            0.0
+        };
+        latent = stats::LatentAr1::new(observed, share);
+    }
+    let share = latent.share;
+    let mean_variance = |observed: f64| {
+        let latent = stats::LatentAr1::new(observed, share);
+        variance_at(&latent)
+            * (latent.sum_factor(n0) / n0 as f64 + latent.sum_factor(n1) / n1 as f64)
+    };
+    // The weekly estimate rests on few weeks and an uncertain autocorrelation: it carries the t
+    // quantile of its Satterthwaite degrees of freedom ([`stats::autocorrelation_df`]).
+    let df = stats::autocorrelation_df(mean_variance, latent.observed, n0 + n1 - 2, n - 2.0);
+    let weekly_se =
+        mean_variance(latent.observed).sqrt() * stats::t_quantile(0.975, df) / stats::Z95;
     if !(estimate.se > 0.0 && weekly_se > estimate.se) {
         return (estimate, draws);
     }
