@@ -11,8 +11,8 @@
 //! Rates are checked with a binomial tolerance: an observed rate r over n histories is compared with
 //! its target ± 2.33 standard errors (one-sided 1%).
 //!
-//! In CI each case runs `SHIPLOG_SIM_HISTORIES` histories (default 200, a few seconds per case in a
-//! debug build); `bench/impact.sh` runs them with 1000 in a release build and prints every figure
+//! In CI each case runs `SHIPLOG_SIM_HISTORIES` histories (default 100 in a debug build, 200 in a
+//! release build); `bench/impact.sh` runs them with 1000 in a release build and prints every figure
 //! (docs/impact.md has them). Weekly structure: with `rho` > 0 the weekly deployment rate and the
 //! weekly lead-time level follow AR(1) processes (ρ = `rho`), so consecutive weeks are alike.
 
@@ -24,19 +24,22 @@ use shiplog_core::impact::{
     PowerOptions, Reason, Verdict, analyze_with_power, simulate_power,
 };
 
+/// Histories per case: `SHIPLOG_SIM_HISTORIES`, else 200 in a release build and 100 in a debug
+/// build (`cargo test --workspace` on a 2-core CI machine: the whole harness in about a minute).
 fn histories() -> usize {
     std::env::var("SHIPLOG_SIM_HISTORIES")
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(200)
+        .unwrap_or(if cfg!(debug_assertions) { 100 } else { 200 })
 }
 
-/// Power simulations per history in the power cases (the command uses 200).
+/// Power simulations per history in the power cases (the command uses 200):
+/// `SHIPLOG_SIM_POWER`, else 40 in a release build and 20 in a debug build.
 fn power_simulations() -> usize {
     std::env::var("SHIPLOG_SIM_POWER")
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(40)
+        .unwrap_or(if cfg!(debug_assertions) { 20 } else { 40 })
 }
 
 /// The analyses of the cases skip the power note, except where it is what is checked.
