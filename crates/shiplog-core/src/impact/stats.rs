@@ -898,7 +898,7 @@ impl LatentAr1 {
     /// Var(sum of `n` consecutive weeks) ÷ (n × the weekly variance): `1 + share (f(latent) − 1)`
     /// with `f` = [`ar1_sum_factor`]. Never below the AR(1) factor of the observed coefficient.
     /// Worked example: observed 0.2, share 0.5 gives latent 0.4 and, over 13 weeks,
-    /// 1 + 0.5 × (2.183 − 1) = 1.591 (plain AR(1) at 0.2: 1.445).
+    /// 1 + 0.5 × (2.162 − 1) = 1.581 (plain AR(1) at 0.2: 1.452).
     pub fn sum_factor(&self, n: usize) -> f64 {
         (1.0 + self.share * (ar1_sum_factor(self.latent, n) - 1.0))
             .max(ar1_sum_factor(self.observed, n))
@@ -910,7 +910,7 @@ impl LatentAr1 {
     /// window means: `n₀/F₀ + n₁/F₁ − 2` (never below 2). A t with these degrees of freedom is
     /// the small-sample correction for a variance that rests on correlated weeks (the "t with
     /// reduced degrees of freedom" of short-series HAC inference): with independent weeks it is
-    /// n − 2, at ρ = 0.5 over 13 weeks a side about 8.
+    /// n − 2; for the worked example of [`sum_factor`](Self::sum_factor), 13 weeks a side, 14.44.
     pub fn effective_df(&self, n0: usize, n1: usize) -> f64 {
         (n0 as f64 / self.sum_factor(n0) + n1 as f64 / self.sum_factor(n1) - 2.0).max(2.0)
     }
@@ -1367,6 +1367,40 @@ mod tests {
         }
         assert!(raw < 0.38, "raw {raw}");
         assert!((corrected - 0.5).abs() < 0.06, "corrected {corrected}");
+    }
+
+    #[test]
+    fn latent_ar1_worked_example() {
+        let latent = LatentAr1::new(0.2, 0.5);
+        close(latent.latent, 0.4, 1e-12);
+        close(latent.sum_factor(13), 1.581_197, 1e-6);
+        close(ar1_sum_factor(0.2, 13), 1.451_923, 1e-6);
+        close(latent.effective_df(13, 13), 14.443_237, 1e-5);
+        // Share 1 is plain AR(1); no correlation, no widening; the latent coefficient is capped.
+        close(
+            LatentAr1::new(0.3, 1.0).sum_factor(13),
+            ar1_sum_factor(0.3, 13),
+            1e-12,
+        );
+        assert_eq!(LatentAr1::new(-0.2, 0.5).sum_factor(13), 1.0);
+        let capped = LatentAr1::new(0.5, 0.1);
+        close(capped.latent, MAX_LATENT_RHO, 1e-12);
+        close(capped.share, 0.5 / MAX_LATENT_RHO, 1e-12);
+        assert_eq!(LatentAr1::new(0.0, 0.5).effective_df(13, 13), 24.0);
+    }
+
+    #[test]
+    fn satterthwaite_df_shrinks_with_an_uncertain_autocorrelation() {
+        // A variance that does not depend on ρ keeps its residual degrees of freedom.
+        close(autocorrelation_df(|_| 2.0, 0.3, 24, 24.0), 24.0, 1e-9);
+        // V = 1 + 2ρ at ρ = 0: d ln V/dρ ≈ 2, CV² = 2/24 + 4/24 = 0.25, ν = 8.
+        close(
+            autocorrelation_df(|r| 1.0 + 2.0 * r, 0.0, 24, 24.0),
+            8.0,
+            0.2,
+        );
+        // Never below 4.
+        assert_eq!(autocorrelation_df(|r| (20.0 * r).exp(), 0.0, 24, 24.0), 4.0);
     }
 
     #[test]
