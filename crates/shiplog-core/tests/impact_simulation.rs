@@ -11,8 +11,8 @@
 //! Rates are checked with a binomial tolerance: an observed rate r over n histories is compared with
 //! its target ± 2.33 standard errors (one-sided 1%).
 //!
-//! In CI each case runs `SHIPLOG_SIM_HISTORIES` histories (default 200, a few seconds per case in a
-//! debug build); `bench/impact.sh` runs them with 1000 in a release build and prints every figure
+//! In CI each case runs `SHIPLOG_SIM_HISTORIES` histories (default 100 in a debug build, 200 in a
+//! release build); `bench/impact.sh` runs them with 1000 in a release build and prints every figure
 //! (docs/impact.md has them). Weekly structure: with `rho` > 0 the weekly deployment rate and the
 //! weekly lead-time level follow AR(1) processes (ρ = `rho`), so consecutive weeks are alike.
 
@@ -24,19 +24,22 @@ use shiplog_core::impact::{
     PowerOptions, Reason, Verdict, analyze_with_power, simulate_power,
 };
 
+/// Histories per case: `SHIPLOG_SIM_HISTORIES`, else 200 in a release build and 100 in a debug
+/// build (`cargo test --workspace` on a 2-core CI machine: the whole harness in about a minute).
 fn histories() -> usize {
     std::env::var("SHIPLOG_SIM_HISTORIES")
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(200)
+        .unwrap_or(if cfg!(debug_assertions) { 100 } else { 200 })
 }
 
-/// Power simulations per history in the power cases (the command uses 200).
+/// Power simulations per history in the power cases (the command uses 200):
+/// `SHIPLOG_SIM_POWER`, else 40 in a release build and 20 in a debug build.
 fn power_simulations() -> usize {
     std::env::var("SHIPLOG_SIM_POWER")
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(40)
+        .unwrap_or(if cfg!(debug_assertions) { 20 } else { 40 })
 }
 
 /// The analyses of the cases skip the power note, except where it is what is checked.
@@ -245,6 +248,15 @@ fn calibrated(coverage: f64) -> bool {
     (0.93 - slack..=0.97 + slack).contains(&coverage)
 }
 
+/// Coverage with independent weeks: at least 93% (give or take the noise), and allowed above 97%.
+/// The intervals allow for autocorrelation estimated from the data, and an estimate that comes out
+/// negative is not used to narrow them, so with independent weeks they err wide (docs/impact.md,
+/// "Weeks that are alike").
+fn calibrated_or_wide(coverage: f64) -> bool {
+    let slack = (noise(0.95) - 0.02).max(0.0);
+    coverage >= 0.93 - slack
+}
+
 fn claimed(a: &ImpactAnalysis, kind: MetricKind) -> bool {
     matches!(metric(a, kind).verdict, Verdict::Improved | Verdict::Worse)
 }
@@ -296,7 +308,7 @@ fn a_known_effect_is_covered_and_detected() {
         let worse = rate(&runs, kind, |a| metric(a, kind).verdict == Verdict::Worse);
         eprintln!("known effect: {kind:?}: coverage {coverage:.3}, detected {detected:.3}");
         assert!(
-            calibrated(coverage),
+            calibrated_or_wide(coverage),
             "{kind:?}: the 95% interval covered the truth in {coverage} of histories"
         );
         assert!(worse <= upper(0.01), "{kind:?}: 'worse' in {worse}");
@@ -326,7 +338,10 @@ fn a_large_effect_with_much_data_is_detected() {
         let coverage = rate(&runs, kind, |a| covers(a, kind, effect.exp()));
         eprintln!("powered: {kind:?}: detected {detected:.3}, coverage {coverage:.3}");
         assert!(detected >= 0.8, "{kind:?}: detected in {detected}");
-        assert!(calibrated(coverage), "{kind:?}: coverage {coverage}");
+        assert!(
+            calibrated_or_wide(coverage),
+            "{kind:?}: coverage {coverage}"
+        );
     }
 }
 
@@ -446,21 +461,40 @@ fn autocorrelated_weeks_keep_the_intervals_calibrated() {
             .filter_map(|a| metric(a, kind).trend.autocorrelation)
             .sum::<f64>()
             / runs.len() as f64;
+        let effects: Vec<&shiplog_core::impact::Effect> = runs
+            .iter()
+            .filter_map(|a| metric(a, kind).effect.as_ref())
+            .collect();
+        let log = |v: f64| if neutral == 1.0 { v.ln() } else { v };
+        let centre = effects.iter().map(|e| log(e.estimate)).sum::<f64>() / effects.len() as f64;
+        let spread = (effects
+            .iter()
+            .map(|e| (log(e.estimate) - centre).powi(2))
+            .sum::<f64>()
+            / effects.len() as f64)
+            .sqrt();
+        let mean_se = effects.iter().map(|e| e.se).sum::<f64>() / effects.len() as f64;
+        if std::env::var("SHIPLOG_SIM_DEBUG").is_ok() {
+            let mut pairs: Vec<(f64, f64)> = effects
+                .iter()
+                .map(|e| (e.se, log(e.estimate).abs()))
+                .collect();
+            pairs.sort_by(|a, b| a.0.total_cmp(&b.0));
+            for chunk in pairs.chunks(pairs.len().div_ceil(4).max(1)) {
+                let miss = chunk.iter().filter(|(se, d)| *d > 2.0 * se).count();
+                eprintln!(
+                    "  se {:.3}..{:.3}: |est| > 2 se in {:.3}, rms est {:.3}",
+                    chunk[0].0,
+                    chunk[chunk.len() - 1].0,
+                    miss as f64 / chunk.len() as f64,
+                    (chunk.iter().map(|c| c.1 * c.1).sum::<f64>() / chunk.len() as f64).sqrt()
+                );
+            }
+        }
         eprintln!(
-            "AR(1) 0.5, no effect: {kind:?}: coverage {coverage:.3}, claims {claims:.3}, caveat {caveat:.3}, mean corrected ρ {rho:.2}"
+            "AR(1) 0.5, no effect: {kind:?}: coverage {coverage:.3}, claims {claims:.3}, caveat {caveat:.3}, mean corrected ρ {rho:.2}, sd of estimates {spread:.3}, mean se {mean_se:.3}"
         );
-        // Not yet the 93–97% aimed at for the weekly series: an AR(1) process seen through
-        // Poisson (or sampling) noise is ARMA(1,1), whose longer lags the one-coefficient
-        // correction underrates (docs/impact.md, "Weeks that are alike").
-        let floor = match kind {
-            MetricKind::DeploymentFrequency => 0.90,
-            MetricKind::ChangeLeadTime => 0.85,
-            _ => 0.93,
-        };
-        assert!(
-            coverage >= floor - noise(0.95).max(0.02) + 0.02 && coverage <= 0.97 + noise(0.95),
-            "{kind:?}: coverage {coverage}"
-        );
+        assert!(calibrated(coverage), "{kind:?}: coverage {coverage}");
         assert!(claims <= upper(0.05), "{kind:?}: claims {claims}");
     }
     // The bias correction lifts the estimate well above the raw residual autocorrelation.

@@ -247,10 +247,10 @@ fn before_summary(report: &ImpactReport) -> String {
         .iter()
         .filter(|m| m.before.value.is_some())
         .map(|m| match m.metric {
-            MetricKind::DeploymentFrequency => format!(
-                "deployed {} times a week",
-                m.before.value.map_or("0".to_owned(), |v| format!("{v:.1}"))
-            ),
+            MetricKind::DeploymentFrequency => match m.before.value {
+                Some(v) if v > 0.0 => format!("deployed {v:.1} times a week"),
+                _ => "did not deploy".to_owned(),
+            },
             metric => format!("{} {}", metric.label(), value_text(metric, m.before.value)),
         })
         .collect();
@@ -297,29 +297,53 @@ fn comparison_sentence(report: &ImpactReport) -> Option<String> {
     })
 }
 
-/// The story as paragraphs and bullet items; `emphasis` wraps what Markdown would make bold.
-fn story(
-    report: &ImpactReport,
-    bold: &dyn Fn(&str) -> String,
-) -> (Vec<String>, Vec<String>, Vec<String>) {
-    let a = &report.analysis;
-    let d = &a.design;
-    let services = services_text(&report.services);
+/// A window's length in words, `13 weeks`, `1 week`, or in days when it is shorter than a week
+/// (`5 days`); None when the window is empty. Synthetic designs ([`Design::weeks`]) have week
+/// counts but no times.
+///
+/// [`Design::weeks`]: shiplog_core::impact::Design::weeks
+fn window_length(weeks: u32, since: jiff::Timestamp, until: jiff::Timestamp) -> Option<String> {
+    if weeks > 0 {
+        return Some(counted_unit(weeks.into(), "weeks"));
+    }
+    let seconds = until.as_second().checked_sub(since.as_second())?;
+    let days = u64::try_from(seconds.checked_add(43_200)? / 86_400).ok()?;
+    (days > 0).then(|| counted_unit(days, "days"))
+}
+
+/// The story's opening paragraph: the before window, the practice, the after window. Empty
+/// windows and windows without deployments are said so, not counted as "the 0 weeks".
+fn opening(report: &ImpactReport, bold: &dyn Fn(&str) -> String) -> String {
+    let d = &report.analysis.design;
     let p = &report.practice;
-    let mut opening = format!(
-        "In the {} before {}, {services} {}.",
-        counted_unit(d.before_weeks.into(), "weeks"),
-        date(d.change_at),
-        before_summary(report)
-    );
+    let services = if report.services.is_empty() {
+        "the services".to_owned()
+    } else {
+        services_text(&report.services)
+    };
+    let summary = before_summary(report);
+    let mut opening = match window_length(d.before_weeks, d.before_since, d.change_at) {
+        None => format!(
+            "There are no records of {services} before {} to compare with.",
+            date(d.change_at)
+        ),
+        Some(length) if summary.is_empty() => format!(
+            "In the {length} before {}, {services} recorded no deployments.",
+            date(d.change_at)
+        ),
+        Some(length) => format!(
+            "In the {length} before {}, {services} {summary}.",
+            date(d.change_at)
+        ),
+    };
     let _ = write!(
         opening,
         " On {} {} started {}",
         date(d.change_at),
-        if report.services.len() > 1 {
-            "they"
-        } else {
+        if report.services.len() == 1 {
             "it"
+        } else {
+            "they"
         },
         bold(p.name.as_str())
     );
@@ -327,21 +351,42 @@ fn story(
         let _ = write!(opening, " ({})", note.trim_end_matches('.'));
     }
     opening.push('.');
-    let _ = write!(
-        opening,
-        " Comparing with the {} from {} to {}{}:",
-        counted_unit(d.after_weeks.into(), "weeks"),
-        date(d.after_since),
-        date(d.after_until),
-        if d.transition_days > 0.0 {
-            format!(
-                " (after a {}-day transition, left out)",
-                d.transition_days.round()
-            )
-        } else {
-            String::new()
+    let transition = if d.transition_days > 0.0 {
+        format!(
+            " (after a {}-day transition, left out)",
+            d.transition_days.round()
+        )
+    } else {
+        String::new()
+    };
+    match window_length(d.after_weeks, d.after_since, d.after_until) {
+        Some(length) => {
+            let _ = write!(
+                opening,
+                " Comparing with the {length} from {} to {}{transition}:",
+                date(d.after_since),
+                date(d.after_until),
+            );
         }
-    );
+        None => {
+            let _ = write!(
+                opening,
+                " There are no records after {}{transition} to compare with yet:",
+                date(d.after_since),
+            );
+        }
+    }
+    opening
+}
+
+/// The story as paragraphs and bullet items; `emphasis` wraps what Markdown would make bold.
+fn story(
+    report: &ImpactReport,
+    bold: &dyn Fn(&str) -> String,
+) -> (Vec<String>, Vec<String>, Vec<String>) {
+    let a = &report.analysis;
+    let p = &report.practice;
+    let opening = opening(report, bold);
     let bullets: Vec<String> = a.metrics.iter().map(metric_sentence).collect();
     let mut closing = Vec::new();
     if let Some(c) = comparison_sentence(report) {
@@ -703,6 +748,120 @@ mod tests {
         assert_eq!(counted_unit(1, "weeks"), "1 week");
         assert_eq!(counted_unit(1, "recoveries"), "1 recovery");
         assert_eq!(counted_unit(2, "weeks"), "2 weeks");
+    }
+
+    /// A report on `api` whose windows are `before_days` and `after_days` long (whole weeks counted
+    /// as such), with the given metrics.
+    fn windowed(metrics: &[MetricImpact], before_days: i32, after_days: i32) -> ImpactReport {
+        let at: jiff::Timestamp = "2026-03-03T00:00:00Z".parse().unwrap();
+        let day = jiff::SignedDuration::from_hours(24);
+        let design = Design {
+            change_at: at,
+            before_since: at - day * before_days,
+            after_since: at + day * 14,
+            after_until: at + day * (14 + after_days),
+            ..Design::weeks(
+                u32::try_from(before_days / 7).unwrap(),
+                14.0,
+                u32::try_from(after_days / 7).unwrap(),
+            )
+        };
+        let metrics = metrics.to_vec();
+        ImpactReport {
+            practice: shiplog_core::PracticeChange {
+                name: shiplog_core::PracticeName::new("Pairing").unwrap(),
+                started_on: "2026-03-03".parse().unwrap(),
+                ended_on: None,
+                scope: shiplog_core::PracticeScope::AllServices,
+                capability: None,
+                note: None,
+            },
+            environment: shiplog_core::Environment::production(),
+            services: vec![shiplog_core::ServiceName::new("api").unwrap()],
+            comparison_services: Vec::new(),
+            comparison_choice: None,
+            analysis: shiplog_core::impact::ImpactAnalysis {
+                design,
+                options: ImpactOptions {
+                    resamples: 300,
+                    seed: 5,
+                },
+                metrics,
+                caveats: Vec::new(),
+            },
+        }
+    }
+
+    #[test]
+    fn empty_and_short_windows_read_as_sentences() {
+        let plain = |r: &ImpactReport| opening(r, &|s| s.to_owned());
+        let metrics = analysed((12, 12), 6, (72.0, 24.0));
+        let windowed = |before, after| windowed(&metrics, before, after);
+        // Twelve weeks a side: as before.
+        let text = plain(&windowed(84, 84));
+        assert!(
+            text.starts_with("In the 12 weeks before 3 March 2026, api deployed 6.0 times a week"),
+            "{text}"
+        );
+        assert!(
+            text.ends_with(
+                "Comparing with the 12 weeks from 17 March 2026 to 9 June 2026 (after a 14-day transition, left out):"
+            ),
+            "{text}"
+        );
+        // No before window at all: said so, not "In the 0 weeks before".
+        let text = plain(&windowed(0, 7));
+        assert!(
+            text.starts_with("There are no records of api before 3 March 2026 to compare with. On 3 March 2026 it started Pairing."),
+            "{text}"
+        );
+        assert!(text.contains("Comparing with the 1 week from"), "{text}");
+        // Shorter than a week: in days; one day is singular.
+        let text = plain(&windowed(5, 1));
+        assert!(
+            text.starts_with("In the 5 days before 3 March 2026, api "),
+            "{text}"
+        );
+        assert!(text.contains("Comparing with the 1 day from"), "{text}");
+        // No after window yet.
+        let text = plain(&windowed(84, 0));
+        assert!(
+            text.ends_with("There are no records after 17 March 2026 (after a 14-day transition, left out) to compare with yet:"),
+            "{text}"
+        );
+        // A before window without a single value: no dangling "api ."
+        let mut empty = windowed(84, 84);
+        for m in &mut empty.analysis.metrics {
+            m.before.value = None;
+        }
+        let text = plain(&empty);
+        assert!(
+            text.starts_with(
+                "In the 12 weeks before 3 March 2026, api recorded no deployments. On"
+            ),
+            "{text}"
+        );
+        assert!(!text.contains(" ."), "{text}");
+        // No deployments a week is not "deployed 0.0 times a week".
+        let mut idle = windowed(84, 84);
+        for m in &mut idle.analysis.metrics {
+            m.before.value = (m.metric == MetricKind::DeploymentFrequency).then_some(0.0);
+        }
+        let text = plain(&idle);
+        assert!(text.contains("api did not deploy."), "{text}");
+        assert!(
+            !text.contains("0 weeks") && !text.contains("0.0 times"),
+            "{text}"
+        );
+        // Two services are "they", with "and" between them.
+        let mut two = windowed(84, 84);
+        two.services
+            .push(shiplog_core::ServiceName::new("web").unwrap());
+        let text = plain(&two);
+        assert!(
+            text.contains("api and web deployed") && text.contains("they started"),
+            "{text}"
+        );
     }
 
     #[test]

@@ -961,10 +961,13 @@ fn compare(
 
 /// The lead-time interval allows for weeks that are alike (a busy week ships slowly, and so does
 /// the next): the bootstrap resamples deployments as if weeks were independent, so its standard
-/// error is floored at that of the difference of the windows' mean weekly log-medians, computed
-/// with AR(1) errors at the bias-corrected autocorrelation ([`stats::wls_ar1`]). When the floor
-/// binds, the interval, the draws (for the difference in differences) and the rank test's z are
-/// widened by the same factor.
+/// error is floored at that of the difference of the windows' mean weekly log-medians. A week's
+/// log-median is a latent AR(1) level plus the sampling noise of a median
+/// ([`stats::LatentAr1`]; the noise variance from the bootstrap, the latent coefficient from the
+/// bias-corrected lag-1 autocorrelation), and the floor carries the t quantile of Satterthwaite
+/// degrees of freedom for the uncertain autocorrelation ([`stats::autocorrelation_df`]). When the
+/// floor binds, the interval, the draws (for the difference in differences) and the rank test's z
+/// are widened by the same factor.
 fn weekly_floor(
     estimate: Estimate,
     draws: Vec<f64>,
@@ -976,25 +979,50 @@ fn weekly_floor(
     if (pre.len() as u32) < MIN_TREND_WEEKS || (post.len() as u32) < MIN_TREND_WEEKS {
         return (estimate, draws);
     }
-    let rows: Vec<Vec<f64>> = pre
+    let (n0, n1) = (pre.len(), post.len());
+    let mean = |w: &[(f64, f64, f64)]| w.iter().map(|p| p.1).sum::<f64>() / w.len() as f64;
+    let (mean0, mean1) = (mean(&pre), mean(&post));
+    let residuals: Vec<f64> = pre
         .iter()
-        .map(|_| vec![1.0, 0.0])
-        .chain(post.iter().map(|_| vec![1.0, 1.0]))
+        .map(|p| p.1 - mean0)
+        .chain(post.iter().map(|p| p.1 - mean1))
         .collect();
-    let y: Vec<f64> = pre.iter().chain(&post).map(|p| p.1).collect();
-    let weeks: Vec<f64> = pre.iter().chain(&post).map(|p| p.0).collect();
-    let windows: Vec<u8> = std::iter::repeat_n(0u8, pre.len())
-        .chain(std::iter::repeat_n(1u8, post.len()))
-        .collect();
-    let layout = stats::WeeklyLayout {
-        weeks: &weeks,
-        windows: &windows,
-    };
-    let Some(fit) = stats::wls_ar1(&rows, &y, &vec![1.0; y.len()], &layout) else {
+    let series = TwoWindows::new(&pre, &post, (0, 1));
+    let Some(observed) = stats::window_lag1(&residuals, &series.layout()) else {
         return (estimate, draws);
     };
-    // The weekly estimate rests on few weeks: it carries its t quantile (n − 2 degrees of freedom).
-    let weekly_se = fit.estimate(1).se * stats::t_quantile(0.975, fit.df) / stats::Z95;
+    // A week's log-median is the week's level plus the sampling noise of a median, whose
+    // variance the deployment bootstrap measures: per week about se² / (1/n₀ + 1/n₁). The rest
+    // of the weekly variance is the level's, which carries the correlation.
+    let noise = estimate.se.powi(2) / (1.0 / n0 as f64 + 1.0 / n1 as f64);
+    let rss: f64 = residuals.iter().map(|v| v * v).sum();
+    let n = (n0 + n1) as f64;
+    // The residual variance allowing for the correlation the window means absorb (tr(M R) =
+    // n − F₀ − F₁), solved by a few fixed-point steps (share and variance depend on each other).
+    let variance_at = |latent: &stats::LatentAr1| {
+        rss / (n - latent.sum_factor(n0) - latent.sum_factor(n1)).max(1.0)
+    };
+    let mut latent = stats::LatentAr1::new(observed, 1.0);
+    for _ in 0..3 {
+        let variance = variance_at(&latent);
+        let share = if variance > 0.0 {
+            1.0 - noise / variance
+        } else {
+            0.0
+        };
+        latent = stats::LatentAr1::new(observed, share);
+    }
+    let share = latent.share;
+    let mean_variance = |observed: f64| {
+        let latent = stats::LatentAr1::new(observed, share);
+        variance_at(&latent)
+            * (latent.sum_factor(n0) / n0 as f64 + latent.sum_factor(n1) / n1 as f64)
+    };
+    // The weekly estimate rests on few weeks and an uncertain autocorrelation: it carries the t
+    // quantile of its Satterthwaite degrees of freedom ([`stats::autocorrelation_df`]).
+    let df = stats::autocorrelation_df(mean_variance, latent.observed, n0 + n1 - 2, n - 2.0);
+    let weekly_se =
+        mean_variance(latent.observed).sqrt() * stats::t_quantile(0.975, df) / stats::Z95;
     if !(estimate.se > 0.0 && weekly_se > estimate.se) {
         return (estimate, draws);
     }
@@ -1017,6 +1045,37 @@ fn weekly_floor(
 // ---------------------------------------------------------------------------------------------
 // Trend and comparison checks.
 // ---------------------------------------------------------------------------------------------
+
+/// Two weekly series laid end to end for the AR(1) fits ([`stats::wls_ar1`],
+/// [`stats::window_lag1`]): their values, weights, weeks and window ids (correlation is allowed
+/// within a window, not across).
+struct TwoWindows {
+    y: Vec<f64>,
+    w: Vec<f64>,
+    weeks: Vec<f64>,
+    windows: Vec<u8>,
+}
+
+impl TwoWindows {
+    fn new(first: &[(f64, f64, f64)], second: &[(f64, f64, f64)], ids: (u8, u8)) -> Self {
+        let both = || first.iter().chain(second);
+        Self {
+            y: both().map(|p| p.1).collect(),
+            w: both().map(|p| p.2).collect(),
+            weeks: both().map(|p| p.0).collect(),
+            windows: std::iter::repeat_n(ids.0, first.len())
+                .chain(std::iter::repeat_n(ids.1, second.len()))
+                .collect(),
+        }
+    }
+
+    fn layout(&self) -> stats::WeeklyLayout<'_> {
+        stats::WeeklyLayout {
+            weeks: &self.weeks,
+            windows: &self.windows,
+        }
+    }
+}
 
 /// Sign of an effect on the analysis scale that counts as "in the direction of `direction`".
 fn same_direction(value: f64, direction: f64) -> bool {
@@ -1055,16 +1114,8 @@ fn trend_check(metric: MetricKind, g: &Group<'_>, direction: f64) -> TrendCheck 
     ) else {
         return check;
     };
-    let y: Vec<f64> = pre.iter().chain(&post).map(|p| p.1).collect();
-    let w: Vec<f64> = pre.iter().chain(&post).map(|p| p.2).collect();
-    let weeks: Vec<f64> = pre.iter().chain(&post).map(|p| p.0).collect();
-    let windows: Vec<u8> = std::iter::repeat_n(0u8, pre.len())
-        .chain(std::iter::repeat_n(1u8, post.len()))
-        .collect();
-    let layout = stats::WeeklyLayout {
-        weeks: &weeks,
-        windows: &windows,
-    };
+    let series = TwoWindows::new(&pre, &post, (0, 1));
+    let (y, w, layout) = (&series.y, &series.w, series.layout());
     // Descriptive: y = b0 + b1 t + b2 post + b3 post t, separate lines before and after; the level
     // change at the date is b2 and the slope change b3.
     let rows: Vec<Vec<f64>> = pre
@@ -1072,7 +1123,7 @@ fn trend_check(metric: MetricKind, g: &Group<'_>, direction: f64) -> TrendCheck 
         .map(|&(t, _, _)| vec![1.0, t, 0.0, 0.0])
         .chain(post.iter().map(|&(t, _, _)| vec![1.0, t, 1.0, t]))
         .collect();
-    if let Some(fit) = stats::wls_ar1(&rows, &y, &w, &layout) {
+    if let Some(fit) = stats::wls_ar1(&rows, y, w, &layout) {
         check.pre_slope = Some(Interval::from(scale, &fit.estimate(1)));
         check.level_change = Some(Interval::from(scale, &fit.estimate(2)));
         check.slope_change = Some(Interval::from(scale, &fit.estimate(3)));
@@ -1085,7 +1136,7 @@ fn trend_check(metric: MetricKind, g: &Group<'_>, direction: f64) -> TrendCheck 
         .map(|&(t, _, _)| vec![1.0, t, 0.0])
         .chain(post.iter().map(|&(t, _, _)| vec![1.0, t, 1.0]))
         .collect();
-    let Some(fit) = stats::wls_ar1(&rows, &y, &w, &layout) else {
+    let Some(fit) = stats::wls_ar1(&rows, y, w, &layout) else {
         return check;
     };
     let slope = fit.estimate(1);
@@ -1125,17 +1176,9 @@ fn parallel_trends(metric: MetricKind, subject: &Group<'_>, comparison: &Group<'
         .map(|&(t, _, _)| vec![1.0, t, 1.0, t])
         .chain(c.iter().map(|&(t, _, _)| vec![1.0, t, 0.0, 0.0]))
         .collect();
-    let y: Vec<f64> = s.iter().chain(&c).map(|p| p.1).collect();
-    let w: Vec<f64> = s.iter().chain(&c).map(|p| p.2).collect();
-    let weeks: Vec<f64> = s.iter().chain(&c).map(|p| p.0).collect();
-    let windows: Vec<u8> = std::iter::repeat_n(0u8, s.len())
-        .chain(std::iter::repeat_n(2u8, c.len()))
-        .collect();
-    let layout = stats::WeeklyLayout {
-        weeks: &weeks,
-        windows: &windows,
-    };
-    stats::wls_ar1(&rows, &y, &w, &layout).map(|fit| fit.estimate(3).p_value)
+    let series = TwoWindows::new(&s, &c, (0, 2));
+    let (y, w, layout) = (&series.y, &series.w, series.layout());
+    stats::wls_ar1(&rows, y, w, &layout).map(|fit| fit.estimate(3).p_value)
 }
 
 fn comparison_check(

@@ -844,6 +844,128 @@ pub fn ar1_sum_factor(rho: f64, n: usize) -> f64 {
             .sum::<f64>()
 }
 
+/// The largest AR(1) coefficient the latent weekly level is given: beyond it a 13-week window
+/// has fewer than two effectively independent weeks and the estimate is noise.
+pub const MAX_LATENT_RHO: f64 = 0.7;
+
+/// Weekly values as a latent AR(1) level seen through white noise: a week's deployment count is
+/// Poisson around the week's rate (Zeger 1988, *Biometrika* 75:621), a week's median lead time is
+/// the week's level plus the sampling noise of a median. The observed series is then ARMA(1,1):
+/// its lag-k correlations are `share · latent^k`, decaying more slowly than its lag-1 coefficient
+/// alone implies, and an AR(1) model fitted to it underrates the variance of a window's total.
+/// With the noise variance known (Poisson: 1 on the Pearson scale; a median: from the deployment
+/// bootstrap), the latent share and coefficient follow from the observed lag-1 correlation.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LatentAr1 {
+    /// The bias-corrected lag-1 autocorrelation of the observed weekly values (never below 0).
+    pub observed: f64,
+    /// The share of the weekly variance that is the latent level (0 to 1).
+    pub share: f64,
+    /// The AR(1) coefficient of the latent level.
+    pub latent: f64,
+}
+
+impl LatentAr1 {
+    /// From the observed (bias-corrected) lag-1 autocorrelation and the share of the weekly
+    /// variance that is not white noise. The share is raised to at least `observed / 0.9`, so the
+    /// latent coefficient stays within [`MAX_LATENT_RHO`]; with `share = 1` this is plain AR(1).
+    pub fn new(observed: f64, share: f64) -> Self {
+        let observed = if observed.is_finite() {
+            observed.max(0.0)
+        } else {
+            0.0
+        };
+        let share = if share.is_finite() {
+            share.clamp(0.0, 1.0)
+        } else {
+            1.0
+        };
+        if observed <= 0.0 {
+            return Self {
+                observed,
+                share,
+                latent: 0.0,
+            };
+        }
+        let share = share.max(observed / MAX_LATENT_RHO).min(1.0);
+        Self {
+            observed,
+            share,
+            latent: (observed / share).min(MAX_LATENT_RHO),
+        }
+    }
+
+    /// Var(sum of `n` consecutive weeks) ÷ (n × the weekly variance): `1 + share (f(latent) − 1)`
+    /// with `f` = [`ar1_sum_factor`]. Never below the AR(1) factor of the observed coefficient.
+    /// Worked example: observed 0.2, share 0.5 gives latent 0.4 and, over 13 weeks,
+    /// 1 + 0.5 × (2.162 − 1) = 1.581 (plain AR(1) at 0.2: 1.452).
+    pub fn sum_factor(&self, n: usize) -> f64 {
+        (1.0 + self.share * (ar1_sum_factor(self.latent, n) - 1.0))
+            .max(ar1_sum_factor(self.observed, n))
+    }
+}
+
+impl LatentAr1 {
+    /// The effective number of independent weeks in windows of `n0` and `n1` weeks, less the two
+    /// window means: `n₀/F₀ + n₁/F₁ − 2` (never below 2). A t with these degrees of freedom is
+    /// the small-sample correction for a variance that rests on correlated weeks (the "t with
+    /// reduced degrees of freedom" of short-series HAC inference): with independent weeks it is
+    /// n − 2; for the worked example of [`sum_factor`](Self::sum_factor), 13 weeks a side, 14.44.
+    pub fn effective_df(&self, n0: usize, n1: usize) -> f64 {
+        (n0 as f64 / self.sum_factor(n0) + n1 as f64 / self.sum_factor(n1) - 2.0).max(2.0)
+    }
+}
+
+/// Degrees of freedom for a t interval whose variance rests on an estimated autocorrelation: a
+/// Satterthwaite approximation, ν = 2 / CV², with CV² the squared coefficient of variation of the
+/// variance estimate, the residual variance's (2 / `base_df`) plus the autocorrelation's by the
+/// delta method (`d ln V / dρ` squared times Var(ρ̂) ≈ (1 − ρ²) / `pairs`), never below 4. With
+/// 13 weeks a side the lag-1 coefficient is uncertain by ±0.2, which moves the variance by ±40%:
+/// a t with n − 2 degrees of freedom ignores that and undercovers in exactly the histories whose
+/// estimate came out low (the small-sample problem Kiefer and Vogelsang's fixed-b critical values
+/// address for kernel estimates). `variance_at(ρ)` is the variance as a function of the observed
+/// coefficient.
+pub fn autocorrelation_df(
+    variance_at: impl Fn(f64) -> f64,
+    observed: f64,
+    pairs: usize,
+    base_df: f64,
+) -> f64 {
+    let rho = observed.clamp(0.0, MAX_LATENT_RHO);
+    let h = 0.01;
+    let (v, up) = (variance_at(rho), variance_at(rho + h));
+    if !(v > 0.0 && up > 0.0 && base_df > 0.0) || pairs == 0 {
+        return base_df;
+    }
+    let slope = (up.ln() - v.ln()) / h;
+    let cv2 = 2.0 / base_df + slope * slope * (1.0 - rho * rho) / pairs as f64;
+    (2.0 / cv2).clamp(base_df.min(4.0), base_df)
+}
+
+/// The bias-corrected lag-1 autocorrelation of weekly `residuals` around their window means (rows
+/// as in [`WeeklyLayout`]: contiguous windows in week order), by the ratio-of-expectations
+/// correction of [`wls_ar1`]. None when there are too few rows.
+pub fn window_lag1(residuals: &[f64], layout: &WeeklyLayout<'_>) -> Option<f64> {
+    let n = residuals.len();
+    if n < 3 || layout.weeks.len() != n || layout.windows.len() != n || !layout.is_ordered() {
+        return None;
+    }
+    let mut windows: Vec<u8> = layout.windows.to_vec();
+    windows.dedup();
+    let columns: Vec<Vec<f64>> = windows
+        .iter()
+        .map(|w| {
+            layout
+                .windows
+                .iter()
+                .map(|x| if x == w { 1.0 } else { 0.0 })
+                .collect()
+        })
+        .collect();
+    let design = Ar1Design::new(columns, layout)?;
+    Some(design.corrected_rho(lag1(residuals, &design.pairs)))
+}
+
 /// Weighted least squares: [`ols`] of the rows and values scaled by √weight, so a week of 10
 /// deployments counts as much as five weeks of 2 (the residual scale is estimated, as in `ols`).
 pub fn wls(x: &[Vec<f64>], y: &[f64], weights: &[f64]) -> Option<Ols> {
@@ -936,11 +1058,15 @@ pub fn rate_ratio(before: &[f64], after: &[f64]) -> Option<RateRatio> {
         }
         None => (0.0, df),
     };
-    let rho = autocorrelation.max(0.0);
-    let dispersion = ((pearson(before, m0) + pearson(after, m1)) / effective.max(1.0)).max(1.0);
+    let raw_dispersion = (pearson(before, m0) + pearson(after, m1)) / effective.max(1.0);
+    let dispersion = raw_dispersion.max(1.0);
+    // The Poisson part of a week's count (1 on the Pearson scale) is white noise; the rest, the
+    // week's rate, carries the correlation (Zeger 1988).
+    let latent = LatentAr1::new(autocorrelation, 1.0 - 1.0 / dispersion);
     let (y0c, y1c) = (y0.max(0.5), y1.max(0.5));
     let log_rr = ((y1c / n1 as f64) / (y0c / n0 as f64)).ln();
-    let se = (dispersion * (ar1_sum_factor(rho, n0) / y0c + ar1_sum_factor(rho, n1) / y1c)).sqrt();
+    let se = (dispersion * (latent.sum_factor(n0) / y0c + latent.sum_factor(n1) / y1c)).sqrt();
+    let df = latent.effective_df(n0, n1).min(df);
     let t = t_quantile(0.975, df);
     Some(RateRatio {
         estimate: Estimate {
@@ -1241,6 +1367,40 @@ mod tests {
         }
         assert!(raw < 0.38, "raw {raw}");
         assert!((corrected - 0.5).abs() < 0.06, "corrected {corrected}");
+    }
+
+    #[test]
+    fn latent_ar1_worked_example() {
+        let latent = LatentAr1::new(0.2, 0.5);
+        close(latent.latent, 0.4, 1e-12);
+        close(latent.sum_factor(13), 1.581_197, 1e-6);
+        close(ar1_sum_factor(0.2, 13), 1.451_923, 1e-6);
+        close(latent.effective_df(13, 13), 14.443_237, 1e-5);
+        // Share 1 is plain AR(1); no correlation, no widening; the latent coefficient is capped.
+        close(
+            LatentAr1::new(0.3, 1.0).sum_factor(13),
+            ar1_sum_factor(0.3, 13),
+            1e-12,
+        );
+        assert_eq!(LatentAr1::new(-0.2, 0.5).sum_factor(13), 1.0);
+        let capped = LatentAr1::new(0.5, 0.1);
+        close(capped.latent, MAX_LATENT_RHO, 1e-12);
+        close(capped.share, 0.5 / MAX_LATENT_RHO, 1e-12);
+        assert_eq!(LatentAr1::new(0.0, 0.5).effective_df(13, 13), 24.0);
+    }
+
+    #[test]
+    fn satterthwaite_df_shrinks_with_an_uncertain_autocorrelation() {
+        // A variance that does not depend on ρ keeps its residual degrees of freedom.
+        close(autocorrelation_df(|_| 2.0, 0.3, 24, 24.0), 24.0, 1e-9);
+        // V = 1 + 2ρ at ρ = 0: d ln V/dρ ≈ 2, CV² = 2/24 + 4/24 = 0.25, ν = 8.
+        close(
+            autocorrelation_df(|r| 1.0 + 2.0 * r, 0.0, 24, 24.0),
+            8.0,
+            0.2,
+        );
+        // Never below 4.
+        assert_eq!(autocorrelation_df(|r| (20.0 * r).exp(), 0.0, 24, 24.0), 4.0);
     }
 
     #[test]
