@@ -501,15 +501,8 @@ fn deployment_record(d: &Deployment, sha: &str) -> String {
     .to_string()
 }
 
-/// `record deployment --server` without a local repository to resolve an abbreviated `--sha`:
-/// the server resolves it (and checks the time against the commit).
-fn record_deployment_remote(
-    args: &RecordDeploymentArgs,
-    service: &ServiceName,
-    environment: &Environment,
-    ui: &Ui,
-) -> Result<()> {
-    let server = args.server.as_deref().unwrap_or_default();
+/// `--at` (default now) and `--started-at`, which must not be after it.
+fn deployment_times(args: &RecordDeploymentArgs) -> Result<(Timestamp, Option<Timestamp>)> {
     let finished_at = match &args.at {
         Some(text) => timestamp_arg("--at", text)?,
         None => Timestamp::now(),
@@ -522,6 +515,19 @@ fn record_deployment_remote(
     if started_at.is_some_and(|s| s > finished_at) {
         bail!("--started-at is after the finish time (--at)");
     }
+    Ok((finished_at, started_at))
+}
+
+/// `record deployment --server` without a local repository to resolve an abbreviated `--sha`:
+/// the server resolves it (and checks the time against the commit).
+fn record_deployment_remote(
+    args: &RecordDeploymentArgs,
+    service: &ServiceName,
+    environment: &Environment,
+    ui: &Ui,
+) -> Result<()> {
+    let server = args.server.as_deref().unwrap_or_default();
+    let (finished_at, started_at) = deployment_times(args)?;
     let id = match &args.id {
         Some(id) => DeploymentId::new(id).with_context(|| format!("--id {id:?}"))?,
         None => DeploymentId::new(&format!(
@@ -589,18 +595,7 @@ pub async fn record_deployment(cli: &Cli, args: &RecordDeploymentArgs, ui: &Ui) 
         }
         Err(e) => bail!("--sha: {e}"),
     };
-    let finished_at = match &args.at {
-        Some(text) => timestamp_arg("--at", text)?,
-        None => Timestamp::now(),
-    };
-    let started_at = args
-        .started_at
-        .as_deref()
-        .map(|t| timestamp_arg("--started-at", t))
-        .transpose()?;
-    if started_at.is_some_and(|s| s > finished_at) {
-        bail!("--started-at is after the finish time (--at)");
-    }
+    let (finished_at, started_at) = deployment_times(args)?;
     let id = match &args.id {
         Some(id) => DeploymentId::new(id).with_context(|| format!("--id {id:?}"))?,
         None => DeploymentId::new(&format!(
