@@ -404,24 +404,24 @@ async fn reprocess_one(
     headers: HeaderMap,
     Path(seq): Path<i64>,
 ) -> Response {
-    if let Err(r) = authorize(&state, &headers, TokenScope::Admin).await {
-        return r;
-    }
-    match state.store.requeue_deliveries(Some(seq)).await {
-        Ok(0) => error_response(StatusCode::NOT_FOUND, format!("no delivery {seq}")),
-        Ok(n) => {
-            state.wake.notify_one();
-            axum::Json(serde_json::json!({"requeued": n})).into_response()
-        }
-        Err(e) => store_error(e),
-    }
+    requeue(&state, &headers, Some(seq)).await
 }
 
 async fn reprocess_failed(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
-    if let Err(r) = authorize(&state, &headers, TokenScope::Admin).await {
+    requeue(&state, &headers, None).await
+}
+
+/// Puts delivery `seq` (or, with `None`, every failed one) back to pending and wakes the
+/// processor.
+async fn requeue(state: &AppState, headers: &HeaderMap, seq: Option<i64>) -> Response {
+    if let Err(r) = authorize(state, headers, TokenScope::Admin).await {
         return r;
     }
-    match state.store.requeue_deliveries(None).await {
+    match state.store.requeue_deliveries(seq).await {
+        Ok(0) if seq.is_some() => error_response(
+            StatusCode::NOT_FOUND,
+            format!("no delivery {}", seq.unwrap_or_default()),
+        ),
         Ok(n) => {
             state.wake.notify_one();
             axum::Json(serde_json::json!({"requeued": n})).into_response()

@@ -194,7 +194,9 @@ pub(crate) async fn receive(
             .collect(),
         body: body.to_vec(),
     };
-    match state.committer.store(delivery.clone()).await {
+    // Kept for the log line; the delivery itself (up to 25 MB) moves to the writer uncopied.
+    let delivery_id = delivery.delivery_id.clone();
+    match state.committer.store(delivery).await {
         Ok(StoredDelivery::New(seq)) => {
             state.telemetry.received(name, "stored");
             state.wake.notify_one();
@@ -207,7 +209,7 @@ pub(crate) async fn receive(
         }
         Ok(StoredDelivery::Duplicate(seq)) => {
             state.telemetry.received(name, "duplicate");
-            tracing::info!(source = name, seq, delivery_id = ?delivery.delivery_id, "duplicate delivery: already stored");
+            tracing::info!(source = name, seq, delivery_id = ?delivery_id, "duplicate delivery: already stored");
             (
                 StatusCode::OK,
                 axum::Json(serde_json::json!({"delivery": seq, "duplicate": true})),

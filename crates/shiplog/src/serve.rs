@@ -78,6 +78,7 @@ fn redacted(url: &str) -> String {
 }
 
 /// A bare mirror of a configured repository under the data directory, fetched with git.
+#[derive(Clone)]
 struct Mirror {
     config: RepositoryConfig,
     path: PathBuf,
@@ -561,9 +562,8 @@ impl Engine for CliEngine {
             return Ok(());
         };
         let _one = self.fetching.lock().await;
-        let path = mirror.path.clone();
-        let config = mirror.config.clone();
-        tokio::task::spawn_blocking(move || Mirror { config, path }.fetch())
+        let mirror = mirror.clone();
+        tokio::task::spawn_blocking(move || mirror.fetch())
             .await
             .map_err(|e| EngineError::Internal(format!("the fetch ended abnormally: {e}")))?
             .map_err(|e| EngineError::Internal(commands::error_text(&e)))
@@ -775,10 +775,7 @@ pub async fn run(cli: &Cli, args: &ServeArgs, ui: &Ui) -> Result<()> {
                     .join(format!("{}.git", r.name)),
             };
             tracing::info!(repository = %r.name, url = %redacted(&r.url), "mirroring");
-            let ensure = Mirror {
-                config: r.clone(),
-                path: mirror.path.clone(),
-            };
+            let ensure = mirror.clone();
             tokio::task::spawn_blocking(move || ensure.ensure())
                 .await
                 .context("the clone ended abnormally")??;

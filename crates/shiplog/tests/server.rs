@@ -377,24 +377,41 @@ fn fixture_events(fixture: &Fixture) -> String {
 /// counts and leaves out with --skip-unknown.
 const WINDOW: &str = "since=2026-01-01&until=2026-02-01&skip-unknown=true";
 
-#[test]
-fn signed_recorded_payloads_become_records_and_the_api_answers_what_the_cli_prints() {
+/// The basic fixture, a directory with the server configuration for it, and the server started
+/// there. Fields drop in order: the server stops before its directory goes.
+struct Served {
+    server: Server,
+    dir: tempfile::TempDir,
+    fixture: Fixture,
+}
+
+fn served() -> Served {
     let fixture = Fixture::build("basic");
     let dir = tempfile::tempdir().expect("temp dir");
     write_config(dir.path(), &fixture.repo(), "");
-    let server = start(dir.path());
+    Served {
+        server: start(dir.path()),
+        dir,
+        fixture,
+    }
+}
+
+#[test]
+fn signed_recorded_payloads_become_records_and_the_api_answers_what_the_cli_prints() {
+    let served = served();
+    let (server, fixture) = (&served.server, &served.fixture);
 
     let posted = server.post(
         "/api/v1/events",
         &[("Content-Type", "application/x-ndjson".to_owned())],
-        fixture_events(&fixture).as_bytes(),
+        fixture_events(fixture).as_bytes(),
     );
     assert_eq!(posted.status, 200, "{}", posted.body);
     assert_eq!(posted.json()["deployments"]["new"], 4);
 
     let hooks = every_recorded_payload();
     for hook in &hooks {
-        let answer = send(&server, hook);
+        let answer = send(server, hook);
         assert_eq!(answer.status, 202, "{} {}", hook.path, answer.body);
         assert_eq!(answer.json()["duplicate"], false);
     }
@@ -527,7 +544,7 @@ fn signed_recorded_payloads_become_records_and_the_api_answers_what_the_cli_prin
 
     // The same deliveries again (a sender's retries): answered 200, stored once.
     for hook in &hooks {
-        let answer = send(&server, hook);
+        let answer = send(server, hook);
         assert_eq!(answer.status, 200, "{}", answer.body);
         assert_eq!(answer.json()["duplicate"], true);
     }
@@ -591,10 +608,8 @@ fn signed_recorded_payloads_become_records_and_the_api_answers_what_the_cli_prin
 
 #[test]
 fn every_wrong_credential_is_refused_and_nothing_is_stored() {
-    let fixture = Fixture::build("basic");
-    let dir = tempfile::tempdir().expect("temp dir");
-    write_config(dir.path(), &fixture.repo(), "");
-    let server = start(dir.path());
+    let served = served();
+    let server = &served.server;
     let body =
         std::fs::read(payloads().join("github/deployment_status_payload.json")).expect("payload");
     let gh = |signature: Option<String>, id: &str| {
@@ -724,10 +739,8 @@ fn every_wrong_credential_is_refused_and_nothing_is_stored() {
 
 #[test]
 fn bad_input_gets_a_clear_status_and_nothing_half_written() {
-    let fixture = Fixture::build("basic");
-    let dir = tempfile::tempdir().expect("temp dir");
-    write_config(dir.path(), &fixture.repo(), "");
-    let server = start(dir.path());
+    let served = served();
+    let (server, fixture) = (&served.server, &served.fixture);
     let signed = |event: &str, id: &str, body: &[u8], content_type: &str| {
         server.post(
             "/hooks/github",
@@ -999,10 +1012,9 @@ fn burst(base: &str, clients: usize, per_client: usize, prefix: &str) -> Vec<Str
 
 #[test]
 fn a_killed_server_loses_no_acknowledged_delivery_and_resumes_by_itself() {
-    let fixture = Fixture::build("basic");
-    let dir = tempfile::tempdir().expect("temp dir");
-    write_config(dir.path(), &fixture.repo(), "");
-    let mut server = start(dir.path());
+    let mut served = served();
+    let dir = served.dir.path().to_owned();
+    let server = &mut served.server;
     let base = server.base.clone();
     let killer = {
         let pid = server.child.id();
@@ -1024,7 +1036,7 @@ fn a_killed_server_loses_no_acknowledged_delivery_and_resumes_by_itself() {
         acked.len()
     );
 
-    let server = start(dir.path());
+    let server = start(&dir);
     let log = server.settled(None);
     let stored: std::collections::BTreeMap<String, &serde_json::Value> = log
         .iter()
@@ -1046,10 +1058,8 @@ fn a_killed_server_loses_no_acknowledged_delivery_and_resumes_by_itself() {
 
 #[test]
 fn a_burst_from_concurrent_clients_is_stored_once_each() {
-    let fixture = Fixture::build("basic");
-    let dir = tempfile::tempdir().expect("temp dir");
-    write_config(dir.path(), &fixture.repo(), "");
-    let server = start(dir.path());
+    let served = served();
+    let server = &served.server;
     let acked = burst(&server.base, 32, 25, "load");
     assert_eq!(acked.len(), 800);
     // Every delivery sent again: all duplicates.
@@ -1065,10 +1075,8 @@ fn a_burst_from_concurrent_clients_is_stored_once_each() {
 
 #[test]
 fn sigterm_stops_the_server_gracefully() {
-    let fixture = Fixture::build("basic");
-    let dir = tempfile::tempdir().expect("temp dir");
-    write_config(dir.path(), &fixture.repo(), "");
-    let mut server = start(dir.path());
+    let mut served = served();
+    let server = &mut served.server;
     assert_eq!(server.get("/readyz", None).status, 200);
     let status = Command::new("kill")
         .args(["-TERM", &server.child.id().to_string()])
@@ -1106,10 +1114,8 @@ fn a_bad_server_config_names_its_file_line_and_key() {
 
 #[test]
 fn record_and_import_post_to_the_server_with_a_token() {
-    let fixture = Fixture::build("basic");
-    let dir = tempfile::tempdir().expect("temp dir");
-    write_config(dir.path(), &fixture.repo(), "");
-    let server = start(dir.path());
+    let served = served();
+    let (server, dir, fixture) = (&served.server, &served.dir, &served.fixture);
     let out = shiplog_in(dir.path())
         .args([
             "serve",
