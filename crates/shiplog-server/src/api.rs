@@ -32,7 +32,7 @@ pub(crate) fn error_response(status: StatusCode, message: String) -> Response {
         .into_response()
 }
 
-fn engine_error(e: EngineError) -> Response {
+pub(crate) fn engine_error(e: EngineError) -> Response {
     match e {
         EngineError::BadInput(m) => error_response(StatusCode::BAD_REQUEST, m),
         EngineError::Internal(m) => {
@@ -48,7 +48,7 @@ fn store_error(e: shiplog_store::StoreError) -> Response {
 }
 
 /// Checks the request's token allows `needed`.
-async fn authorize(
+pub(crate) async fn authorize(
     state: &AppState,
     headers: &HeaderMap,
     needed: TokenScope,
@@ -58,10 +58,17 @@ async fn authorize(
         Ok(true) => {}
         Err(e) => return Err(store_error(e)),
     }
-    let Some(token) = headers
+    // The dashboard's cookie grants reads only: a form on another site cannot make a browser
+    // write with it (and it is SameSite=Strict besides).
+    let bearer = headers
         .header("authorization")
-        .and_then(|v| v.strip_prefix("Bearer "))
-    else {
+        .and_then(|v| v.strip_prefix("Bearer "));
+    let cookie = || {
+        (needed == TokenScope::Read)
+            .then(|| crate::dashboard::token_cookie(headers))
+            .flatten()
+    };
+    let Some(token) = bearer.or_else(cookie) else {
         return Err(error_response(
             StatusCode::UNAUTHORIZED,
             format!(
@@ -142,6 +149,7 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
             "/api/v1/services",
             get(|s, h, q| read(Query::Services, s, h, q)),
         )
+        .merge(crate::dashboard::routes())
         .route("/api/v1/deliveries", get(list_deliveries))
         .route("/api/v1/deliveries/{seq}", get(one_delivery))
         .route("/api/v1/deliveries/{seq}/reprocess", post(reprocess_one))
@@ -257,17 +265,9 @@ async fn read(
     if let Err(r) = authorize(&state, &headers, TokenScope::Read).await {
         return r;
     }
-    let key = format!("{query:?} {params:?}");
-    if let Some(json) = state.answers.get(&key) {
-        return ([(header::CONTENT_TYPE, "application/json")], json).into_response();
-    }
-    let generation = state.answers.generation();
-    match state.engine.query(&query, &params).await {
-        Ok(json) => {
-            state.answers.put(key, generation, json.clone());
-            ([(header::CONTENT_TYPE, "application/json")], json).into_response()
-        }
-        Err(e) => engine_error(e),
+    match crate::dashboard::answer(&state, query, &params).await {
+        Ok(json) => ([(header::CONTENT_TYPE, "application/json")], json).into_response(),
+        Err(r) => r,
     }
 }
 
@@ -290,11 +290,11 @@ impl AnswerCache {
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     }
 
-    fn generation(&self) -> u64 {
+    pub(crate) fn generation(&self) -> u64 {
         self.generation.load(std::sync::atomic::Ordering::Relaxed)
     }
 
-    fn get(&self, key: &str) -> Option<String> {
+    pub(crate) fn get(&self, key: &str) -> Option<String> {
         let answers = self.answers.lock().ok()?;
         let (at, generation, json) = answers.get(key)?;
         (*generation == self.generation() && at.elapsed() < crate::ANSWER_TTL).then(|| json.clone())
@@ -302,7 +302,7 @@ impl AnswerCache {
 
     /// Keeps `json`, computed from the data of `generation` (read before computing, so a write
     /// during the computation leaves the answer stale).
-    fn put(&self, key: String, generation: u64, json: String) {
+    pub(crate) fn put(&self, key: String, generation: u64, json: String) {
         if let Ok(mut answers) = self.answers.lock() {
             if answers.len() >= CACHED_ANSWERS {
                 answers.clear();

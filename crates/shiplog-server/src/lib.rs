@@ -24,6 +24,7 @@ use shiplog_store::{DeliveryRecord, DeliveryState, EventBatch, ServerStore, Stor
 mod api;
 pub mod auth;
 pub mod config;
+mod dashboard;
 mod hooks;
 mod openapi;
 pub mod processor;
@@ -80,6 +81,24 @@ pub enum Query {
     Practices,
     /// `GET /api/v1/services`.
     Services,
+    /// A page of the dashboard, as HTML.
+    Page(Page),
+    /// A table of a dashboard page as CSV (`GET /export/{table}.csv`): `metrics`, `trend`,
+    /// `changes`, `deployments`, `failures` or `incidents`.
+    Export(String),
+}
+
+/// A page of the dashboard: the report's page for a scope, or the list of every team and service.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Page {
+    /// `/`: every team and service with its headline metrics.
+    Home,
+    /// `/services/{name}`.
+    Service(String),
+    /// `/teams/{name}`.
+    Team(String),
+    /// `/practices/{name}`: the report around a practice change, with its impact story.
+    Practice(String),
 }
 
 /// One DORA gauge value for the Prometheus scrape.

@@ -8,6 +8,7 @@ mod cli;
 mod client;
 mod commands;
 mod config_cmd;
+mod dashboard;
 mod demo;
 mod impact;
 mod ingest;

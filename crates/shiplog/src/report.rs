@@ -18,6 +18,37 @@ use crate::impact::{ImpactPlan, impact_report};
 use crate::ui::Ui;
 
 pub async fn run(cli: &Cli, args: &ReportArgs, ui: &Ui) -> Result<()> {
+    let model = model(cli, args, ui).await?;
+    ui.phase("report computed");
+    let format = if args.html.is_some() {
+        ReportFormatArg::Html
+    } else {
+        args.format
+    };
+    let text = match format {
+        ReportFormatArg::Html => page::render_html(&model),
+        ReportFormatArg::Markdown => page::render_markdown(&model),
+        ReportFormatArg::Json => page::render_json(&model)?,
+    };
+    ui.phase("report rendered");
+    match args.html.as_ref().or(args.output.as_ref()) {
+        Some(file) => {
+            std::fs::write(file, &text)
+                .with_context(|| format!("cannot write the report to {}", file.display()))?;
+            ui.note(&format!(
+                "report written to {} ({} KB)",
+                file.display(),
+                text.len().div_ceil(1024)
+            ));
+            Ok(())
+        }
+        None => print(&text),
+    }
+}
+
+/// The report's model for the command line `args`: what `shiplog report` renders, and what the
+/// server's dashboard renders inside its navigation.
+pub(crate) async fn model(cli: &Cli, args: &ReportArgs, ui: &Ui) -> Result<ReportModel> {
     let scope_args = &args.scope;
     let compare_with: Vec<ServiceName> = args
         .compare_with
@@ -56,7 +87,7 @@ pub async fn run(cli: &Cli, args: &ReportArgs, ui: &Ui) -> Result<()> {
         Some(ByPeriod::Month) => TrendPeriod::Month,
         None => TrendPeriod::for_window(&resolved.scope.window),
     };
-    let model = report_model(
+    report_model(
         &analysis,
         &practices,
         &config,
@@ -76,32 +107,7 @@ pub async fn run(cli: &Cli, args: &ReportArgs, ui: &Ui) -> Result<()> {
             definitions: resolved.definitions,
         },
         ui,
-    )?;
-    ui.phase("report computed");
-    let format = if args.html.is_some() {
-        ReportFormatArg::Html
-    } else {
-        args.format
-    };
-    let text = match format {
-        ReportFormatArg::Html => page::render_html(&model),
-        ReportFormatArg::Markdown => page::render_markdown(&model),
-        ReportFormatArg::Json => page::render_json(&model)?,
-    };
-    ui.phase("report rendered");
-    match args.html.as_ref().or(args.output.as_ref()) {
-        Some(file) => {
-            std::fs::write(file, &text)
-                .with_context(|| format!("cannot write the report to {}", file.display()))?;
-            ui.note(&format!(
-                "report written to {} ({} KB)",
-                file.display(),
-                text.len().div_ceil(1024)
-            ));
-            Ok(())
-        }
-        None => print(&text),
-    }
+    )
 }
 
 /// What a report shows beyond its scope: trend periods, the impact analyses' comparison group and

@@ -126,12 +126,12 @@ impl Mirror {
 }
 
 /// The CLI as the server's engine.
-struct CliEngine {
+pub(crate) struct CliEngine {
     /// The repository analysed: the mirror, or the working repository.
     repo: Option<PathBuf>,
     /// The SQLite store (also opened by each analysis, as the CLI does).
     db: PathBuf,
-    store: AnyStore,
+    pub(crate) store: AnyStore,
     /// The repository's shiplog.toml.
     project_config: Option<PathBuf>,
     /// `--deploys` for every analysis.
@@ -142,7 +142,7 @@ struct CliEngine {
 }
 
 /// Parameters each read takes, as the flags of its command; `true`/empty for switches.
-const SCOPE_PARAMS: &[&str] = &[
+pub(crate) const SCOPE_PARAMS: &[&str] = &[
     "service",
     "team",
     "env",
@@ -161,13 +161,13 @@ const SWITCHES: &[&str] = &[
     "data-complete",
 ];
 
-fn bad(text: impl Into<String>) -> EngineError {
+pub(crate) fn bad(text: impl Into<String>) -> EngineError {
     EngineError::BadInput(text.into())
 }
 
 /// An error of the CLI's code as the API reports it: the store's failures are the server's
 /// fault, everything else is the request's.
-fn engine_error(e: &anyhow::Error) -> EngineError {
+pub(crate) fn engine_error(e: &anyhow::Error) -> EngineError {
     let text = commands::error_text(e);
     if e.chain()
         .any(|c| c.downcast_ref::<shiplog_store::StoreError>().is_some())
@@ -179,7 +179,7 @@ fn engine_error(e: &anyhow::Error) -> EngineError {
 }
 
 /// Runs `work` on a blocking thread with its own single-threaded runtime.
-async fn blocking<T: Send + 'static>(
+pub(crate) async fn blocking<T: Send + 'static>(
     work: impl FnOnce() -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<T>>>>
     + Send
     + 'static,
@@ -198,7 +198,7 @@ async fn blocking<T: Send + 'static>(
 
 impl CliEngine {
     /// The command line equivalent to a request: global flags, then `command`, then `args`.
-    fn cli(&self, command: &[&str], args: Vec<String>) -> Result<Cli, EngineError> {
+    pub(crate) fn cli(&self, command: &[&str], args: Vec<String>) -> Result<Cli, EngineError> {
         let mut argv: Vec<String> = vec!["shiplog".into(), "--quiet".into()];
         argv.push("--db".into());
         argv.push(self.db.display().to_string());
@@ -223,7 +223,10 @@ impl CliEngine {
     }
 
     /// Query parameters as flags, refusing any the endpoint does not take.
-    fn flags(params: &[(String, String)], allowed: &[&str]) -> Result<Vec<String>, EngineError> {
+    pub(crate) fn flags(
+        params: &[(String, String)],
+        allowed: &[&str],
+    ) -> Result<Vec<String>, EngineError> {
         let mut flags = Vec::new();
         for (key, value) in params {
             if !allowed.contains(&key.as_str()) {
@@ -248,7 +251,7 @@ impl CliEngine {
         Ok(flags)
     }
 
-    fn deploys_flag(&self) -> Vec<String> {
+    pub(crate) fn deploys_flag(&self) -> Vec<String> {
         self.deploys
             .iter()
             .flat_map(|d| ["--deploys".to_owned(), d.clone()])
@@ -530,6 +533,8 @@ impl Engine for CliEngine {
                 Self::flags(params, &[])?;
                 self.services().await.map_err(|e| engine_error(&e))
             }
+            Query::Page(page) => self.page(page, params).await,
+            Query::Export(table) => self.export(table, params).await,
         }
     }
 

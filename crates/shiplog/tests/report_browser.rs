@@ -10,68 +10,9 @@
 mod common;
 mod report_fixture;
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::Path;
 
-fn chromium() -> PathBuf {
-    for name in ["chromium", "chromium-browser", "google-chrome"] {
-        if let Ok(out) = Command::new("which").arg(name).output()
-            && out.status.success()
-        {
-            let path = String::from_utf8_lossy(&out.stdout).trim().to_owned();
-            if !path.is_empty() {
-                return PathBuf::from(path);
-            }
-        }
-    }
-    panic!(
-        "Chromium is not installed, and this test needs a real browser: `apt-get install chromium` (.ci/run does it)"
-    );
-}
-
-/// Runs headless Chromium on `page` with `extra` arguments; returns (stdout, stderr).
-fn run_chromium(page: &Path, profile: &Path, extra: &[String]) -> (String, String) {
-    let out = Command::new(chromium())
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--no-first-run",
-            "--hide-scrollbars",
-            "--enable-logging=stderr",
-            "--v=0",
-        ])
-        .arg(format!("--user-data-dir={}", profile.display()))
-        .args(extra)
-        .arg(format!("file://{}", page.display()))
-        .output()
-        .expect("run chromium");
-    assert!(
-        out.status.success(),
-        "chromium failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
-
-fn console_lines(stderr: &str) -> Vec<&str> {
-    stderr.lines().filter(|l| l.contains(":CONSOLE")).collect()
-}
-
-/// The text of the element that starts with `start` (an opening tag's beginning), to its `end`.
-fn element<'a>(dom: &'a str, start: &str, end: &str) -> &'a str {
-    let from = dom
-        .find(start)
-        .unwrap_or_else(|| panic!("the browser's page has no {start}"));
-    let len = dom[from..].find(end).unwrap_or(dom.len() - from);
-    &dom[from..from + len]
-}
+use common::browser::{console_lines, element, run_chromium};
 
 #[test]
 fn chromium_renders_the_report_with_every_chart_and_table() {
@@ -99,14 +40,22 @@ fn chromium_renders_the_report_with_every_chart_and_table() {
         "<!DOCTYPE html><p>x</p><script>console.error('canary')</script>",
     )
     .expect("write canary");
-    let (_, stderr) = run_chromium(&canary, profile.path(), &["--dump-dom".to_owned()]);
+    let (_, stderr) = run_chromium(
+        &common::browser::file_url(&canary),
+        profile.path(),
+        &["--dump-dom".to_owned()],
+    );
     assert_eq!(
         console_lines(&stderr).len(),
         1,
         "the console detector is blind:\n{stderr}"
     );
 
-    let (dom, stderr) = run_chromium(&page, profile.path(), &["--dump-dom".to_owned()]);
+    let (dom, stderr) = run_chromium(
+        &common::browser::file_url(&page),
+        profile.path(),
+        &["--dump-dom".to_owned()],
+    );
     assert!(
         console_lines(&stderr).is_empty(),
         "the report logged to the console:\n{}",
@@ -181,7 +130,7 @@ fn chromium_renders_the_report_with_every_chart_and_table() {
         let file = shots.join(format!("report-{name}.png"));
         let _ = std::fs::remove_file(&file);
         run_chromium(
-            &page,
+            &common::browser::file_url(&page),
             profile.path(),
             &[
                 format!("--screenshot={}", file.display()),

@@ -1382,3 +1382,434 @@ fn two_servers_on_one_postgresql_database_store_every_delivery_once() {
     );
     assert_eq!(second.settled(None).len(), 400);
 }
+
+/// A GET that does not follow redirects, with extra headers: what a browser's first request sees.
+fn get_raw(
+    server: &Server,
+    path: &str,
+    headers: &[(&str, String)],
+) -> (u16, Vec<(String, String)>, String) {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .max_redirects(0)
+        .timeout_global(Some(Duration::from_secs(120)))
+        .build()
+        .into();
+    let mut req = agent.get(&server.url(path));
+    for (n, v) in headers {
+        req = req.header(*n, v);
+    }
+    let mut resp = req.call().expect("GET");
+    let head = resp
+        .headers()
+        .iter()
+        .map(|(n, v)| {
+            (
+                n.as_str().to_owned(),
+                v.to_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect();
+    (
+        resp.status().as_u16(),
+        head,
+        resp.body_mut()
+            .with_config()
+            .limit(64 * 1024 * 1024)
+            .read_to_string()
+            .expect("body"),
+    )
+}
+
+fn header_of<'a>(head: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    head.iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case(name))
+        .map(|(_, v)| v.as_str())
+}
+
+/// The basic fixture served with its deployments, incident and a practice change posted.
+fn served_with_records() -> Served {
+    let served = served();
+    let mut events = fixture_events(&served.fixture);
+    events.push_str("{\"type\":\"practice_change\",\"name\":\"Trunk-based development\",\"started_on\":\"2026-01-08\",\"services\":[\"app\"]}\n");
+    let posted = served.server.post(
+        "/api/v1/events",
+        &[("Content-Type", "application/x-ndjson".to_owned())],
+        events.as_bytes(),
+    );
+    assert_eq!(posted.status, 200, "{}", posted.body);
+    served
+}
+
+/// The dashboard's window over the fixture's weeks.
+const PAGE_WINDOW: &str = "since=2026-01-01&until=2026-02-01";
+
+#[test]
+fn the_dashboard_shows_the_reports_numbers_and_exports_what_the_cli_prints() {
+    let Served {
+        server,
+        dir,
+        fixture: _fixture,
+    } = served_with_records();
+
+    // The home page lists the service, with the headline numbers `shiplog metrics` computes.
+    let home = server.get(&format!("/?{PAGE_WINDOW}"), None);
+    assert_eq!(home.status, 200, "{}", home.body);
+    let services = common::browser::element(
+        &home.body,
+        "<table data-table=\"home-services\"",
+        "</table>",
+    );
+    assert_eq!(services.matches("<tr>").count(), 1 + 1, "{services}");
+    assert!(
+        services.contains(
+            "href=\"/services/app?since=2026-01-01&amp;until=2026-02-01&amp;env=production\""
+        ),
+        "{services}"
+    );
+    let metrics = server.cli_json(&[
+        "metrics",
+        "--service",
+        "app",
+        "--since",
+        "2026-01-01",
+        "--until",
+        "2026-02-01",
+        "--format",
+        "json",
+    ]);
+    let fail_rate = metrics["change_fail_rate"]["rate"]
+        .as_f64()
+        .expect("a rate");
+    assert!(
+        services.contains(&format!("{:.1} %", fail_rate * 100.0)),
+        "change fail rate {fail_rate} not on the home page: {services}"
+    );
+    assert!(
+        home.body
+            .contains("href=\"/practices/Trunk-based%20development?"),
+        "{}",
+        home.body
+    );
+
+    // A service's page is the report's page for that scope: the same tiles as
+    // `shiplog report --format json`, inside the dashboard's navigation and filters.
+    let page = server.get(&format!("/services/app?{PAGE_WINDOW}&env=production"), None);
+    assert_eq!(page.status, 200, "{}", page.body);
+    let model = server.cli_json(&[
+        "report",
+        "--service",
+        "app",
+        "--since",
+        "2026-01-01",
+        "--until",
+        "2026-02-01",
+        "--format",
+        "json",
+    ]);
+    for tile in model["tiles"].as_array().expect("tiles") {
+        let anchor = tile["definition"].as_str().expect("its anchor");
+        let html = common::browser::element(
+            &page.body,
+            &format!("data-tile=\"{anchor}\""),
+            "</details>",
+        );
+        let value = tile["value_text"].as_str().expect("value text");
+        assert!(
+            html.contains(&format!("<div class=\"value\">{value}</div>")),
+            "{anchor}: {value} not in {html}"
+        );
+    }
+    assert!(
+        page.body
+            .contains("<form method=\"get\" action=\"/services/app\""),
+        "no filter form"
+    );
+    assert!(
+        page.body.contains("value=\"2026-01-01\""),
+        "the filter does not show the window"
+    );
+    assert_eq!(page.body.matches("<svg class=\"chart trend\"").count(), 5);
+    // An empty filter field means its default, as a form submits it.
+    let defaulted = server.get("/services/app?since=2026-01-01&until=&env=production", None);
+    assert_eq!(defaulted.status, 200, "{}", defaulted.body);
+
+    // Every table exports as CSV, byte for byte what the CLI prints.
+    for (table, args) in [
+        ("metrics", vec!["metrics"]),
+        ("trend", vec!["metrics", "--by", "week"]),
+        ("changes", vec!["explain", "lead-time"]),
+        ("deployments", vec!["explain", "deployments"]),
+        ("failures", vec!["explain", "failures"]),
+        ("incidents", vec!["explain", "incidents"]),
+    ] {
+        let link = format!(
+            "/export/{table}.csv?service=app&amp;{}",
+            PAGE_WINDOW.replace('&', "&amp;")
+        );
+        assert!(page.body.contains(&link), "no export link {link}");
+        let (status, head, csv) = get_raw(
+            &server,
+            &format!("/export/{table}.csv?service=app&{PAGE_WINDOW}"),
+            &[],
+        );
+        assert_eq!(status, 200, "{table}: {csv}");
+        assert_eq!(
+            header_of(&head, "content-type"),
+            Some("text/csv; charset=utf-8")
+        );
+        let mut cli = args.clone();
+        cli.extend([
+            "--service",
+            "app",
+            "--since",
+            "2026-01-01",
+            "--until",
+            "2026-02-01",
+            "--format",
+            "csv",
+        ]);
+        let out = shiplog_in(&server.dir)
+            .arg("--db")
+            .arg(server.dir.join("data/shiplog.db"))
+            .arg("--repo")
+            .arg(server.mirror())
+            .arg("--config")
+            .arg(server.dir.join("shiplog.toml"))
+            .args(&cli)
+            .output()
+            .expect("run shiplog");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(csv, String::from_utf8_lossy(&out.stdout), "{table}");
+        assert!(csv.lines().count() > 1, "{table} is empty: {csv}");
+    }
+    let (status, _, body) = get_raw(&server, "/export/nosuch.csv", &[]);
+    assert_eq!(status, 400, "{body}");
+    assert!(body.contains("changes.csv"), "{body}");
+
+    // A practice change's page carries its impact story.
+    let practice = server.get("/practices/Trunk-based%20development", None);
+    assert_eq!(practice.status, 200, "{}", practice.body);
+    assert!(
+        practice.body.contains("<section id=\"practices\">"),
+        "no impact section"
+    );
+    assert!(practice.body.contains("Trunk-based development"));
+
+    // Wrong input is a page a person can read, with the CLI's own words.
+    let bad = server.get("/services/app?since=yesterday", None);
+    assert_eq!(bad.status, 400);
+    assert!(bad.body.contains("--since"), "{}", bad.body);
+    let unknown = server.get("/practices/Nothing%20recorded", None);
+    assert_eq!(unknown.status, 400);
+    assert!(
+        unknown.body.contains("no practice change named"),
+        "{}",
+        unknown.body
+    );
+    drop(dir);
+}
+
+#[test]
+fn the_dashboard_signs_in_with_a_read_token_and_its_cookie_only_reads() {
+    let Served {
+        server,
+        dir,
+        fixture: _fixture,
+    } = served_with_records();
+    let out = shiplog_in(dir.path())
+        .args([
+            "serve",
+            "--config",
+            "shiplog-server.toml",
+            "token",
+            "create",
+            "--name",
+            "screen",
+            "--scope",
+            "read",
+        ])
+        .output()
+        .expect("run");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let token = String::from_utf8(out.stdout)
+        .expect("utf-8")
+        .trim()
+        .to_owned();
+
+    // Without a token a browser is sent to the sign-in form, and comes back where it was.
+    let (status, head, _) = get_raw(&server, "/services/app?since=30d", &[]);
+    assert_eq!(status, 303);
+    assert_eq!(
+        header_of(&head, "location"),
+        Some("/login?next=/services/app%3Fsince%3D30d")
+    );
+    let (status, _, form) = get_raw(&server, "/login?next=/services/app", &[]);
+    assert_eq!(status, 200);
+    assert!(
+        form.contains("name=\"token\"") && form.contains("value=\"/services/app\""),
+        "{form}"
+    );
+    // Exports and the API answer 401 as JSON: programs are not redirected.
+    let (status, _, _) = get_raw(&server, "/export/metrics.csv", &[]);
+    assert_eq!(status, 401);
+
+    let login = |body: String| {
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .max_redirects(0)
+            .build()
+            .into();
+        let mut resp = agent
+            .post(&server.url("/login"))
+            .header("Content-Type", "application/x-www-form-urlencoded")
+            .send(body.as_bytes())
+            .expect("POST");
+        let cookie = resp
+            .headers()
+            .get("set-cookie")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let location = resp
+            .headers()
+            .get("location")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let body = resp.body_mut().read_to_string().unwrap_or_default();
+        (resp.status().as_u16(), cookie, location, body)
+    };
+    let (status, cookie, _, body) = login("token=shiplog_wrong&next=%2F".to_owned());
+    assert_eq!(status, 401);
+    assert!(cookie.is_none());
+    assert!(body.contains("unknown or revoked"), "{body}");
+    // Another site as the destination is refused: the redirect stays on this server.
+    let (status, cookie, location, _) =
+        login(format!("token={token}&next=https%3A%2F%2Fevil.example%2F"));
+    assert_eq!(status, 303);
+    assert_eq!(location.as_deref(), Some("/"));
+    let cookie = cookie.expect("a cookie");
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"),
+        "{cookie}"
+    );
+    let pair = cookie.split(';').next().expect("name=value").to_owned();
+
+    let (status, _, page) = get_raw(
+        &server,
+        &format!("/services/app?{PAGE_WINDOW}"),
+        &[("Cookie", pair.clone())],
+    );
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("Delivery report: app"), "{page}");
+    let (status, _, _) = get_raw(&server, "/export/metrics.csv", &[("Cookie", pair.clone())]);
+    assert_eq!(status, 200);
+    // The cookie never writes, whatever its token could do.
+    let posted = server.post(
+        "/api/v1/events",
+        &[("Cookie", pair.clone())],
+        b"{\"type\":\"incident\",\"id\":\"i-9\",\"service\":\"app\",\"opened_at\":\"2026-01-08T10:30:00Z\"}",
+    );
+    assert_eq!(posted.status, 401, "{}", posted.body);
+
+    // Revoking the token signs the browser out.
+    let out = shiplog_in(dir.path())
+        .args([
+            "serve",
+            "--config",
+            "shiplog-server.toml",
+            "token",
+            "revoke",
+            "screen",
+        ])
+        .output()
+        .expect("run");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let (status, _, _) = get_raw(
+        &server,
+        &format!("/services/app?{PAGE_WINDOW}&env=x"),
+        &[("Cookie", pair)],
+    );
+    assert_eq!(status, 303);
+}
+
+#[test]
+fn chromium_renders_the_live_dashboard_with_every_chart_and_table() {
+    use common::browser::{console_lines, element, run_chromium};
+    let Served {
+        server,
+        dir: _dir,
+        fixture: _fixture,
+    } = served_with_records();
+    let profile = tempfile::tempdir().expect("profile dir");
+    let url = server.url(&format!("/services/app?{PAGE_WINDOW}"));
+    let (dom, stderr) = run_chromium(&url, profile.path(), &["--dump-dom".to_owned()]);
+    assert!(
+        console_lines(&stderr).is_empty(),
+        "the dashboard logged to the console:\n{}",
+        console_lines(&stderr).join("\n")
+    );
+    assert!(
+        dom.contains("<h1>Delivery report: app · production</h1>"),
+        "{dom}"
+    );
+    assert_eq!(dom.matches("<svg class=\"chart trend\"").count(), 5);
+    // Five weeks, the first before any deployment: 4 points of deployment frequency.
+    let figure = element(
+        &dom,
+        "<figure data-trend=\"deployment-frequency\"",
+        "</figure>",
+    );
+    assert_eq!(figure.matches("<circle class=\"point\"").count(), 4);
+    // The four recorded deployments: d-2 failed by its status, d-3 (v1.3.0) because v1.3.1
+    // reverts it; and the incident.
+    let rows = |name: &str| {
+        element(&dom, &format!("<table data-table=\"{name}\""), "</table>")
+            .matches("<tr>")
+            .count()
+            - 1
+    };
+    assert_eq!(rows("deployments"), 4);
+    assert_eq!(rows("failures"), 2);
+    assert_eq!(rows("incidents"), 1);
+    assert_eq!(dom.matches("data-export=").count(), 6);
+    let home = server.url(&format!("/?{PAGE_WINDOW}"));
+    let (dom, stderr) = run_chromium(&home, profile.path(), &["--dump-dom".to_owned()]);
+    assert!(console_lines(&stderr).is_empty(), "{stderr}");
+    assert_eq!(rows_of(&dom, "home-services"), 1);
+
+    let shots = Path::new(env!("CARGO_TARGET_TMPDIR")).join("report-screenshots");
+    std::fs::create_dir_all(&shots).expect("screenshot dir");
+    for (name, size) in [("desktop", "1280,4000"), ("phone", "390,6000")] {
+        let file = shots.join(format!("dashboard-{name}.png"));
+        let _ = std::fs::remove_file(&file);
+        run_chromium(
+            &url,
+            profile.path(),
+            &[
+                format!("--screenshot={}", file.display()),
+                format!("--window-size={size}"),
+            ],
+        );
+        let bytes = std::fs::metadata(&file).map(|m| m.len()).unwrap_or(0);
+        assert!(bytes > 10_000, "no {name} screenshot at {}", file.display());
+    }
+}
+
+fn rows_of(dom: &str, table: &str) -> usize {
+    common::browser::element(dom, &format!("<table data-table=\"{table}\""), "</table>")
+        .matches("<tr>")
+        .count()
+        - 1
+}

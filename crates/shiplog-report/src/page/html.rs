@@ -9,7 +9,7 @@ use shiplog_core::impact::{ImpactReport, MetricKind};
 use super::charts::{self, ImpactBars};
 use super::model::{Metric, ReportModel, Tile};
 
-const STYLE: &str = include_str!("style.css");
+pub(crate) const STYLE: &str = include_str!("style.css");
 
 fn day(t: jiff::Timestamp) -> String {
     t.strftime("%Y-%m-%d").to_string()
@@ -360,6 +360,11 @@ fn drill_down(model: &ReportModel) -> Markup {
 
 /// The report page.
 pub fn render(model: &ReportModel) -> String {
+    render_with(model, None)
+}
+
+/// The report page, inside the dashboard's [`Chrome`] when one is given.
+pub fn render_with(model: &ReportModel, chrome: Option<&super::dashboard::Chrome>) -> String {
     let window = format!(
         "{} → {} ({} days)",
         day(model.since),
@@ -385,6 +390,7 @@ pub fn render(model: &ReportModel) -> String {
                     } }
                 }
                 header {
+                    @if let Some(chrome) = chrome { (super::dashboard::bar(chrome)) }
                     h1 { "Delivery report: " (model.title) }
                     p class="sub" { (window) " · generated " (stamp(model.generated_at)) " UTC · lead time from " (match model.lead_time_start { shiplog_core::LeadTimeStart::Author => "author time", shiplog_core::LeadTimeStart::Committer => "committer time" }) }
                     nav class="toc" aria-label="Sections" {
@@ -430,6 +436,7 @@ pub fn render(model: &ReportModel) -> String {
                             @if model.web_url.is_some() { " Commits and pull requests link to the repository." } }
                         (drill_down(model))
                     }
+                    @if let Some(chrome) = chrome { (super::dashboard::exports(chrome, model)) }
                     section id="definitions" {
                         h2 { "Definitions" }
                         p class="note" { "From shiplog's docs/metrics.md, as built into this version." }

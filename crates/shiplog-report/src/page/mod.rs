@@ -9,11 +9,13 @@
 //! - [`model`]: the model and its builder.
 //! - [`html`]: the page (maud templates; inline CSS, no script).
 //! - [`charts`]: the SVG charts (hand-written; the module says why).
+//! - [`dashboard`]: the same pages inside the live dashboard of `shiplog serve`, and its home page.
 //! - [`markdown`]: the same report in Markdown.
 //! - [`links`]: commit and pull-request links from the repository's web address.
 //! - [`definitions`]: the metric definitions from docs/metrics.md carried in the page.
 
 pub mod charts;
+pub mod dashboard;
 pub mod definitions;
 pub mod html;
 pub mod links;
@@ -26,6 +28,11 @@ pub use model::{ReportError, ReportInputs, ReportModel, TrendPeriod, build};
 /// The page as one HTML document.
 pub fn render_html(model: &ReportModel) -> String {
     html::render(model)
+}
+
+/// The page inside the live dashboard's navigation, filters and CSV exports.
+pub fn render_dashboard(model: &ReportModel, chrome: &dashboard::Chrome) -> String {
+    html::render_with(model, Some(chrome))
 }
 
 /// The report in Markdown.
