@@ -462,7 +462,7 @@ async fn ingest_page(
          <style>body{font:14px system-ui,sans-serif;margin:2em}table{border-collapse:collapse}\
          td,th{padding:4px 8px;border-bottom:1px solid #ddd;text-align:left;vertical-align:top}\
          .failed{color:#b00020}.ignored{color:#666}.pending{color:#a60}</style></head><body>\
-         <h1>Ingest log</h1><p>Every delivery received, newest first: whether it became records, was a duplicate, was ignored or failed, and why. \
+         <h1>Ingest log</h1><p><a href=\"/\">All teams and services</a></p><p>Every delivery received, newest first: whether it became records, was a duplicate, was ignored or failed, and why. \
          Failed deliveries are kept and can be reprocessed (<code>shiplog serve reprocess</code>).</p><p>",
     );
     for c in &counts {
