@@ -69,6 +69,15 @@ pub(crate) async fn process_one(state: &AppState, delivery: DeliveryRecord) {
     let started = Instant::now();
     let seq = delivery.seq;
     let source = delivery.source.clone();
+    // Other processes on the same database wait until this delivery's merge is written.
+    let processing = match state.store.lock_processing().await {
+        Ok(lock) => lock,
+        Err(e) => {
+            // Left claimed: the lease runs out and it is tried again.
+            tracing::error!(seq, error = %e, "cannot take the processing lock");
+            return;
+        }
+    };
     let (outcome, detail, batch, fetch) = match state.engine.process(&delivery).await {
         Ok(p) => (p.state, p.detail, p.batch, p.fetch),
         Err(e) => (
@@ -126,6 +135,7 @@ pub(crate) async fn process_one(state: &AppState, delivery: DeliveryRecord) {
         DeliveryState::Failed => tracing::warn!(seq, source, detail, "delivery failed"),
         _ => tracing::debug!(seq, source, state = %outcome, detail, "delivery processed"),
     }
+    drop(processing);
     let lag = now.duration_since(delivery.received_at);
     state.telemetry.lag(lag.as_secs_f64());
     if fetch {

@@ -10,12 +10,20 @@ use async_trait::async_trait;
 use jiff::Timestamp;
 use shiplog_store::{
     ApplySummary, DeliveryCount, DeliveryFilter, DeliveryRecord, DeliveryState, EventBatch,
-    NewDelivery, ServerStore, StoreError, StoredDelivery, TokenRecord, TokenScope,
+    NewDelivery, ProcessingLock, ServerStore, StoreError, StoredDelivery, TokenRecord, TokenScope,
 };
 use sqlx::Row;
 use sqlx::postgres::{PgConnection, PgRow};
 
 use crate::{PostgresStore, apply_in, corrupt, query_error};
+
+/// The advisory lock key of delivery processing (any constant unique to shiplog: "shiplogp").
+const PROCESSING_LOCK: i64 = 0x7368_6970_6c6f_6770;
+
+/// The open transaction holding [`PROCESSING_LOCK`].
+struct HeldProcessingLock(#[allow(dead_code)] sqlx::Transaction<'static, sqlx::Postgres>);
+
+impl ProcessingLock for HeldProcessingLock {}
 
 /// Deliveries listed when the filter gives no limit.
 const DEFAULT_LIST: u32 = 100;
@@ -152,6 +160,22 @@ async fn store_one(
 
 #[async_trait]
 impl ServerStore for PostgresStore {
+    async fn lock_processing(&self) -> Result<Box<dyn ProcessingLock>, StoreError> {
+        let mut tx = self
+            .pool
+            .begin()
+            .await
+            .map_err(query_error("begin the processing lock"))?;
+        // A transaction-level lock: released when the transaction ends, which dropping the guard
+        // does (rolling back), as does the connection closing when the process dies.
+        sqlx::query("SELECT pg_advisory_xact_lock($1)")
+            .bind(PROCESSING_LOCK)
+            .execute(&mut *tx)
+            .await
+            .map_err(query_error("take the processing lock"))?;
+        Ok(Box::new(HeldProcessingLock(tx)))
+    }
+
     async fn store_delivery(&self, delivery: &NewDelivery) -> Result<StoredDelivery, StoreError> {
         let mut conn = self
             .pool

@@ -111,3 +111,45 @@ async fn two_stores_claim_every_delivery_exactly_once() {
     first.close().await;
     second.close().await;
 }
+
+/// Two processes merging updates of one incident must not interleave: while one holds the
+/// processing lock, the other waits; dropping the guard (or the process dying) lets it in.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_processing_lock_lets_one_process_in_at_a_time() {
+    let Some(db) = TestDatabase::create("processing_lock").await else {
+        return;
+    };
+    let first = db.store().await;
+    let second = db.store().await;
+    let held = first
+        .lock_processing()
+        .await
+        .expect("the first takes the lock");
+    let waiting = tokio::spawn(async move {
+        let lock = second
+            .lock_processing()
+            .await
+            .expect("the second takes it after");
+        (lock, Timestamp::now())
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+    assert!(
+        !waiting.is_finished(),
+        "the second process got in while the first held the lock"
+    );
+    let released_at = Timestamp::now();
+    drop(held);
+    let (_lock, got_at) = tokio::time::timeout(std::time::Duration::from_secs(10), waiting)
+        .await
+        .expect("the lock is released when its guard is dropped")
+        .expect("the waiting task");
+    assert!(got_at >= released_at);
+    // A third store gets it once the second lets go, and a guard that is never dropped explicitly
+    // (a process that dies) is released with its connection.
+    let third = db.store().await;
+    drop(_lock);
+    tokio::time::timeout(std::time::Duration::from_secs(10), third.lock_processing())
+        .await
+        .expect("the third gets the lock")
+        .expect("lock");
+}

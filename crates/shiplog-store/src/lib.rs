@@ -19,8 +19,8 @@ pub mod server_testsuite;
 pub mod testsuite;
 
 pub use server::{
-    DeliveryCount, DeliveryFilter, DeliveryRecord, DeliveryState, NewDelivery, ServerStore,
-    StoredDelivery, TokenRecord, TokenScope,
+    DeliveryCount, DeliveryFilter, DeliveryRecord, DeliveryState, NewDelivery, ProcessingLock,
+    ServerStore, StoredDelivery, TokenRecord, TokenScope,
 };
 
 /// A failure of the store, with what was being done.

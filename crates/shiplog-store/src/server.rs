@@ -199,9 +199,28 @@ pub struct TokenRecord {
     pub revoked_at: Option<Timestamp>,
 }
 
+/// Held while one delivery is read, merged with the records it updates, and written (see
+/// [`ServerStore::lock_processing`]); dropping it lets the next process in.
+pub trait ProcessingLock: Send {}
+
+/// No lock: the backend is used by one process at a time.
+impl ProcessingLock for () {}
+
 /// The server's tables, on every backend. Every method is atomic.
 #[async_trait]
 pub trait ServerStore: Store {
+    /// Waits until no other server process is processing a delivery on this store, and keeps the
+    /// others out until the returned guard is dropped (or this process dies).
+    ///
+    /// Why: a delivery that updates an incident or a pull request is merged with the stored record
+    /// (`resolved_at` from one delivery, `opened_at` from an earlier one); two processes merging
+    /// updates of one record at the same instant would each write their own merge, and the last
+    /// write would lose the other's fields. Processing is short; acknowledging webhooks is never
+    /// held up by this lock. The default is no lock, right for a backend that one process uses.
+    async fn lock_processing(&self) -> Result<Box<dyn ProcessingLock>, StoreError> {
+        Ok(Box::new(()))
+    }
+
     /// Stores `delivery` durably (committed when this returns), unless a delivery with the same
     /// source and delivery id is stored already: then counts one more duplicate of it.
     async fn store_delivery(&self, delivery: &NewDelivery) -> Result<StoredDelivery, StoreError>;

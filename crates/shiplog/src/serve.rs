@@ -139,6 +139,16 @@ pub(crate) struct CliEngine {
     mirror: Option<Mirror>,
     /// One fetch at a time.
     fetching: tokio::sync::Mutex<()>,
+    /// The repository and configuration deliveries are read with, kept from one delivery to the
+    /// next (opening them is most of a small delivery's cost) and dropped after each fetch.
+    reader: Arc<std::sync::Mutex<Option<DeliveryReader>>>,
+}
+
+/// What reading a delivery needs besides the delivery: the repository (to check deployed commits)
+/// and shiplog.toml.
+struct DeliveryReader {
+    repo: Option<shiplog_git::GitRepo>,
+    config: shiplog_config::Config,
 }
 
 /// Parameters each read takes, as the flags of its command; `true`/empty for switches.
@@ -332,24 +342,38 @@ impl Engine for CliEngine {
         let repo = self.repo.clone();
         let project_config = self.project_config.clone();
         let store = self.store.clone();
+        let kept = self.reader.clone();
         let read = blocking(move || {
             Box::pin(async move {
-                let repo = repo
-                    .as_deref()
-                    .and_then(|r| shiplog_git::GitRepo::discover(r).ok());
-                let config = shiplog_config::discover(
-                    project_config.as_deref(),
-                    repo.as_ref().map(shiplog_git::GitRepo::root),
-                )?;
-                let options = crate::ingest::mapping_options(&[], &[], &[], &[], false, &config)?;
+                // The kept reader, or a new one (the first delivery, or the first after a fetch).
+                let taken = kept.lock().ok().and_then(|mut k| k.take());
+                let reader = match taken {
+                    Some(reader) => reader,
+                    None => {
+                        let repo = repo
+                            .as_deref()
+                            .and_then(|r| shiplog_git::GitRepo::discover(r).ok());
+                        let config = shiplog_config::discover(
+                            project_config.as_deref(),
+                            repo.as_ref().map(shiplog_git::GitRepo::root),
+                        )?;
+                        DeliveryReader { repo, config }
+                    }
+                };
+                let options =
+                    crate::ingest::mapping_options(&[], &[], &[], &[], false, &reader.config)?;
                 let read = crate::ingest::read_deliveries(
-                    repo.as_ref(),
+                    reader.repo.as_ref(),
                     &options,
                     &[(wire, Detected::Source(source))],
                     false,
                     Vec::new(),
                     "processing",
-                )?;
+                );
+                if let Ok(mut k) = kept.lock() {
+                    k.get_or_insert(reader);
+                }
+                let read = read?;
                 let notes: Vec<String> = read.ingested.notes.iter().map(|n| n.reason()).collect();
                 let mut batch = read.batch;
                 crate::ingest::merge_updates(&store, &mut batch, read.ingested, "processing")
@@ -568,10 +592,15 @@ impl Engine for CliEngine {
         };
         let _one = self.fetching.lock().await;
         let mirror = mirror.clone();
-        tokio::task::spawn_blocking(move || mirror.fetch())
+        let fetched = tokio::task::spawn_blocking(move || mirror.fetch())
             .await
             .map_err(|e| EngineError::Internal(format!("the fetch ended abnormally: {e}")))?
-            .map_err(|e| EngineError::Internal(commands::error_text(&e)))
+            .map_err(|e| EngineError::Internal(commands::error_text(&e)));
+        // New commits: the next delivery opens the repository again.
+        if let Ok(mut kept) = self.reader.lock() {
+            *kept = None;
+        }
+        fetched
     }
 }
 
@@ -819,6 +848,7 @@ pub async fn run(cli: &Cli, args: &ServeArgs, ui: &Ui) -> Result<()> {
         deploys,
         mirror,
         fetching: tokio::sync::Mutex::new(()),
+        reader: Arc::new(std::sync::Mutex::new(None)),
     };
     let engine_store = store.location();
     let store: Arc<dyn ServerStore> = Arc::new(store);

@@ -96,6 +96,9 @@ impl Store for AnyStore {
 
 #[async_trait]
 impl ServerStore for AnyStore {
+    async fn lock_processing(&self) -> Result<Box<dyn shiplog_store::ProcessingLock>, StoreError> {
+        delegate!(self, s => s.lock_processing().await)
+    }
     async fn store_delivery(&self, delivery: &NewDelivery) -> Result<StoredDelivery, StoreError> {
         delegate!(self, s => s.store_delivery(delivery).await)
     }

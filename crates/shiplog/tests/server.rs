@@ -1381,6 +1381,90 @@ fn two_servers_on_one_postgresql_database_store_every_delivery_once() {
             .find(|d| d["duplicates"] != 1 || d["attempts"] != 1)
     );
     assert_eq!(second.settled(None).len(), 400);
+
+    // Updates of one incident reaching both servers at the same instant are merged, never
+    // overwritten: each incident is opened by a delivery to the first server and resolved by one
+    // to the second, sent at once. Without the processing lock, a "triggered" merged before the
+    // "resolved" was written could be written last and reopen the incident.
+    let template = |file: &str| -> serde_json::Value {
+        serde_json::from_slice(
+            &std::fs::read(payloads().join("pagerduty").join(file)).expect("payload"),
+        )
+        .expect("JSON")
+    };
+    let signed = |body: &serde_json::Value, id: &str| -> Webhook {
+        let body = serde_json::to_vec(body).expect("JSON");
+        Webhook {
+            path: "/hooks/pagerduty",
+            headers: vec![
+                ("Content-Type", "application/json".to_owned()),
+                ("X-Webhook-Id", id.to_owned()),
+                (
+                    "X-PagerDuty-Signature",
+                    format!("v1={}", hmac_hex(PAGERDUTY_SECRET, &body)),
+                ),
+            ],
+            body,
+        }
+    };
+    const INCIDENTS: usize = 40;
+    let (opens, resolves): (Vec<Webhook>, Vec<Webhook>) = (0..INCIDENTS)
+        .map(|i| {
+            let mut open = template("incident.triggered.v3.zulip-fixture.json");
+            open["event"]["id"] = format!("open-{i}").into();
+            open["event"]["data"]["id"] = format!("PRACE{i}").into();
+            let mut resolve = template("incident.resolved.v3.zulip-fixture.json");
+            resolve["event"]["id"] = format!("resolve-{i}").into();
+            resolve["event"]["data"]["id"] = format!("PRACE{i}").into();
+            resolve["event"]["occurred_at"] = "2021-06-04T15:00:00Z".into();
+            (
+                signed(&open, &format!("pd-open-{i}")),
+                signed(&resolve, &format!("pd-resolve-{i}")),
+            )
+        })
+        .unzip();
+    std::thread::scope(|s| {
+        let a = s.spawn(|| {
+            opens
+                .iter()
+                .map(|h| send(&first, h).status)
+                .collect::<Vec<_>>()
+        });
+        let b = s.spawn(|| {
+            resolves
+                .iter()
+                .map(|h| send(&second, h).status)
+                .collect::<Vec<_>>()
+        });
+        for status in a
+            .join()
+            .expect("first")
+            .into_iter()
+            .chain(b.join().expect("second"))
+        {
+            assert_eq!(status, 202);
+        }
+    });
+    first.settled(None);
+    second.settled(None);
+    let listed = first
+        .get(
+            "/api/v1/explain/incidents?since=2021-06-01&until=2021-07-01&skip-unknown=true&allow-unknown=true&limit=0",
+            None,
+        )
+        .json();
+    let incidents = listed.as_array().unwrap_or_else(|| panic!("{listed}"));
+    let raced: Vec<&serde_json::Value> = incidents
+        .iter()
+        .filter(|i| i["id"].as_str().is_some_and(|id| id.contains("PRACE")))
+        .collect();
+    assert_eq!(raced.len(), INCIDENTS, "{listed}");
+    for incident in raced {
+        assert!(
+            incident["resolved_at"].is_string(),
+            "an update was lost: {incident}"
+        );
+    }
 }
 
 /// A GET that does not follow redirects, with extra headers: what a browser's first request sees.
@@ -1509,11 +1593,8 @@ fn the_dashboard_shows_the_reports_numbers_and_exports_what_the_cli_prints() {
     ]);
     for tile in model["tiles"].as_array().expect("tiles") {
         let anchor = tile["definition"].as_str().expect("its anchor");
-        let html = common::browser::element(
-            &page.body,
-            &format!("data-tile=\"{anchor}\""),
-            "</details>",
-        );
+        let html =
+            common::browser::element(&page.body, &format!("data-tile=\"{anchor}\""), "</details>");
         let value = tile["value_text"].as_str().expect("value text");
         assert!(
             html.contains(&format!("<div class=\"value\">{value}</div>")),
