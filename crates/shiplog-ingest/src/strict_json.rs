@@ -63,6 +63,237 @@ pub(crate) fn first_item(bytes: &[u8]) -> Result<Option<Json>, serde_json::Error
     Ok(first)
 }
 
+/// Reads a document that is a JSON object whose member `field` may be a long list (PagerDuty's
+/// `{"incidents": [...]}`, GitHub's `{"workflow_runs": [...]}`): the list's items are handed to
+/// `each` one at a time, as [`for_each_item`] does, and the object's other members are returned
+/// (their total at most [`MAX_RECORD_BYTES`]). The count is `None` when `field` is absent or not a
+/// list — then the returned object is the whole document.
+pub(crate) fn for_each_in_field(
+    bytes: &[u8],
+    field: &str,
+    each: impl FnMut(usize, Json),
+) -> Result<(Map<String, Json>, Option<usize>), serde_json::Error> {
+    let budget = Budget::new(MAX_RECORD_BYTES);
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let found = (&mut de).deserialize_map(Wrapper {
+        field,
+        each,
+        budget: &budget,
+    })?;
+    de.end()?;
+    Ok(found)
+}
+
+/// Visits the object of [`for_each_in_field`].
+struct Wrapper<'f, 'b, F> {
+    field: &'f str,
+    each: F,
+    budget: &'b Budget,
+}
+
+impl<'de, F: FnMut(usize, Json)> Visitor<'de> for Wrapper<'_, '_, F> {
+    type Value = (Map<String, Json>, Option<usize>);
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(mut self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut object = Map::new();
+        let mut count = None;
+        while let Some(key) = map.next_key::<String>()? {
+            if object.contains_key(&key) || (key == self.field && count.is_some()) {
+                return Err(de::Error::custom(format!(
+                    "duplicate key {key:?} (each key may appear once in an object)"
+                )));
+            }
+            self.budget.charge(key.len())?;
+            if key == self.field {
+                match map.next_value_seed(ListOrValue {
+                    each: &mut self.each,
+                    budget: self.budget,
+                })? {
+                    Listed::Items(n) => count = Some(n),
+                    Listed::Value(value) => {
+                        object.insert(key, value);
+                    }
+                }
+            } else {
+                let value = map.next_value_seed(StrictSeed {
+                    budget: self.budget,
+                })?;
+                object.insert(key, value);
+            }
+        }
+        Ok((object, count))
+    }
+}
+
+/// The wrapped list's member: streamed when it is a list, kept when it is anything else.
+enum Listed {
+    Items(usize),
+    Value(Json),
+}
+
+struct ListOrValue<'e, 'b, F> {
+    each: &'e mut F,
+    budget: &'b Budget,
+}
+
+impl<'de, F: FnMut(usize, Json)> DeserializeSeed<'de> for ListOrValue<'_, '_, F> {
+    type Value = Listed;
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Listed, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de, F: FnMut(usize, Json)> Visitor<'de> for ListOrValue<'_, '_, F> {
+    type Value = Listed;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Listed, A::Error> {
+        EachItem {
+            each: |i, v| (self.each)(i, v),
+            first_only: false,
+        }
+        .visit_seq(seq)
+        .map(Listed::Items)
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Listed, A::Error> {
+        StrictVisitor {
+            budget: self.budget,
+        }
+        .visit_map(map)
+        .map(Listed::Value)
+    }
+
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Listed, E> {
+        Ok(Listed::Value(Json::Bool(v)))
+    }
+
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Listed, E> {
+        Ok(Listed::Value(Json::Number(v.into())))
+    }
+
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Listed, E> {
+        Ok(Listed::Value(Json::Number(v.into())))
+    }
+
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Listed, E> {
+        Ok(Listed::Value(
+            Number::from_f64(v).map_or(Json::Null, Json::Number),
+        ))
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Listed, E> {
+        self.budget.charge(v.len())?;
+        Ok(Listed::Value(Json::String(v.to_owned())))
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Listed, E> {
+        Ok(Listed::Value(Json::Null))
+    }
+}
+
+/// A document reduced for telling what it is: every list, at any depth, keeps only its first item
+/// (the rest is only checked to be JSON), so a PagerDuty or GitHub list wrapped in an object is
+/// recognised without reading it whole.
+pub(crate) fn skeleton(bytes: &[u8]) -> Result<Json, serde_json::Error> {
+    let budget = Budget::new(MAX_DOCUMENT_BYTES);
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let value = (&mut de).deserialize_any(SkeletonVisitor { budget: &budget })?;
+    de.end()?;
+    Ok(value)
+}
+
+struct SkeletonVisitor<'b> {
+    budget: &'b Budget,
+}
+
+impl<'de> DeserializeSeed<'de> for SkeletonVisitor<'_> {
+    type Value = Json;
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Json, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for SkeletonVisitor<'_> {
+    type Value = Json;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Json, A::Error> {
+        let mut items = Vec::new();
+        if let Some(first) = seq.next_element_seed(SkeletonVisitor {
+            budget: self.budget,
+        })? {
+            items.push(first);
+            while seq.next_element::<IgnoredAny>()?.is_some() {}
+        }
+        Ok(Json::Array(items))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Json, A::Error> {
+        let mut object = Map::new();
+        while let Some(key) = map.next_key::<String>()? {
+            self.budget.charge(key.len())?;
+            let value = map.next_value_seed(SkeletonVisitor {
+                budget: self.budget,
+            })?;
+            object.insert(key, value);
+        }
+        Ok(Json::Object(object))
+    }
+
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Json, E> {
+        StrictVisitor {
+            budget: self.budget,
+        }
+        .visit_bool(v)
+    }
+
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Json, E> {
+        StrictVisitor {
+            budget: self.budget,
+        }
+        .visit_i64(v)
+    }
+
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Json, E> {
+        StrictVisitor {
+            budget: self.budget,
+        }
+        .visit_u64(v)
+    }
+
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Json, E> {
+        StrictVisitor {
+            budget: self.budget,
+        }
+        .visit_f64(v)
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Json, E> {
+        StrictVisitor {
+            budget: self.budget,
+        }
+        .visit_str(v)
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Json, E> {
+        StrictVisitor {
+            budget: self.budget,
+        }
+        .visit_unit()
+    }
+}
+
 /// How much of its limit a value being read has used.
 struct Budget {
     used: Cell<usize>,
@@ -239,6 +470,51 @@ mod tests {
         assert!(
             nested.to_string().starts_with("duplicate key \"b\""),
             "{nested}"
+        );
+    }
+
+    #[test]
+    fn a_list_wrapped_in_an_object_is_read_one_item_at_a_time() {
+        let mut seen = Vec::new();
+        let (rest, n) = for_each_in_field(
+            br#"{"limit":2,"incidents":[{"id":"a"},{"id":"b"}],"more":false}"#,
+            "incidents",
+            |i, v| seen.push((i, v)),
+        )
+        .unwrap();
+        assert_eq!(n, Some(2));
+        assert_eq!(seen[1], (1, serde_json::json!({"id": "b"})));
+        assert_eq!(
+            Json::Object(rest),
+            serde_json::json!({"limit": 2, "more": false})
+        );
+        // Without the list, the object is the whole document.
+        let (rest, n) =
+            for_each_in_field(br#"{"incident":{"id":"a"}}"#, "incidents", |_, _| {}).unwrap();
+        assert_eq!(
+            (Json::Object(rest), n),
+            (serde_json::json!({"incident": {"id": "a"}}), None)
+        );
+        let err = for_each_in_field(
+            br#"{"incidents":[],"incidents":[]}"#,
+            "incidents",
+            |_, _| {},
+        )
+        .unwrap_err();
+        assert!(
+            err.to_string().starts_with("duplicate key \"incidents\""),
+            "{err}"
+        );
+        let err = for_each_in_field(
+            b"{\"incidents\":[1,\n{\"a\":1,\"a\":2}]}",
+            "incidents",
+            |_, _| {},
+        )
+        .unwrap_err();
+        assert_eq!((err.line(), err.column()), (2, 10));
+        assert_eq!(
+            skeleton(br#"{"incidents":[{"n":1},{"n":2}],"x":[[1,2],3]}"#).unwrap(),
+            serde_json::json!({"incidents": [{"n": 1}], "x": [[1]]})
         );
     }
 

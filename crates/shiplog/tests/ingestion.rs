@@ -415,3 +415,80 @@ fn with_quiet_the_summary_line_still_counts_what_was_skipped_and_why() {
         "{stderr}"
     );
 }
+
+/// A PagerDuty REST incidents response (`{"incidents": [...]}`) is read one incident at a time, as
+/// a top-level list is; a bad incident deep in it is named by its JSON path, and nothing is stored.
+#[test]
+fn a_wrapped_incidents_list_is_read_item_by_item_and_names_a_bad_item() {
+    let fx = Fixture::build("basic");
+    let mut incident =
+        read_json("pagerduty/incident.resolved.v3.zulip-fixture.json")["event"]["data"].clone();
+    incident["created_at"] = json!("2021-06-04T13:00:00Z");
+    incident["last_status_change_at"] = json!("2021-06-04T14:00:00Z");
+    incident["status"] = json!("resolved");
+    let mut items = Vec::new();
+    for n in 1..=3 {
+        let mut item = incident.clone();
+        item["id"] = json!(format!("PLIST{n}"));
+        item["incident_number"] = json!(n);
+        items.push(item);
+    }
+    let good = write(
+        &fx,
+        "incidents.json",
+        &json!({"limit": 25, "incidents": items.clone(), "more": false}),
+    );
+    let out = fx.ok_stderr(&["import", "--from", "pagerduty", &good]);
+    assert!(out.contains("3 new"), "{out}");
+    let listed = fx.json(&[
+        "explain",
+        "incidents",
+        "--since",
+        "2021-06-01",
+        "--until",
+        "2021-07-01",
+        "--format",
+        "json",
+        "--allow-unknown",
+    ]);
+    let ids: Vec<&str> = listed
+        .as_array()
+        .expect("array")
+        .iter()
+        .filter_map(|i| i["id"].as_str())
+        .collect();
+    assert_eq!(
+        ids,
+        ["pagerduty:PLIST1", "pagerduty:PLIST2", "pagerduty:PLIST3"]
+    );
+
+    items[1]["status"] = json!("exploded");
+    items[2]["id"] = json!("PLIST9");
+    let bad = write(
+        &fx,
+        "bad-incidents.json",
+        &json!({"incidents": items, "more": false}),
+    );
+    let failed = fx.fails(&["import", "--from", "pagerduty", &bad]);
+    let stderr = String::from_utf8_lossy(&failed.stderr);
+    assert!(
+        stderr.contains("bad-incidents.json: $.incidents[1].status"),
+        "{stderr}"
+    );
+    let listed = fx.json(&[
+        "explain",
+        "incidents",
+        "--since",
+        "2021-06-01",
+        "--until",
+        "2021-07-01",
+        "--format",
+        "json",
+        "--allow-unknown",
+    ]);
+    assert_eq!(
+        listed.as_array().expect("array").len(),
+        3,
+        "a failed import stored something"
+    );
+}

@@ -501,7 +501,9 @@ pub fn detect(delivery: &Delivery) -> Result<Detected, PayloadError> {
             Ok(None) => Json::Array(Vec::new()),
             Err(e) => return Err(not_json(json::not_json(e))),
         },
-        Some(b'{') => match json::parse_document(body) {
+        // Told by its skeleton (each list cut to its first item): a PagerDuty or GitHub list
+        // wrapped in an object is recognised without reading it whole.
+        Some(b'{') => match crate::strict_json::skeleton(body).map_err(json::not_json) {
             Ok(doc) => doc,
             // Several JSON values: JSON Lines, whose reader names each bad line.
             Err(_) if first_line_is_json(body) => return Ok(Detected::JsonLines),
@@ -607,7 +609,47 @@ pub fn parse(
         }
         return finish(sink, source);
     }
-    let doc = json::parse_document(body).map_err(not_json)?;
+    // A list wrapped in an object (PagerDuty's `{"incidents": [...]}`, GitHub's
+    // `{"workflow_runs": [...]}`), read one item at a time as a top-level list is.
+    let wrapped = match source {
+        Source::PagerDuty => Some("incidents"),
+        Source::GitHub => Some("workflow_runs"),
+        _ => None,
+    };
+    let doc = match wrapped.filter(|_| first_byte(body) == Some(b'{')) {
+        Some(field) => {
+            let mut github = ListReader::default();
+            let (rest, count) =
+                crate::strict_json::for_each_in_field(body, field, |index, value| {
+                    let item = Node {
+                        value: &value,
+                        path: format!("$.{field}[{index}]"),
+                    };
+                    match source {
+                        Source::PagerDuty => pagerduty::list_item(&mut sink, &item),
+                        _ => github::list_item(&mut sink, &mut github, &item),
+                    }
+                })
+                .map_err(|e| not_json(json::not_json(e)))?;
+            match count {
+                Some(0) => {
+                    let empty = Json::Array(Vec::new());
+                    sink.note(
+                        &Node {
+                            value: &empty,
+                            path: format!("$.{field}"),
+                        },
+                        "an empty list: nothing to import",
+                    );
+                    return finish(sink, source);
+                }
+                Some(_) => return finish(sink, source),
+                // No list: the rest is the whole document.
+                None => Json::Object(rest),
+            }
+        }
+        None => json::parse_document(body).map_err(not_json)?,
+    };
     let root = Node::root(&doc);
     let result = match source {
         Source::GitHub => github::parse(&mut sink, &root, &delivery.headers),

@@ -31,8 +31,7 @@ pub(crate) fn detect(doc: &Json) -> bool {
 pub(crate) fn parse(sink: &mut Sink<'_>, root: &Node<'_>) -> Res<()> {
     if let Some(list) = root.opt("incidents") {
         for item in list.items()? {
-            let result = listed_incident(sink, &item);
-            sink.keep(result);
+            list_item(sink, &item);
         }
         return Ok(());
     }
@@ -48,6 +47,12 @@ pub(crate) fn parse(sink: &mut Sink<'_>, root: &Node<'_>) -> Res<()> {
     let result = webhook_event(sink, &event);
     sink.keep(result);
     Ok(())
+}
+
+/// One incident of a REST incidents list (read whole, or one at a time from a large file).
+pub(crate) fn list_item(sink: &mut Sink<'_>, item: &Node<'_>) {
+    let result = listed_incident(sink, item);
+    sink.keep(result);
 }
 
 fn webhook_event(sink: &mut Sink<'_>, event: &Node<'_>) -> Res<Option<Observation>> {
