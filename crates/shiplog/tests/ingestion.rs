@@ -492,3 +492,25 @@ fn a_wrapped_incidents_list_is_read_item_by_item_and_names_a_bad_item() {
         "a failed import stored something"
     );
 }
+
+/// A vendor deployment that finished before its commit is refused naming the file and the JSON
+/// path it came from, as a JSON Lines one names its line.
+#[test]
+fn a_vendor_deployment_before_its_commit_names_its_file_and_path() {
+    let fx = Fixture::build("basic");
+    let c7 = fx.rev("v1.4.0^{commit}");
+    let mut payload = read_json("github/deployment_status_payload.json");
+    payload["deployment"]["sha"] = json!(c7);
+    for field in ["created_at", "updated_at"] {
+        payload["deployment_status"][field] = json!("1970-01-01T00:00:00Z");
+        payload["deployment"][field] = json!("1970-01-01T00:00:00Z");
+    }
+    let file = write(&fx, "early.json", &payload);
+    let failed = fx.fails(&["import", "--from", "github", &file]);
+    let stderr = String::from_utf8_lossy(&failed.stderr);
+    assert!(
+        stderr.contains("early.json: $: deployment ")
+            && stderr.contains("before its commit's committer time"),
+        "{stderr}"
+    );
+}

@@ -339,6 +339,7 @@ pub struct Parsed {
     /// What it held that was not imported, and why.
     pub notes: Vec<Note>,
     pull_request_paths: BTreeMap<PullRequestId, String>,
+    deployment_paths: BTreeMap<shiplog_core::DeploymentId, String>,
 }
 
 /// The kind of a REST list, told by its first item, that every later item must share.
@@ -402,6 +403,8 @@ pub(crate) struct Sink<'a> {
     pub item_path: Option<String>,
     /// Where each pull request update came from (the last, for one read twice).
     pub pull_request_paths: BTreeMap<PullRequestId, String>,
+    /// Where each deployment came from.
+    pub deployment_paths: BTreeMap<shiplog_core::DeploymentId, String>,
 }
 
 impl Sink<'_> {
@@ -417,9 +420,15 @@ impl Sink<'_> {
     pub fn keep(&mut self, result: Res<Option<Observation>>) {
         match result {
             Ok(Some(o)) => {
-                if let Observation::PullRequest(update, _) = &o {
-                    let path = self.item_path.clone().unwrap_or_else(|| "$".to_owned());
-                    self.pull_request_paths.insert(update.id.clone(), path);
+                let path = || self.item_path.clone().unwrap_or_else(|| "$".to_owned());
+                match &o {
+                    Observation::PullRequest(update, _) => {
+                        self.pull_request_paths.insert(update.id.clone(), path());
+                    }
+                    Observation::Deployment(d) => {
+                        self.deployment_paths.insert(d.id.clone(), path());
+                    }
+                    _ => {}
                 }
                 self.observations.push(o);
             }
@@ -443,7 +452,8 @@ pub struct Ingested {
     pub releases: Vec<PendingRelease>,
     /// What was skipped, and why.
     pub notes: Vec<Note>,
-    /// The file (delivery label) each deployment came from, for messages about it.
+    /// Where each deployment came from, for messages about it: the file (delivery label), and
+    /// the JSON path when it came from a JSON document (`deploys.json: $[3]`).
     pub deployment_files: BTreeMap<shiplog_core::DeploymentId, String>,
     /// The file and JSON path each pull request's last update came from, for messages about it.
     pub pull_request_origins: BTreeMap<PullRequestId, (String, String)>,
@@ -587,6 +597,7 @@ pub fn parse(
         faults: Vec::new(),
         item_path: None,
         pull_request_paths: BTreeMap::new(),
+        deployment_paths: BTreeMap::new(),
     };
     let body = crate::format::strip_bom(&delivery.body);
     if first_byte(body) == Some(b'[') && matches!(source, Source::GitHub | Source::GitLab) {
@@ -675,6 +686,7 @@ fn finish(sink: Sink<'_>, source: Source) -> Result<Parsed, Vec<PayloadError>> {
         observations: sink.observations,
         notes: sink.notes,
         pull_request_paths: sink.pull_request_paths,
+        deployment_paths: sink.deployment_paths,
     })
 }
 
@@ -696,7 +708,11 @@ pub fn combine(parsed: Vec<Parsed>) -> Ingested {
         for o in p.observations {
             match o {
                 Observation::Deployment(d) => {
-                    out.deployment_files.insert(d.id.clone(), p.file.clone());
+                    let place = match p.deployment_paths.get(&d.id) {
+                        Some(path) => format!("{}: {path}", p.file),
+                        None => p.file.clone(),
+                    };
+                    out.deployment_files.insert(d.id.clone(), place);
                     out.deployments.push(d);
                 }
                 Observation::Incident(i) => out.incidents.push(i),
@@ -734,7 +750,8 @@ pub fn combine(parsed: Vec<Parsed>) -> Ingested {
                 if d.started_at.is_some_and(|s| s > at) {
                     d.started_at = None;
                 }
-                out.deployment_files.insert(d.id.clone(), file);
+                out.deployment_files
+                    .insert(d.id.clone(), format!("{file}: {}", pending.path));
                 out.deployments.push(d);
             }
             None => out.notes.push(Note {
