@@ -165,13 +165,24 @@ impl CliEngine {
     async fn home(
         &self,
         params: &[(String, String)],
-        mut flags: Vec<String>,
+        flags: Vec<String>,
         environments: Vec<String>,
     ) -> Result<String, EngineError> {
+        let chrome = self.chrome("/".to_owned(), params, environments);
+        let model = self.home_model(params, flags).await?;
+        Ok(render_home(&model, &chrome))
+    }
+
+    /// Every team's and every service's headline metrics over the window, and the practice
+    /// changes: what the home page shows (and `/export/home.csv` exports).
+    async fn home_model(
+        &self,
+        params: &[(String, String)],
+        mut flags: Vec<String>,
+    ) -> Result<HomeModel, EngineError> {
         if param(params, "by").is_some() {
             return Err(bad("the home page takes no \"by\"; a service's page does"));
         }
-        let chrome = self.chrome("/".to_owned(), params, environments);
         let mut practices: Vec<HomePractice> = self
             .store
             .practice_changes()
@@ -258,13 +269,12 @@ impl CliEngine {
                         metrics: metrics_of(&scope),
                     });
                 }
-                let model = HomeModel {
+                Ok(HomeModel {
                     since: resolved.scope.window.since,
                     until: resolved.scope.window.until,
                     rows,
                     practices,
-                };
-                Ok(render_home(&model, &chrome))
+                })
             })
         })
         .await
@@ -284,6 +294,16 @@ impl CliEngine {
                     .unwrap_or_default(),
             ]
         };
+        if table == "home" {
+            // The home page's table: one row per team and per service, in the columns of
+            // `shiplog metrics --format csv`.
+            let mut flags = Self::flags(params, PAGE_PARAMS)?;
+            flags.extend(self.deploys_flag());
+            let model = self.home_model(params, flags).await?;
+            let rows: Vec<_> = model.rows.into_iter().map(|r| r.metrics).collect();
+            return shiplog_report::metrics(&rows, true, shiplog_report::Format::Csv)
+                .map_err(|e| EngineError::Internal(e.to_string()));
+        }
         let (command, extra): (Vec<String>, Vec<String>) = match table {
             "metrics" => (vec!["metrics".to_owned()], vec![]),
             "trend" => (
@@ -296,7 +316,7 @@ impl CliEngine {
             "incidents" => (explain(ExplainWhat::Incidents), vec![]),
             other => {
                 return Err(bad(format!(
-                    "no table {other:?}; the exports are {}",
+                    "no table {other:?}; the exports are home.csv, {}",
                     shiplog_report::page::dashboard::EXPORTS
                         .iter()
                         .map(|(t, _)| format!("{t}.csv"))

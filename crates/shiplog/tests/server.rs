@@ -1570,6 +1570,10 @@ fn the_dashboard_shows_the_reports_numbers_and_exports_what_the_cli_prints() {
         "change fail rate {fail_rate} not on the home page: {services}"
     );
     assert!(
+        home.body.contains("href=\"/export/home.csv?"),
+        "no export of the home table"
+    );
+    assert!(
         home.body
             .contains("href=\"/practices/Trunk-based%20development?"),
         "{}",
@@ -1668,6 +1672,26 @@ fn the_dashboard_shows_the_reports_numbers_and_exports_what_the_cli_prints() {
         assert_eq!(csv, String::from_utf8_lossy(&out.stdout), "{table}");
         assert!(csv.lines().count() > 1, "{table} is empty: {csv}");
     }
+    // The home page's table exports one row per service (and team), in `metrics`' columns.
+    let (status, _, home_csv) = get_raw(&server, &format!("/export/home.csv?{PAGE_WINDOW}"), &[]);
+    assert_eq!(status, 200, "{home_csv}");
+    let mut lines = home_csv.lines();
+    let header = lines.next().expect("a header");
+    let metrics_csv = server
+        .get(
+            &format!("/export/metrics.csv?service=app&{PAGE_WINDOW}"),
+            None,
+        )
+        .body;
+    assert_eq!(
+        Some(header),
+        metrics_csv.lines().next(),
+        "the columns of shiplog metrics"
+    );
+    assert_eq!(
+        lines.collect::<Vec<_>>(),
+        metrics_csv.lines().skip(1).collect::<Vec<_>>()
+    );
     let (status, _, body) = get_raw(&server, "/export/nosuch.csv", &[]);
     assert_eq!(status, 400, "{body}");
     assert!(body.contains("changes.csv"), "{body}");

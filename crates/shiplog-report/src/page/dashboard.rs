@@ -265,7 +265,7 @@ pub fn render_home(model: &HomeModel, chrome: &Chrome) -> String {
                     }
                     section id="export" {
                         h2 { "Export" }
-                        p { a href=(chrome.export_link("metrics", "")) data-export="metrics" download { "Headline metrics of every service (CSV)" } }
+                        p { a href=(chrome.export_link("home", "")) data-export="home" download { "This page's table: every team and service, one row each (CSV)" } }
                     }
                 }
                 footer class="note" { p { "Made by shiplog. Teams and services only: shiplog has no per-person views." } }
