@@ -106,8 +106,32 @@ impl Mirror {
         Ok(())
     }
 
+    /// Holds the mirror's lock file (`NAME.git.lock` beside it) until dropped: server processes
+    /// that share a data directory clone and fetch one at a time (git refuses concurrent ref
+    /// updates, and a clone in progress must not be read as a mirror). An advisory lock of the
+    /// operating system: released when the process dies.
+    fn lock(&self) -> Result<std::fs::File> {
+        let mut name = self.path.clone().into_os_string();
+        name.push(".lock");
+        let path = PathBuf::from(name);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent)
+                .with_context(|| format!("cannot create {}", parent.display()))?;
+        }
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .with_context(|| format!("cannot open the mirror's lock file {}", path.display()))?;
+        file.lock()
+            .with_context(|| format!("cannot lock {}", path.display()))?;
+        Ok(file)
+    }
+
     /// Clones the mirror when it is missing.
     fn ensure(&self) -> Result<()> {
+        let _locked = self.lock()?;
         if self.path.join("HEAD").exists() {
             return Ok(());
         }
@@ -120,6 +144,7 @@ impl Mirror {
     }
 
     fn fetch(&self) -> Result<()> {
+        let _locked = self.lock()?;
         let path = self.path.display().to_string();
         self.git(&["-C", &path, "fetch", "--prune", "--quiet", "origin"])
     }
@@ -929,7 +954,73 @@ async fn token(store: &AnyStore, command: &TokenCommand, ui: &Ui) -> Result<()> 
 
 #[cfg(test)]
 mod tests {
-    use super::redacted;
+    use super::{Mirror, redacted};
+
+    /// Two processes sharing a data directory fetch one at a time: while the lock file is held
+    /// (here by the test, as another process would), a fetch waits; it runs once it is let go.
+    #[test]
+    fn a_mirror_is_fetched_by_one_process_at_a_time() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let origin = dir.path().join("origin");
+        let git = |args: &[&str]| {
+            let out = std::process::Command::new("git")
+                .args(args)
+                .env("GIT_CONFIG_NOSYSTEM", "1")
+                .env("GIT_CONFIG_GLOBAL", "/dev/null")
+                .output()
+                .expect("git");
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        };
+        git(&[
+            "init",
+            "--quiet",
+            "--initial-branch=main",
+            origin.to_str().expect("utf-8"),
+        ]);
+        git(&[
+            "-C",
+            origin.to_str().expect("utf-8"),
+            "-c",
+            "user.name=t",
+            "-c",
+            "user.email=t@example.com",
+            "commit",
+            "--quiet",
+            "--allow-empty",
+            "-m",
+            "one",
+        ]);
+        let mirror = Mirror {
+            config: shiplog_server::RepositoryConfig {
+                name: "origin".into(),
+                url: format!("file://{}", origin.display()),
+                config: None,
+                deploys: None,
+            },
+            path: dir.path().join("mirrors/origin.git"),
+        };
+        mirror.ensure().expect("clone");
+        let held = mirror.lock().expect("the other process's lock");
+        let fetching = {
+            let mirror = mirror.clone();
+            std::thread::spawn(move || mirror.fetch())
+        };
+        std::thread::sleep(std::time::Duration::from_millis(400));
+        assert!(
+            !fetching.is_finished(),
+            "fetched while another process held the mirror"
+        );
+        drop(held);
+        fetching
+            .join()
+            .expect("thread")
+            .expect("the fetch runs once the lock is let go");
+        assert!(dir.path().join("mirrors/origin.git.lock").exists());
+    }
 
     #[test]
     fn urls_lose_their_credentials() {
