@@ -9,6 +9,7 @@
 # the same question (cached), p50 and max of the computed times.
 #
 #   bench/report.sh [SIZE] [REPS]        SHIPLOG=path/to/shiplog to skip the release build
+#   SPAN=all bench/report.sh ...          the whole history (all 5,000 tag deployments) instead
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SIZE=${1:-200000}
@@ -28,6 +29,10 @@ fi
 last=$(git -C "$repo" for-each-ref --sort=-creatordate --count=1 --format='%(creatordate:iso-strict)' 'refs/tags/v*')
 until=$(date -u -d "${last%%T*} + 1 day" +%F)
 since=$(date -u -d "$until - 730 days" +%F)
+if [ "${SPAN:-}" = all ]; then
+    first=$(git -C "$repo" for-each-ref --sort=creatordate --count=1 --format='%(creatordate:iso-strict)' 'refs/tags/v*')
+    since=${first%%T*}
+fi
 args=(--db "$db" --repo "$repo" --deploys tags --since "$since" --until "$until")
 "$shiplog" -q metrics "${args[@]}" --format json > /dev/null    # fills the history cache
 

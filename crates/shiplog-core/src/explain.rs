@@ -72,6 +72,37 @@ pub fn changes(
     scope: &Scope,
     start: LeadTimeStart,
 ) -> ChangeList {
+    changes_after(model, graph, scope, start, 0)
+}
+
+/// The newest `limit` changes of [`changes`] (the last in its order: by deployment), and how many
+/// it lists in all. A report showing a few rows of 200,000 changes builds only those rows.
+///
+/// With changes `a b c d` (oldest first) and a limit of 2: `c d`, and 4 in all.
+pub fn newest_changes(
+    model: &DeliveryModel,
+    graph: &CommitGraph,
+    scope: &Scope,
+    start: LeadTimeStart,
+    limit: usize,
+) -> (ChangeList, usize) {
+    let total: usize = scope
+        .deployments(model)
+        .filter(|(_, d)| !d.is_baseline())
+        .map(|(index, _)| model.shipped_by(index).len())
+        .sum();
+    let list = changes_after(model, graph, scope, start, total.saturating_sub(limit));
+    (list, total)
+}
+
+/// [`changes`] without its first `skip` items (still counting every baseline change).
+fn changes_after(
+    model: &DeliveryModel,
+    graph: &CommitGraph,
+    scope: &Scope,
+    start: LeadTimeStart,
+    mut skip: usize,
+) -> ChangeList {
     let mut list = ChangeList {
         changes: Vec::new(),
         baseline_excluded: 0,
@@ -81,7 +112,14 @@ pub fn changes(
             list.baseline_excluded += d.shipped.len() as u64;
             continue;
         }
-        for change in model.shipped_by(index) {
+        let shipped = model.shipped_by(index);
+        if skip >= shipped.len() {
+            skip -= shipped.len();
+            continue;
+        }
+        let from = skip;
+        skip = 0;
+        for change in &shipped[from..] {
             let (start_seconds, start_rule) =
                 model.pull_requests.start(graph, change.commit, start);
             let pr = model.pull_requests.of_commit(change.commit);
@@ -561,4 +599,73 @@ fn tag_release(d: &crate::event::Deployment) -> Option<crate::release::Release> 
         return None;
     }
     crate::release::parse_tag(d.id.as_str().strip_prefix("tag:")?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::TimeWindow;
+    use crate::attribution::{AttributionOptions, attribute};
+    use crate::event::{Deployment, DeploymentSource, DeploymentStatus};
+    use crate::graph::NewCommit;
+
+    const T0: i64 = 1_767_225_600; // 2026-01-01T00:00:00Z
+
+    #[test]
+    fn the_newest_changes_are_the_tail_of_the_whole_list() {
+        // Seven commits in a line; deployments of commits 1 (the baseline), 3, 4 and 7 ship 1, 2,
+        // 1 and 3 changes.
+        let mut g = CommitGraph::new();
+        let mut deployments = Vec::new();
+        for i in 0..7u32 {
+            let parents: Vec<u32> = if i == 0 { vec![] } else { vec![i - 1] };
+            let mut bytes = [0u8; 20];
+            bytes[0] = u8::try_from(i + 1).expect("small");
+            let time = T0 + i64::from(i) * 3600;
+            g.push(NewCommit {
+                sha: Sha::from_bytes(bytes),
+                parents: &parents,
+                author_time: time,
+                committer_time: time,
+                reverts: &[],
+                shallow: false,
+            })
+            .expect("commit");
+            if [0, 2, 3, 6].contains(&i) {
+                deployments.push(Deployment {
+                    id: DeploymentId::new(&format!("d{i}")).expect("id"),
+                    service: ServiceName::new("api").expect("name"),
+                    environment: Environment::production(),
+                    sha: Sha::from_bytes(bytes),
+                    finished_at: Timestamp::from_second(time + 60).expect("time"),
+                    started_at: None,
+                    status: DeploymentStatus::Success,
+                    unplanned: false,
+                    source: DeploymentSource::Recorded,
+                });
+            }
+        }
+        g.close_run();
+        let model =
+            attribute(&g, deployments, vec![], AttributionOptions::default()).expect("model");
+        let scope = Scope {
+            service: None,
+            team: None,
+            environment: Environment::production(),
+            window: TimeWindow::new(
+                Timestamp::from_second(T0 - 3600).expect("time"),
+                Timestamp::from_second(T0 + 24 * 3600).expect("time"),
+            )
+            .expect("window"),
+        };
+        let all = changes(&model, &g, &scope, LeadTimeStart::Author);
+        assert_eq!((all.changes.len(), all.baseline_excluded), (6, 1));
+        for limit in 0..=8 {
+            let (newest, total) = newest_changes(&model, &g, &scope, LeadTimeStart::Author, limit);
+            assert_eq!(total, 6);
+            assert_eq!(newest.baseline_excluded, 1);
+            let tail = &all.changes[all.changes.len().saturating_sub(limit)..];
+            assert_eq!(newest.changes, tail, "limit {limit}");
+        }
+    }
 }

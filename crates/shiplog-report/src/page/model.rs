@@ -735,13 +735,13 @@ pub fn build(inputs: ReportInputs<'_>) -> Result<ReportModel, ReportError> {
             .collect(),
     };
 
-    let list = explain::changes(model, graph, scope, start);
+    // Only the rows shown are built (a window can hold hundreds of thousands of changes).
+    let (list, total_changes) = explain::newest_changes(model, graph, scope, start, row_limit);
     let baseline_changes = list.baseline_excluded;
-    let changes = Listed::newest(list.changes, row_limit);
     let changes = Listed {
-        total: changes.total,
-        rows: changes
-            .rows
+        total: total_changes,
+        rows: list
+            .changes
             .into_iter()
             .map(|item| ChangeRow {
                 summary: summary(&item.sha),
