@@ -120,26 +120,14 @@ async fn store_one(
         operation: "encode delivery headers",
         source: Box::new(e),
     })?;
-    if let Some(id) = &delivery.delivery_id {
-        let existing = sqlx::query(
-            "UPDATE deliveries SET duplicates = duplicates + 1 \
-             WHERE source = $1 AND delivery_id = $2 RETURNING seq",
-        )
-        .bind(&delivery.source)
-        .bind(id)
-        .fetch_optional(&mut *conn)
-        .await
-        .map_err(query_error("count a duplicate delivery"))?;
-        if let Some(row) = existing {
-            let seq: i64 = row
-                .try_get(0)
-                .map_err(query_error("count a duplicate delivery"))?;
-            return Ok(StoredDelivery::Duplicate(seq));
-        }
-    }
+    // One statement: a new delivery is inserted (its `duplicates` 0); one whose source and id are
+    // stored already counts one more duplicate instead (then at least 1).
     let row = sqlx::query(
         "INSERT INTO deliveries (source, delivery_id, received_at, state, headers, body) \
-         VALUES ($1, $2, $3, 'pending', $4, $5) RETURNING seq",
+         VALUES ($1, $2, $3, 'pending', $4, $5) \
+         ON CONFLICT (source, delivery_id) WHERE delivery_id IS NOT NULL \
+         DO UPDATE SET duplicates = duplicates + 1 \
+         RETURNING seq, duplicates",
     )
     .bind(&delivery.source)
     .bind(&delivery.delivery_id)
@@ -150,7 +138,12 @@ async fn store_one(
     .await
     .map_err(query_error("store a delivery"))?;
     let seq: i64 = row.try_get(0).map_err(query_error("store a delivery"))?;
-    Ok(StoredDelivery::New(seq))
+    let duplicates: i64 = row.try_get(1).map_err(query_error("store a delivery"))?;
+    Ok(if duplicates > 0 {
+        StoredDelivery::Duplicate(seq)
+    } else {
+        StoredDelivery::New(seq)
+    })
 }
 
 #[async_trait]
