@@ -165,10 +165,10 @@ pub async fn import(cli: &Cli, args: &ImportArgs, ui: &Ui) -> Result<()> {
             std::io::stdin()
                 .read_to_end(&mut bytes)
                 .context("cannot read standard input")?;
-            ("<stdin>".to_owned(), bytes)
+            ("<stdin>".to_owned(), bytes::Bytes::from(bytes))
         } else {
-            let bytes =
-                std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+            let bytes = Delivery::read_file(path)
+                .with_context(|| format!("cannot read {}", path.display()))?;
             (path.display().to_string(), bytes)
         };
         let is_http = path

@@ -362,7 +362,7 @@ impl Engine for CliEngine {
         let wire = Delivery {
             label,
             headers,
-            body: delivery.body.clone(),
+            body: delivery.body.clone().into(),
         };
         let repo = self.repo.clone();
         let project_config = self.project_config.clone();

@@ -104,18 +104,39 @@ pub struct Delivery {
     pub label: String,
     /// The HTTP headers, if it came as a request.
     pub headers: Headers,
-    /// The body.
-    pub body: Vec<u8>,
+    /// The body: owned bytes, or a large file mapped into memory (see [`Delivery::read_file`]).
+    pub body: bytes::Bytes,
 }
+
+/// Files at least this large are mapped into memory rather than read into it.
+const MAP_FROM_BYTES: u64 = 1 << 20;
 
 impl Delivery {
     /// A plain file: no headers.
-    pub fn file(label: &str, body: Vec<u8>) -> Self {
+    pub fn file(label: &str, body: impl Into<bytes::Bytes>) -> Self {
         Self {
             label: label.to_owned(),
             headers: Headers::default(),
-            body,
+            body: body.into(),
         }
+    }
+
+    /// The bytes of the file at `path`. A large one is mapped into memory instead of copied: a
+    /// list is then parsed one item at a time straight from the operating system's page cache,
+    /// and the process's own memory holds one item and the records kept, not the file.
+    pub fn read_file(path: &std::path::Path) -> std::io::Result<bytes::Bytes> {
+        let file = std::fs::File::open(path)?;
+        if file.metadata()?.len() < MAP_FROM_BYTES {
+            let mut bytes = Vec::new();
+            std::io::Read::read_to_end(&mut &file, &mut bytes)?;
+            return Ok(bytes.into());
+        }
+        // SAFETY: the mapping is read-only and lives as long as the delivery. As with git's
+        // memory-mapped packs, another program truncating the file during the import could fault
+        // the process; rewriting it could make the import read a mix of old and new bytes, which
+        // at worst fails the import (nothing is stored until every file has been read).
+        let map = unsafe { memmap2::Mmap::map(&file)? };
+        Ok(bytes::Bytes::from_owner(map))
     }
 
     /// A saved raw HTTP request (a `.http` file): request line, headers, a blank line, the body.
@@ -128,7 +149,7 @@ impl Delivery {
         Ok(Self {
             label: label.to_owned(),
             headers,
-            body,
+            body: body.into(),
         })
     }
 }
