@@ -165,7 +165,12 @@ pub struct Sizing<'a> {
     pub simulations: usize,
     /// The seed.
     pub seed: u64,
+    /// Lengths already sized, per metric and expected change (capabilities often share them).
+    pub sized: SizedLengths,
 }
+
+/// Experiment lengths already sized: (metric, expected percent) → (weeks, power).
+pub type SizedLengths = std::cell::RefCell<Vec<((QuickCheckMetric, i32), Option<(u32, f64)>)>>;
 
 fn experiment_name(slug: &str) -> &'static str {
     match slug {
@@ -200,17 +205,65 @@ fn analysis_effect(metric: QuickCheckMetric, percent: i32, current: Option<f64>)
     }
 }
 
-/// The team's history, with the window played again after it: the "after" window of a no-change
-/// world, into which the simulation puts the expected effect.
-fn doubled(history: &GroupHistory, weeks: u32) -> GroupHistory {
-    let shift = f64::from(weeks) * 7.0 + TRANSITION_DAYS;
+/// The team's history, with the window played again after it as often as `after_weeks` needs: the
+/// "after" window of a world without change, into which the simulation puts the expected effect.
+fn replayed(history: &GroupHistory, weeks: u32, after_weeks: u32) -> GroupHistory {
+    let span = f64::from(weeks) * 7.0;
+    let end = TRANSITION_DAYS + f64::from(after_weeks) * 7.0;
     let mut deployments = history.deployments.clone();
-    deployments.extend(history.deployments.iter().map(|d| {
-        let mut d = d.clone();
-        d.at_days += shift;
-        d
-    }));
+    if span > 0.0 {
+        let mut copy = 0.0;
+        while TRANSITION_DAYS + copy * span < end {
+            // The window is [-span, 0): copy k lands on [T + k·span, T + (k+1)·span).
+            let shift = span + TRANSITION_DAYS + copy * span;
+            deployments.extend(
+                history
+                    .deployments
+                    .iter()
+                    .map(|d| {
+                        let mut d = d.clone();
+                        d.at_days += shift;
+                        d
+                    })
+                    .filter(|d| d.at_days < end),
+            );
+            copy += 1.0;
+        }
+    }
     GroupHistory { deployments }
+}
+
+/// The shortest of [`EXPERIMENT_WEEKS`] with 80% power to detect `effect` in `metric`, else the
+/// longest, with its power; `None` when it cannot be simulated.
+fn size(sizing: &Sizing<'_>, metric: QuickCheckMetric, effect: f64) -> Option<(u32, f64)> {
+    let options = ImpactOptions {
+        resamples: 200,
+        seed: sizing.seed,
+    };
+    let power_options = PowerOptions {
+        simulations: sizing.simulations,
+        resamples: 100,
+        search_more_weeks: false,
+    };
+    let mut chosen = None;
+    for weeks in EXPERIMENT_WEEKS {
+        let subject = replayed(sizing.history, sizing.weeks, weeks);
+        let design = Design::weeks(sizing.weeks, TRANSITION_DAYS, weeks);
+        let power = simulate_power(
+            &subject,
+            None,
+            &design,
+            &options,
+            metric.kind(),
+            effect,
+            &power_options,
+        )?;
+        chosen = Some((weeks, power));
+        if power >= 0.8 {
+            break;
+        }
+    }
+    chosen
 }
 
 /// The experiment for `candidate`, sized by simulation; `scope_flags` are the `--service`/`--team`
@@ -233,37 +286,26 @@ pub fn propose(
         .find(|m| m.metric == metric)
         .and_then(|m| m.value);
     let effect = analysis_effect(metric, percent, current);
-    let subject = doubled(sizing.history, sizing.weeks);
-    let options = ImpactOptions {
-        resamples: 200,
-        seed: sizing.seed,
-    };
-    let power_options = PowerOptions {
-        simulations: sizing.simulations,
-        resamples: 100,
-        search_more_weeks: false,
-    };
-    let mut chosen: Option<(u32, f64)> = None;
-    if let Some(effect) = effect.filter(|_| sizing.weeks > 0 && sizing.simulations > 0) {
-        for weeks in EXPERIMENT_WEEKS {
-            let design = Design::weeks(sizing.weeks, TRANSITION_DAYS, weeks);
-            let Some(power) = simulate_power(
-                &subject,
-                None,
-                &design,
-                &options,
-                metric.kind(),
-                effect,
-                &power_options,
-            ) else {
-                break;
-            };
-            chosen = Some((weeks, power));
-            if power >= 0.8 {
-                break;
+    let chosen = match effect.filter(|_| sizing.weeks > 0 && sizing.simulations > 0) {
+        Some(effect) => {
+            let key = (metric, percent);
+            let cached = sizing
+                .sized
+                .borrow()
+                .iter()
+                .find(|(k, _)| *k == key)
+                .map(|(_, v)| *v);
+            match cached {
+                Some(v) => v,
+                None => {
+                    let v = size(sizing, metric, effect);
+                    sizing.sized.borrow_mut().push((key, v));
+                    v
+                }
             }
         }
-    }
+        None => None,
+    };
     let longest = EXPERIMENT_WEEKS[EXPERIMENT_WEEKS.len() - 1];
     let (weeks, power) = match chosen {
         Some((w, p)) => (w, Some(p)),

@@ -9,13 +9,14 @@
 //! Definitions (worked examples in docs/guide.md):
 //!
 //! - a **change** is a commit a non-baseline deployment in scope newly shipped (as for lead time);
-//!   merge commits count as changes per deployment but not in the time signals, since a merge is the
-//!   integration itself;
+//!   merge commits count as changes per deployment but not in the other change signals, since a
+//!   merge is the integration itself; a change that two services' deployments ship (a monorepo
+//!   commit touching both) counts once, except in the deploy stage, which is per deployment;
 //! - a change **reached the default branch** when the first-parent commit that brought it in was
-//!   committed: walking the deployed commit's first parents through what the deployment shipped,
-//!   each first-parent commit integrates itself and everything its other parents bring;
-//! - an **integration** is such a first-parent commit; an **active day** is a UTC day on which at
-//!   least one change in scope was authored;
+//!   committed: walking the deployed commit's first parents, each first-parent commit integrates
+//!   itself and the shipped changes its other parents reach;
+//! - an **integration** is a first-parent commit that brought in at least one change; an **active
+//!   day** is a UTC day on which at least one change in scope was authored;
 //! - a pull request is in scope when a deployment in scope shipped one of its commits; its
 //!   **branch lifetime** runs from its first commit to its merge, its **pickup** from ready for
 //!   review (else opened) to its first review, its **review** from first review to merge.
@@ -205,6 +206,10 @@ struct Walk {
     active_days: BTreeSet<i64>,
     /// Pull requests in scope → when first deployed.
     pull_requests: BTreeMap<usize, i64>,
+    /// Changes already counted (a change two services' deployments ship counts once).
+    seen: HashSet<CommitIdx>,
+    /// First-parent commits already counted as integrations.
+    integrating: HashSet<CommitIdx>,
 }
 
 fn walk(x: &SignalInputs<'_>) -> Walk {
@@ -219,19 +224,39 @@ fn walk(x: &SignalInputs<'_>) -> Walk {
             model.shipped_by(index).iter().map(|c| c.commit).collect();
         let deployed = d.deployment.finished_at.as_second();
         w.changes_per_deployment.push(shipped.len() as f64);
-        // Integration times along the first-parent chain.
+        // Integration times along the first-parent chain: each chain commit integrates itself
+        // and the shipped commits its other parents reach (through shipped commits). The walk
+        // ends when every shipped commit is placed, or when the chain is older than all of them.
         let mut integrated: HashMap<CommitIdx, i64> = HashMap::new();
+        let oldest = shipped
+            .iter()
+            .map(|&c| graph.committer_time(c))
+            .min()
+            .unwrap_or(i64::MAX);
         let mut current = d.commit;
-        while let Some(c) = current.filter(|c| shipped.contains(c) && !integrated.contains_key(c)) {
+        let mut steps = 0usize;
+        while let Some(c) = current {
+            if integrated.len() == shipped.len()
+                || graph.committer_time(c) < oldest
+                || steps > 100_000
+            {
+                break;
+            }
+            steps += 1;
             let at = graph.committer_time(c);
-            integrated.insert(c, at);
-            w.integrations += 1;
+            let before = integrated.len();
+            if shipped.contains(&c) {
+                integrated.entry(c).or_insert(at);
+            }
             let mut stack: Vec<CommitIdx> = graph.parents(c).iter().skip(1).copied().collect();
             while let Some(p) = stack.pop() {
                 if shipped.contains(&p) && !integrated.contains_key(&p) {
                     integrated.insert(p, at);
                     stack.extend(graph.parents(p).iter().copied());
                 }
+            }
+            if integrated.len() > before && w.integrating.insert(c) {
+                w.integrations += 1;
             }
             current = graph.parents(c).first().copied();
         }
@@ -246,12 +271,15 @@ fn walk(x: &SignalInputs<'_>) -> Walk {
                 continue;
             }
             let authored = graph.author_time(c);
-            if authored != i64::MIN {
-                w.active_days.insert(authored.div_euclid(86_400));
+            let first_time = w.seen.insert(c);
+            if first_time {
+                if authored != i64::MIN {
+                    w.active_days.insert(authored.div_euclid(86_400));
+                }
+                w.change_masks.push(mask(c));
             }
-            w.change_masks.push(mask(c));
             if let Some(&at) = integrated.get(&c) {
-                if authored != i64::MIN && at >= authored {
+                if first_time && authored != i64::MIN && at >= authored {
                     w.to_default_branch.push((at - authored) as f64);
                 }
                 if deployed >= at {
