@@ -323,6 +323,13 @@ pub fn propose(
             "even {longest} weeks give only {:.0}% power to detect {change_words} at the team's current pace: expect a larger change, or include more services, before relying on a verdict",
             p * 100.0
         ),
+        None if sizing.simulations == 0 => {
+            "not sized (no simulations asked for; 8 weeks proposed)".to_owned()
+        }
+        None if effect.is_none() => format!(
+            "not sized: the current {} is 0, so a relative change has no size (8 weeks proposed)",
+            metric.label()
+        ),
         None => "not sized: the window holds too little history for the power simulation (8 weeks proposed)".to_owned(),
     };
     let name = experiment_name(entry.slug.as_str());
