@@ -385,3 +385,63 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+mod sizing_tests {
+    use shiplog_core::impact::DeploymentSample;
+
+    use super::*;
+
+    /// Twelve steady weeks, a deployment every working day, each shipping three changes whose lead
+    /// times vary around a day.
+    fn steady() -> GroupHistory {
+        let mut deployments = Vec::new();
+        for week in 0..12 {
+            for day in 0..5 {
+                let at_days = -84.0 + f64::from(week) * 7.0 + f64::from(day) + 0.5;
+                let k = f64::from(week * 5 + day);
+                let base = 86_400.0 * (1.0 + 0.3 * (k * 1.7).sin());
+                deployments.push(DeploymentSample {
+                    at_days,
+                    lead_times: vec![base * 0.8, base, base * 1.25],
+                    ..DeploymentSample::default()
+                });
+            }
+        }
+        GroupHistory { deployments }
+    }
+
+    #[test]
+    fn replaying_fills_every_after_week() {
+        let h = steady();
+        let r = replayed(&h, 12, 26);
+        let after: Vec<f64> = r
+            .deployments
+            .iter()
+            .map(|d| d.at_days)
+            .filter(|&t| t >= 0.0)
+            .collect();
+        assert_eq!(after.len(), 26 * 5);
+        assert!(
+            after
+                .iter()
+                .all(|&t| (TRANSITION_DAYS..TRANSITION_DAYS + 182.0).contains(&t))
+        );
+    }
+
+    #[test]
+    fn a_steady_history_is_sized_to_detect_a_30_percent_fall_in_lead_time() {
+        let h = steady();
+        let sizing = Sizing {
+            history: &h,
+            weeks: 12,
+            simulations: 40,
+            seed: 7,
+            sized: SizedLengths::default(),
+        };
+        let (weeks, power) =
+            size(&sizing, QuickCheckMetric::ChangeLeadTime, 0.7f64.ln()).expect("sized");
+        assert!(power >= 0.8, "{weeks} weeks give {power}");
+        assert!(weeks <= 12, "{weeks} weeks");
+    }
+}
