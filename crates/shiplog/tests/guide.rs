@@ -452,3 +452,94 @@ fn guide_json_is_stable() {
     let r = guide(&fx, &["--industry", "technology"]);
     insta::assert_json_snapshot!("guide_fixture_json", r);
 }
+
+#[test]
+fn assess_asks_on_a_terminal() {
+    // `script` (util-linux) gives the binary a pseudo-terminal as standard input.
+    if std::process::Command::new("script")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        eprintln!("skipped: no `script` command to provide a terminal");
+        return;
+    }
+    let fx = Fixture::build("guide");
+    let db = fx.dir.path().join("answers.db");
+    let bin = assert_cmd::cargo::cargo_bin("shiplog");
+    let command = format!(
+        "{} --db {} guide assess --capability continuous-integration",
+        bin.display(),
+        db.display()
+    );
+    let mut child = std::process::Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .current_dir(fx.repo())
+        .env("NO_COLOR", "1")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("script");
+    {
+        use std::io::Write;
+        let mut stdin = child.stdin.take().expect("stdin");
+        // 4, 5, skip, an invalid 9 then 3, 2.
+        for line in ["4", "5", "", "9", "3", "2"] {
+            writeln!(stdin, "{line}").expect("answer");
+            std::thread::sleep(std::time::Duration::from_millis(150));
+        }
+        // Closing the terminal's input before the last answer is read would end the session.
+        std::thread::sleep(std::time::Duration::from_millis(500));
+    }
+    let out = child.wait_with_output().expect("wait");
+    let shown = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{shown}");
+    assert!(
+        shown.contains("Code commits result in an automated build of the software."),
+        "{shown}"
+    );
+    assert!(shown.contains("expected 1 to 5, got \"9\""), "{shown}");
+    assert!(
+        shown.contains("4 answers to 1 capability stored (4 new, 0 updated, 0 unchanged)"),
+        "{shown}"
+    );
+    let stored = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime")
+        .block_on(async {
+            let store = SqliteStore::open(&db).await.expect("open store");
+            let a = store.assessments().await.expect("assessments");
+            store.close().await;
+            a
+        });
+    let got: Vec<(u32, u8)> = stored.iter().map(|a| (a.statement, a.rating)).collect();
+    assert_eq!(got, [(1, 4), (2, 5), (4, 3), (5, 2)]);
+}
+
+#[test]
+fn markdown_has_the_same_sections() {
+    let fx = imported();
+    let mut args = vec!["guide", "--format", "markdown", "--power-simulations", "0"];
+    args.extend(WINDOW);
+    let text = fx.ok(&args);
+    for heading in [
+        "# shiplog guide",
+        "## Where you stand",
+        "## Signals from your data",
+        "### Trunk-based development (https://dora.dev/capabilities/trunk-based-development/)",
+        "## Capabilities no data can show",
+        "## Where to start",
+    ] {
+        assert!(
+            text.contains(&format!("\n{heading}\n")) || text.starts_with(&format!("{heading}\n")),
+            "{heading}\n{text}"
+        );
+    }
+    assert!(text.contains("- branch lifetime, first commit to merge (median): 2 days over 2 pull requests (strong teams: under 1 day) — misses it"), "{text}");
+    assert!(
+        text.contains("record it: `shiplog experiment start \""),
+        "{text}"
+    );
+}
