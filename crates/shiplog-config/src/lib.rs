@@ -374,6 +374,18 @@ pub struct Config {
     /// `tool-1.2.0`, `@acme/web` for `@acme/web@2.0.1`); unlisted trains are services named after
     /// themselves, the main train (`v1.2.3`) the repository's service.
     pub tag_trains: BTreeMap<String, ServiceName>,
+    /// `[guide]`: which survey benchmarks `shiplog guide` compares with.
+    pub guide: GuideConfig,
+}
+
+/// `[guide]`: the team's industry and organisation size, as keys of DORA's 2025 benchmark files
+/// (`shiplog guide --industry/--org-size` win over them).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct GuideConfig {
+    /// `industry`, e.g. `consumer`, `technology`, `financial_services`.
+    pub industry: Option<String>,
+    /// `org_size`, e.g. `fewer_than_100`, `more_than_9999`.
+    pub org_size: Option<String>,
 }
 
 // ---- The raw, serde-facing shape. Spans let validation errors point at the value. ----
@@ -389,6 +401,33 @@ struct RawConfig {
     sources: RawSources,
     #[serde(default)]
     tags: RawTags,
+    #[serde(default)]
+    guide: RawGuide,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawGuide {
+    industry: Option<Spanned<String>>,
+    org_size: Option<Spanned<String>>,
+}
+
+/// A benchmark row key of `kind`, as `shiplog guide` accepts it.
+fn benchmark_row(
+    kind: shiplog_guide::benchmark::BenchmarkKind,
+) -> impl Fn(&str) -> Result<String, String> {
+    move |text: &str| {
+        let known = shiplog_guide::benchmark::rows(shiplog_guide::benchmark::CURRENT_EDITION, kind);
+        if known.iter().any(|(k, _)| *k == text) {
+            Ok(text.to_owned())
+        } else {
+            let keys: Vec<&str> = known.iter().map(|(k, _)| *k).collect();
+            Err(format!(
+                "expected one of the 2025 benchmark keys ({}), got {text:?}",
+                keys.join(", ")
+            ))
+        }
+    }
 }
 
 #[derive(Deserialize, Default)]
@@ -697,6 +736,24 @@ pub fn parse(text: &str, file: &str, base_dir: &Path) -> Result<Config, ConfigEr
         }
     }
 
+    use shiplog_guide::benchmark::BenchmarkKind;
+    let guide = GuideConfig {
+        industry: raw.guide.industry.as_ref().and_then(|v| {
+            c.check(
+                v,
+                || "guide.industry".to_owned(),
+                benchmark_row(BenchmarkKind::Industry),
+            )
+        }),
+        org_size: raw.guide.org_size.as_ref().and_then(|v| {
+            c.check(
+                v,
+                || "guide.org_size".to_owned(),
+                benchmark_row(BenchmarkKind::OrganizationSize),
+            )
+        }),
+    };
+
     if !c.problems.is_empty() {
         c.problems.sort_by_key(|p| p.position);
         return Err(ConfigError::Invalid(c.problems));
@@ -711,6 +768,7 @@ pub fn parse(text: &str, file: &str, base_dir: &Path) -> Result<Config, ConfigEr
         source_services,
         source_environments,
         tag_trains,
+        guide,
     })
 }
 
@@ -831,6 +889,14 @@ impl Config {
             services: BTreeMap<&'a str, EffectiveService<'a>>,
             sources: EffectiveSources<'a>,
             tags: EffectiveTags<'a>,
+            guide: EffectiveGuide<'a>,
+        }
+        #[derive(Serialize)]
+        struct EffectiveGuide<'a> {
+            #[serde(skip_serializing_if = "Option::is_none")]
+            industry: Option<&'a str>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            org_size: Option<&'a str>,
         }
         #[derive(Serialize)]
         struct EffectiveTags<'a> {
@@ -930,6 +996,10 @@ impl Config {
                     .map(|(k, v)| (k.as_str(), v.as_str()))
                     .collect(),
             },
+            guide: EffectiveGuide {
+                industry: self.guide.industry.as_deref(),
+                org_size: self.guide.org_size.as_deref(),
+            },
         };
         let mut text =
             toml::to_string(&effective).unwrap_or_else(|e| format!("# cannot render: {e}\n"));
@@ -972,6 +1042,26 @@ mod tests {
             Err(ConfigError::Invalid(p)) => p.iter().map(ToString::to_string).collect(),
             other => panic!("expected problems, got {other:?}"),
         }
+    }
+
+    #[test]
+    fn guide_benchmarks_are_checked_against_the_2025_keys() {
+        let c = parse_ok("[guide]\nindustry = \"consumer\"\norg_size = \"fewer_than_100\"\n");
+        assert_eq!(c.guide.industry.as_deref(), Some("consumer"));
+        assert_eq!(c.guide.org_size.as_deref(), Some("fewer_than_100"));
+        assert!(
+            c.effective_toml()
+                .contains("[guide]\nindustry = \"consumer\"\norg_size = \"fewer_than_100\"")
+        );
+        let p = problems("[guide]\nindustry = \"retail\"\n");
+        assert_eq!(p.len(), 1);
+        assert!(
+            p[0].starts_with("shiplog.toml:2:12: guide.industry: expected one of the 2025 benchmark keys (all, consumer,"),
+            "{}",
+            p[0]
+        );
+        assert!(problems("[guide]\norg_size = \"huge\"\n")[0].contains("guide.org_size"));
+        assert!(problems("[guide]\nsize = \"x\"\n")[0].contains("unknown field `size`"));
     }
 
     #[test]

@@ -7,6 +7,7 @@
 //! computation and traced back to the records that produced it (see [`explain`]), and what lets
 //! [`impact`] run its statistics on synthetic histories with known truths.
 
+pub mod assessment;
 pub mod attribution;
 pub mod definitions;
 pub mod duplicates;
@@ -24,6 +25,7 @@ pub mod services;
 pub mod stats;
 pub mod window;
 
+pub use assessment::CapabilityAnswer;
 pub use attribution::{
     AttributionInputs, AttributionOptions, DeliveryModel, attribute, attribute_with,
 };

@@ -13,8 +13,8 @@ use std::time::Duration;
 use async_trait::async_trait;
 use jiff::Timestamp;
 use shiplog_core::{
-    Deployment, DeploymentId, DeploymentSource, DeploymentStatus, Environment, Incident,
-    IncidentId, PracticeChange, PullRequest, ServiceName, Sha,
+    CapabilityAnswer, Deployment, DeploymentId, DeploymentSource, DeploymentStatus, Environment,
+    Incident, IncidentId, PracticeChange, PullRequest, ServiceName, Sha,
 };
 use shiplog_store::{
     ApplySummary, EventBatch, HistorySegment, HistorySeqError, Store, StoreError, WriteCounts,
@@ -31,6 +31,7 @@ mod practice;
 
 mod pull_requests;
 
+mod assessments;
 mod sync_state;
 
 mod server;
@@ -670,6 +671,17 @@ impl Store for SqliteStore {
             .iter()
             .map(decode_deployment)
             .collect()
+    }
+
+    async fn save_assessment(
+        &self,
+        answers: &[CapabilityAnswer],
+    ) -> Result<WriteCounts, StoreError> {
+        assessments::save(&self.pool, answers).await
+    }
+
+    async fn assessments(&self) -> Result<Vec<CapabilityAnswer>, StoreError> {
+        assessments::all(&self.pool).await
     }
 
     async fn practice_changes(&self) -> Result<Vec<PracticeChange>, StoreError> {

@@ -10,7 +10,7 @@
 use std::collections::BTreeMap;
 
 use async_trait::async_trait;
-use shiplog_core::{Deployment, Incident, PracticeChange, PullRequest};
+use shiplog_core::{CapabilityAnswer, Deployment, Incident, PracticeChange, PullRequest};
 
 pub mod server;
 #[cfg(feature = "testsuite")]
@@ -196,4 +196,15 @@ pub trait Store: Send + Sync {
         scope: &str,
         state: &BTreeMap<String, String>,
     ) -> Result<ApplySummary, StoreError>;
+
+    /// Saves self-assessment answers in one transaction: an answer to the same capability
+    /// statement on the same day replaces the stored one (`updated`, or `unchanged` when equal);
+    /// another day adds a row (`inserted`), so earlier assessments are kept.
+    async fn save_assessment(
+        &self,
+        answers: &[CapabilityAnswer],
+    ) -> Result<WriteCounts, StoreError>;
+
+    /// Every stored self-assessment answer, ordered by day, capability, then statement.
+    async fn assessments(&self) -> Result<Vec<CapabilityAnswer>, StoreError>;
 }

@@ -13,9 +13,9 @@ use std::task::Poll;
 
 use jiff::Timestamp;
 use shiplog_core::{
-    Capability, Deployment, DeploymentId, DeploymentSource, DeploymentStatus, Environment,
-    Incident, IncidentId, PracticeChange, PracticeName, PracticeScope, PullRequest, PullRequestId,
-    RepositoryName, ServiceName, Sha, TeamName,
+    Capability, CapabilityAnswer, Deployment, DeploymentId, DeploymentSource, DeploymentStatus,
+    Environment, Incident, IncidentId, PracticeChange, PracticeName, PracticeScope, PullRequest,
+    PullRequestId, RepositoryName, ServiceName, Sha, TeamName,
 };
 
 use crate::{
@@ -61,6 +61,7 @@ where
         pull_requests_round_trip,
         pull_requests_update_by_id,
         sync_state_is_saved_with_the_records_per_scope,
+        assessments_keep_each_day,
     );
 }
 
@@ -1784,4 +1785,72 @@ pub async fn sync_state_is_saved_with_the_records_per_scope(store: &dyn Store) {
     );
     assert_eq!(ok(store.sync_state(other).await, "reading"), first);
     assert_eq!(ok(store.sync_state(scope).await, "reading"), expected);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Self-assessment answers
+// ---------------------------------------------------------------------------------------------
+
+fn answer(capability: &str, statement: u32, rating: u8, day: &str) -> CapabilityAnswer {
+    CapabilityAnswer {
+        capability: shiplog_core::Capability::new(capability)
+            .unwrap_or_else(|e| panic!("testsuite fixture: {e}")),
+        statement,
+        rating,
+        answered_on: day
+            .parse()
+            .unwrap_or_else(|e| panic!("testsuite fixture: bad date {day}: {e}")),
+    }
+}
+
+/// Answers read back exactly, ordered by day, capability and statement; the same statement
+/// answered again on the same day replaces the answer (updated, or unchanged when equal), on
+/// another day adds one; answers are independent of the event records.
+pub async fn assessments_keep_each_day(store: &dyn Store) {
+    assert!(
+        ok(store.assessments().await, "reading answers of a new store").is_empty(),
+        "a new store holds no answers"
+    );
+    let first = vec![
+        answer("continuous-integration", 2, 4, "2026-03-03"),
+        answer("continuous-integration", 1, 5, "2026-03-03"),
+        answer("generative-organizational-culture", 1, 1, "2026-03-03"),
+    ];
+    assert_eq!(
+        ok(store.save_assessment(&first).await, "saving answers"),
+        counts(3, 0, 0)
+    );
+    let mut expected = first.clone();
+    expected.sort_by(|a, b| {
+        (a.answered_on, &a.capability, a.statement).cmp(&(
+            b.answered_on,
+            &b.capability,
+            b.statement,
+        ))
+    });
+    assert_eq!(ok(store.assessments().await, "reading answers"), expected);
+    // Same day: replaced or unchanged; another day: added.
+    let again = vec![
+        answer("continuous-integration", 1, 5, "2026-03-03"),
+        answer("continuous-integration", 2, 3, "2026-03-03"),
+        answer("continuous-integration", 2, 2, "2026-04-01"),
+    ];
+    assert_eq!(
+        ok(store.save_assessment(&again).await, "saving answers again"),
+        counts(1, 1, 1)
+    );
+    let got = ok(store.assessments().await, "reading answers again");
+    assert_eq!(
+        got,
+        vec![
+            answer("continuous-integration", 1, 5, "2026-03-03"),
+            answer("continuous-integration", 2, 3, "2026-03-03"),
+            answer("generative-organizational-culture", 1, 1, "2026-03-03"),
+            answer("continuous-integration", 2, 2, "2026-04-01"),
+        ]
+    );
+    assert!(
+        ok(store.deployments().await, "reading deployments").is_empty(),
+        "answers are not events"
+    );
 }

@@ -134,6 +134,8 @@ pub struct Analysis {
     pub graph: CommitGraph,
     /// Attribution over every deployment and incident.
     pub model: DeliveryModel,
+    /// Which services each commit belongs to, when the configuration maps paths (monorepos).
+    pub membership: Option<ServiceMembership>,
 }
 
 /// Options of an analysis.
@@ -480,7 +482,12 @@ pub async fn analyze_with(
             "deployment {id} skipped: commit {sha} is not in the repository"
         ));
     }
-    Ok(Analysis { repo, graph, model })
+    Ok(Analysis {
+        repo,
+        graph,
+        model,
+        membership,
+    })
 }
 
 /// Which deployments finished before their commit's committer time, and that they count nowhere.

@@ -11,7 +11,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
     name = "shiplog",
     version,
     about,
-    after_help = "Start here:\n  shiplog demo                                  build a demo repository and show its metrics\n  shiplog metrics --repo . --deploys tags       your repository, deployments from v* tags\n  shiplog explain lead-time --repo . --deploys tags   the changes behind the lead time\n  shiplog impact \"Trunk-based development\"      what a practice change did, with honest statistics\n\nThe store defaults to .shiplog/shiplog.db under the repository root (override with --db or SHIPLOG_DB).\nSet NO_COLOR to disable colours."
+    after_help = "Start here:\n  shiplog demo                                  build a demo repository and show its metrics\n  shiplog metrics --repo . --deploys tags       your repository, deployments from v* tags\n  shiplog explain lead-time --repo . --deploys tags   the changes behind the lead time\n  shiplog impact \"Trunk-based development\"      what a practice change did, with honest statistics\n  shiplog guide --repo . --deploys tags         where you stand, which capability to work on, an experiment\n\nThe store defaults to .shiplog/shiplog.db under the repository root (override with --db or SHIPLOG_DB).\nSet NO_COLOR to disable colours."
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -71,6 +71,14 @@ pub enum Command {
         after_help = "Examples:\n  shiplog impact \"Trunk-based development\"                       all five metrics, 90 days each side\n  shiplog impact \"Trunk-based development\" --compare-auto        services that changed nothing as the comparison\n  shiplog impact \"Trunk-based development\" --compare-with billing --format markdown > retro.md\n  shiplog impact \"Small daily deployments\" --before 12w --after 12w --transition 0d --format json\n\nEach metric ends in a verdict: improved, worse, no detectable change, or not enough data yet.\nMethods and assumptions: docs/impact.md."
     )]
     Impact(ImpactArgs),
+    /// The guide: where the team stands on DORA's Quick Check, what its own data says about each
+    /// capability (small batches, trunk-based development, CI, code review, deployment and test
+    /// automation, monitoring, loosely coupled teams), where to start, and an experiment sized to
+    /// show whether the change helped.
+    #[command(
+        after_help = "Examples:\n  shiplog guide --deploys tags                          where you stand, signals, where to start\n  shiplog guide --service api --industry technology --org-size fewer_than_500\n  shiplog guide --team payments --since 180d --format markdown > guide.md\n  shiplog guide --format json                           every number, for scripts\n  shiplog guide assess                                  answer the self-assessment statements (on a terminal)\n  shiplog guide assess --answers answers.toml           the same from a file (TOML or JSON)\n\nIndustry and organisation size can also be set in shiplog.toml ([guide] industry, org_size).\nScores and benchmarks: DORA's Quick Check (dora.dev, CC BY 4.0); the benchmarks are survey answers.\nSee docs/guide.md."
+    )]
+    Guide(GuideArgs),
     /// Write the delivery report: one self-contained HTML page (or Markdown, or the JSON of its
     /// model) with the headline metrics, trends, deployments, practice changes and the records
     /// behind every number.
@@ -89,6 +97,71 @@ pub enum Command {
     /// Write or check shiplog.toml: services, teams, monorepo paths, definition options.
     #[command(subcommand)]
     Config(ConfigCommand),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum GuideFormatArg {
+    /// Sections of text and tables, for a terminal.
+    Table,
+    /// Every number, signal, reason and proposed command.
+    Json,
+    /// The same as the table, in Markdown (for a retro or a wiki).
+    Markdown,
+}
+
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct GuideArgs {
+    #[command(subcommand)]
+    pub action: Option<GuideCommand>,
+
+    #[command(flatten)]
+    pub scope: ScopeArgs,
+
+    /// The team's industry, to compare with DORA's 2025 benchmarks (e.g. technology, consumer,
+    /// financial_services; an unknown one lists them). Default: `guide.industry` in shiplog.toml.
+    #[arg(long, value_name = "KEY")]
+    pub industry: Option<String>,
+
+    /// The organisation's size, to compare with DORA's 2025 benchmarks (e.g. fewer_than_100,
+    /// fewer_than_500, more_than_9999). Default: `guide.org_size` in shiplog.toml.
+    #[arg(long = "org-size", value_name = "KEY")]
+    pub org_size: Option<String>,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: GuideFormatArg,
+
+    /// Simulated verdicts per experiment length when sizing the proposed experiments (0: not
+    /// sized).
+    #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u32).range(0..=20_000))]
+    pub power_simulations: u32,
+
+    /// Seed of the sizing simulation: the same records and seed give the same proposal.
+    #[arg(long, default_value_t = 20_260_303)]
+    pub seed: u64,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum GuideCommand {
+    /// Answer DORA's self-assessment statements (1 strongly disagree … 5 strongly agree) for the
+    /// capabilities no data can show; the answers are stored with their date and shown by
+    /// `shiplog guide`.
+    #[command(
+        after_help = "Examples:\n  shiplog guide assess                                      asks each statement on a terminal\n  shiplog guide assess --capability continuous-integration\n  shiplog guide assess --answers answers.toml\n\nanswers.toml (one answer per statement, in the order `shiplog guide` lists them):\n  answered_on = \"2026-03-03\"      # optional; default today\n  [answers]\n  continuous-integration = [4, 5, 3, 4, 2]\nA .json file holds the same: {\"answers\": {\"continuous-integration\": [4, 5, 3, 4, 2]}}"
+    )]
+    Assess(GuideAssessArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct GuideAssessArgs {
+    /// Read the answers from FILE (TOML, or JSON for a .json file) instead of asking.
+    #[arg(long, value_name = "FILE")]
+    pub answers: Option<PathBuf>,
+    /// Ask only about this capability (repeat for several). Default: every capability with
+    /// statements.
+    #[arg(long = "capability", value_name = "SLUG", conflicts_with = "answers")]
+    pub capabilities: Vec<String>,
 }
 
 #[derive(Debug, Subcommand)]

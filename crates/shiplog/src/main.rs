@@ -10,6 +10,7 @@ mod commands;
 mod config_cmd;
 mod dashboard;
 mod demo;
+mod guide;
 mod impact;
 mod ingest;
 mod practice;
@@ -79,6 +80,7 @@ async fn run(cli: Cli, ui: Ui) -> anyhow::Result<()> {
         Command::Practice(PracticeCommand::End(args)) => practice::end(&cli, args, &ui).await,
         Command::Practice(PracticeCommand::List(args)) => practice::list(&cli, args).await,
         Command::Impact(args) => impact::run(&cli, args, &ui).await,
+        Command::Guide(args) => guide::run(&cli, args, &ui).await,
         Command::Report(args) => report::run(&cli, args, &ui).await,
         Command::Demo(args) => demo::run(args, &ui).await,
         Command::Config(command) => config_cmd::run(&cli, command),

@@ -10,6 +10,7 @@ use shiplog_core::{Deployment, Incident, PracticeChange, PullRequest};
 use shiplog_store::{
     ApplySummary, DeliveryCount, DeliveryFilter, DeliveryRecord, DeliveryState, EventBatch,
     HistorySegment, NewDelivery, ServerStore, Store, StoreError, StoredDelivery, TokenRecord,
+    WriteCounts,
 };
 use shiplog_store_postgres::PostgresStore;
 use shiplog_store_sqlite::SqliteStore;
@@ -83,6 +84,15 @@ impl Store for AnyStore {
     }
     async fn sync_state(&self, scope: &str) -> Result<BTreeMap<String, String>, StoreError> {
         delegate!(self, s => s.sync_state(scope).await)
+    }
+    async fn save_assessment(
+        &self,
+        answers: &[shiplog_core::CapabilityAnswer],
+    ) -> Result<WriteCounts, StoreError> {
+        delegate!(self, s => s.save_assessment(answers).await)
+    }
+    async fn assessments(&self) -> Result<Vec<shiplog_core::CapabilityAnswer>, StoreError> {
+        delegate!(self, s => s.assessments().await)
     }
     async fn apply_synced(
         &self,
