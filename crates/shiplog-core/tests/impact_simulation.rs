@@ -194,6 +194,7 @@ fn options(seed: u64, i: usize) -> ImpactOptions {
     ImpactOptions {
         resamples: RESAMPLES,
         seed: seed.wrapping_add(i as u64),
+        ..ImpactOptions::default()
     }
 }
 

@@ -93,6 +93,7 @@ pub async fn run_text(cli: &Cli, args: &ImpactArgs, ui: &Ui) -> Result<String> {
         options: ImpactOptions {
             resamples: args.resamples as usize,
             seed: args.seed,
+            ..ImpactOptions::default()
         },
         power: PowerOptions {
             simulations: args.power_simulations as usize,
