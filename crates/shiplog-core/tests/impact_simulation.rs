@@ -710,12 +710,18 @@ fn a_single_primary_metric_keeps_its_error_rates() {
     // its before/after test runs at the full 5% (no adjustment for the others), so its
     // false-positive rate is that of the test itself, at most 5%; the verdict, which also needs
     // the trend check, claims less; and the intervals are those of the default analysis, so their
-    // coverage is unchanged. Independent weeks, then AR(1) weeks (ρ = 0.5).
+    // coverage is unchanged. Independent weeks, then AR(1) weeks (ρ = 0.5). A test at the full
+    // alpha rejects exactly when its interval misses no-change, so it inherits the interval's
+    // calibration: under AR(1) the frequency interval covers 92–93% (the AR(1) case above; still
+    // short of 95%, docs/impact.md), and that shortfall shows one for one in the test, where
+    // Holm's adjustment over five metrics hid it. The limit there is 7.5%; the verdict, which
+    // also needs the trend check, stays within 5% in both.
     let cases = [
-        ("independent weeks", 11, Truth::default()),
+        ("independent weeks", 11, 0.05, Truth::default()),
         (
             "AR(1) 0.5",
             12,
+            0.075,
             Truth {
                 rho: 0.5,
                 shape: 20.0,
@@ -729,7 +735,7 @@ fn a_single_primary_metric_keeps_its_error_rates() {
         (MetricKind::ChangeLeadTime, 1.0),
         (MetricKind::ChangeFailRate, 0.0),
     ];
-    for (label, seed, truth) in cases {
+    for (label, seed, limit, truth) in cases {
         let design = Design::weeks(truth.weeks.0, TRANSITION_DAYS, truth.weeks.1);
         let mut rng = Pcg64::seed_from_u64(seed);
         let n = histories();
@@ -764,13 +770,17 @@ fn a_single_primary_metric_keeps_its_error_rates() {
                 "primary, no effect, {label}: {kind:?}: primary test rejects {test:.3} (Holm over the family {holm_test:.3}), verdict claims {claims:.3} (Holm {holm_claims:.3}), coverage {coverage:.3}"
             );
             assert!(
-                test <= upper(0.05),
+                test <= upper(limit),
                 "{label} {kind:?}: primary test rejects {test}"
+            );
+            assert!(
+                test <= 1.0 - coverage + 1e-9,
+                "{label} {kind:?}: rejects beyond its interval"
             );
             assert!(claims <= upper(0.05), "{label} {kind:?}: claims {claims}");
             assert!(test >= holm_test && claims >= holm_claims);
             assert!(
-                calibrated_or_wide(coverage),
+                coverage >= 1.0 - upper(limit),
                 "{label} {kind:?}: coverage {coverage}"
             );
         }

@@ -11,7 +11,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
     name = "shiplog",
     version,
     about,
-    after_help = "Start here:\n  shiplog demo                                  build a demo repository and show its metrics\n  shiplog metrics --repo . --deploys tags       your repository, deployments from v* tags\n  shiplog explain lead-time --repo . --deploys tags   the changes behind the lead time\n  shiplog impact \"Trunk-based development\"      what a practice change did, with honest statistics\n\nThe store defaults to .shiplog/shiplog.db under the repository root (override with --db or SHIPLOG_DB).\nSet NO_COLOR to disable colours."
+    after_help = "Start here:\n  shiplog demo                                  build a demo repository and show its metrics\n  shiplog metrics --repo . --deploys tags       your repository, deployments from v* tags\n  shiplog explain lead-time --repo . --deploys tags   the changes behind the lead time\n  shiplog impact \"Trunk-based development\"      what a practice change did, with honest statistics\n  shiplog experiment review \"Review within a day\"   judge a pre-registered experiment\n\nThe store defaults to .shiplog/shiplog.db under the repository root (override with --db or SHIPLOG_DB).\nSet NO_COLOR to disable colours."
 )]
 pub struct Cli {
     #[command(subcommand)]

@@ -12,8 +12,8 @@ use jiff::civil::Date;
 use jiff::{SignedDuration, Timestamp};
 use serde_json::json;
 use shiplog_core::experiment::{
-    ComparisonPlan, Expectation, Experiment, Hypothesis, Judgement, Outcome, Review, add_days,
-    judge, metric_key, midnight,
+    ComparisonPlan, Expectation, Experiment, ExperimentError, Hypothesis, Judgement, Outcome,
+    Review, add_days, judge, metric_key, midnight,
 };
 use shiplog_core::impact::{
     DataEnd, ImpactOptions, ImpactReport, MetricSet, PowerOptions, TestFamily, simulate_power,
@@ -155,13 +155,9 @@ pub async fn start(cli: &Cli, args: &ExperimentStartArgs, ui: &Ui) -> Result<()>
         transition_days,
         comparison,
     };
-    hypothesis.validate().map_err(|e| match e {
-        shiplog_core::experiment::ExperimentError::Duration(_)
-        | shiplog_core::experiment::ExperimentError::ShorterThanTransition { .. } => {
-            anyhow::anyhow!("--for {:?}: {e}", args.duration)
-        }
-        other => anyhow::anyhow!("--expect: {other}"),
-    })?;
+    hypothesis
+        .validate()
+        .map_err(|e| flag_error(e, &args.duration))?;
     let review_on = add_days(started_on, planned_days)?;
 
     let repo = optional_repo(cli);
@@ -250,7 +246,11 @@ pub async fn edit(cli: &Cli, args: &ExperimentEditArgs, ui: &Ui) -> Result<()> {
     if let Some(duration) = &args.duration {
         next.planned_days = days_arg("--for", duration)?;
     }
-    next.validate().map_err(|e| anyhow::anyhow!("{e}"))?;
+    let planned = args
+        .duration
+        .clone()
+        .unwrap_or_else(|| format!("{}d", next.planned_days));
+    next.validate().map_err(|e| flag_error(e, &planned))?;
     if next.same_plan(latest) {
         bail!(
             "the hypothesis is already so (version {}); nothing recorded",
@@ -275,6 +275,16 @@ pub async fn edit(cli: &Cli, args: &ExperimentEditArgs, ui: &Ui) -> Result<()> {
         ));
     }
     Ok(())
+}
+
+/// A hypothesis that does not validate, naming the flag at fault.
+fn flag_error(e: ExperimentError, duration: &str) -> anyhow::Error {
+    match e {
+        ExperimentError::Duration(_) | ExperimentError::ShorterThanTransition { .. } => {
+            anyhow::anyhow!("--for {duration:?}: {e}")
+        }
+        other => anyhow::anyhow!("--expect: {other}"),
+    }
 }
 
 /// A hypothesis in words: `change_lead_time -30%; for 56 days`.
