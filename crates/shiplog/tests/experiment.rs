@@ -401,6 +401,34 @@ fn an_edited_hypothesis_is_shown_as_edited() {
         text.contains("This review uses the latest version (2)."),
         "{text}"
     );
+    // The Markdown view, with the power for the expected size simulated.
+    let markdown = ok_at(
+        &fx,
+        DUE,
+        &[
+            "experiment",
+            "review",
+            "Faster releases",
+            "--data-complete",
+            "--power-simulations",
+            "20",
+            "--format",
+            "markdown",
+        ],
+    );
+    assert!(
+        markdown.starts_with("## Experiment \"Faster releases\" on api — started 2026-03-02, review date 2026-06-08\n"),
+        "{markdown}"
+    );
+    assert!(
+        markdown.contains("**Edited after the start:** version 2"),
+        "{markdown}"
+    );
+    assert!(markdown.contains("power for +30%: "), "{markdown}");
+    assert!(
+        markdown.contains("## Impact of \"Faster releases\""),
+        "{markdown}"
+    );
     let review = review_json(&fx, DUE);
     assert_eq!(review["hypothesis"]["version"], 2);
     assert_eq!(
