@@ -16,7 +16,8 @@ use shiplog_core::experiment::{
     Review, add_days, judge, metric_key, midnight,
 };
 use shiplog_core::impact::{
-    DataEnd, ImpactOptions, ImpactReport, MetricSet, PowerOptions, TestFamily, simulate_power,
+    DataEnd, ImpactOptions, ImpactReport, MetricSet, PowerOptions, TestFamily, Verdict,
+    simulate_power,
 };
 use shiplog_core::window::{parse_bound, parse_duration};
 use shiplog_core::{
@@ -499,7 +500,7 @@ struct Judged {
     p_value: Option<f64>,
     p_adjusted: Option<f64>,
     tested_together: Option<usize>,
-    verdict: &'static str,
+    verdict: Verdict,
 }
 
 pub async fn review(cli: &Cli, args: &ExperimentReviewArgs, ui: &Ui) -> Result<()> {
@@ -619,7 +620,7 @@ pub async fn review(cli: &Cli, args: &ExperimentReviewArgs, ui: &Ui) -> Result<(
                 p_value: m.effect.as_ref().map(|x| x.p_value),
                 p_adjusted: m.effect.as_ref().map(|x| x.p_adjusted),
                 tested_together: m.effect.as_ref().map(|x| x.tested_together),
-                verdict: m.verdict.describe(),
+                verdict: m.verdict,
             })
         })
         .collect();

@@ -600,3 +600,36 @@ fn the_demo_experiment_is_reached_on_the_treated_services() {
         assert_eq!(p["tested_together"], 2, "{p}");
     }
 }
+
+#[test]
+fn an_effect_the_data_rule_out_is_not_reached() {
+    // Five deployments a week throughout: a tripling was expected, and the interval rules it out.
+    let fx = history((5, 5));
+    let out = at(
+        &fx,
+        BEFORE_START,
+        &[
+            "experiment",
+            "start",
+            "Faster releases",
+            "--on",
+            "2026-03-02",
+            "--for",
+            "14w",
+            "--before",
+            "12w",
+            "--service",
+            "api",
+            "--expect",
+            "deployment_frequency +200%",
+        ],
+    );
+    assert!(out.status.success(), "{out:?}");
+    let review = review_json(&fx, DUE);
+    assert_eq!(review["outcome"], "not-reached", "{:#}", review["primary"]);
+    assert_eq!(review["primary"][0]["reason"], "ruled-out");
+    assert_eq!(review["primary"][0]["verdict"], "no-detectable-change");
+    let list = json_at(&fx, DUE, &["experiment", "list", "--format", "json"]);
+    assert_eq!(list[0]["status"], "judged");
+    assert_eq!(list[0]["reviews"][0]["outcome"], "not-reached");
+}
