@@ -302,6 +302,9 @@ pub struct Hypothesis {
     pub version: u32,
     /// When this version was written.
     pub written_at: Timestamp,
+    /// The start date registered with it (the practice change's, when written): a later change
+    /// of the practice change's date is shown ([`Experiment::start_moved`]).
+    pub started_on: Date,
     /// The expected effects (at least one, one per metric).
     pub expectations: Vec<Expectation>,
     /// How long the experiment runs from its start: the review date is the start plus this.
@@ -356,6 +359,7 @@ impl Hypothesis {
     /// the time written).
     pub fn same_plan(&self, other: &Hypothesis) -> bool {
         self.expectations == other.expectations
+            && self.started_on == other.started_on
             && self.planned_days == other.planned_days
             && self.before_days == other.before_days
             && self.transition_days == other.transition_days
@@ -506,6 +510,15 @@ impl Experiment {
             .iter()
             .filter(|h| h.written_at >= start)
             .collect()
+    }
+
+    /// The registered start and the practice change's start, when they differ: the practice
+    /// change's date was changed after the hypothesis was written.
+    pub fn start_moved(&self) -> Option<(Date, Date)> {
+        self.latest()
+            .map(|h| h.started_on)
+            .filter(|registered| *registered != self.started_on)
+            .map(|registered| (registered, self.started_on))
     }
 
     /// Whether the hypothesis was edited (more than one version).
@@ -747,6 +760,7 @@ mod tests {
         Hypothesis {
             version: 1,
             written_at: Timestamp::UNIX_EPOCH,
+            started_on: "2026-03-02".parse().unwrap(),
             expectations: expect
                 .iter()
                 .map(|e| Expectation::parse(e).unwrap())
@@ -798,6 +812,7 @@ mod tests {
             Some("2026-04-27".parse().unwrap())
         );
         assert!(exp.edits_after_start().is_empty());
+        assert_eq!(exp.start_moved(), None);
         assert_eq!(exp.status(day("2026-04-26")), Status::Running);
         assert_eq!(exp.status(day("2026-04-27")), Status::DueForReview);
         exp.hypotheses.push(Hypothesis {

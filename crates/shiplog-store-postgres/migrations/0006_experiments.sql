@@ -5,6 +5,7 @@ CREATE TABLE experiment_hypotheses (
     name            TEXT    NOT NULL,
     version         INTEGER NOT NULL,
     written_at      BIGINT  NOT NULL,
+    started_on      TEXT    NOT NULL,
     expectations    TEXT    NOT NULL,
     planned_days    INTEGER NOT NULL,
     before_days     INTEGER NOT NULL,

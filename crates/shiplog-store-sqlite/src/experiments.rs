@@ -33,6 +33,7 @@ fn decode_hypothesis(row: &SqliteRow) -> Result<(String, Hypothesis), StoreError
     let hypothesis = Hypothesis {
         version: count(&r, "version")?,
         written_at: r.time("written_at")?,
+        started_on: r.parsed("started_on", |t: &str| t.parse::<Date>())?,
         expectations,
         planned_days: count(&r, "planned_days")?,
         before_days: count(&r, "before_days")?,
@@ -67,8 +68,9 @@ pub(crate) async fn all(pool: &SqlitePool) -> Result<Vec<Experiment>, StoreError
         .collect();
     let mut experiments: BTreeMap<String, Experiment> = BTreeMap::new();
     let rows = sqlx::query(
-        "SELECT name, version, written_at, expectations, planned_days, before_days, \
-         transition_days, comparison FROM experiment_hypotheses ORDER BY name, version",
+        "SELECT name, version, written_at, started_on, expectations, planned_days, \
+         before_days, transition_days, comparison FROM experiment_hypotheses \
+         ORDER BY name, version",
     )
     .fetch_all(pool)
     .await
@@ -150,13 +152,14 @@ pub(crate) async fn add_hypothesis(
         practice::upsert(conn, std::slice::from_ref(change)).await?;
     }
     sqlx::query(
-        "INSERT INTO experiment_hypotheses (name, version, written_at, expectations, \
-         planned_days, before_days, transition_days, comparison) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        "INSERT INTO experiment_hypotheses (name, version, written_at, started_on, \
+         expectations, planned_days, before_days, transition_days, comparison) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
     )
     .bind(name.as_str())
     .bind(i64::from(hypothesis.version))
     .bind(hypothesis.written_at.as_microsecond())
+    .bind(hypothesis.started_on.to_string())
     .bind(hypothesis.expectations_text())
     .bind(i64::from(hypothesis.planned_days))
     .bind(i64::from(hypothesis.before_days))

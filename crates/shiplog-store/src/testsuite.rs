@@ -1799,6 +1799,9 @@ fn hypothesis(version: u32, written_at: i64, expect: &[&str]) -> Hypothesis {
     Hypothesis {
         version,
         written_at: ts(written_at),
+        started_on: "2026-03-02"
+            .parse()
+            .unwrap_or_else(|e| panic!("testsuite fixture: {e}")),
         expectations: expect
             .iter()
             .map(|e| Expectation::parse(e).unwrap_or_else(|err| panic!("testsuite fixture: {err}")))
@@ -1915,7 +1918,10 @@ pub async fn experiments_are_append_only(store: &dyn Store) {
         "recording a practice change",
     );
     let other_name = other_change.name.clone();
-    let o1 = hypothesis(1, T0 - SECOND, &["rework_rate -2.5pp"]);
+    let o1 = Hypothesis {
+        started_on: other_change.started_on,
+        ..hypothesis(1, T0 - SECOND, &["rework_rate -2.5pp"])
+    };
     ok(
         store.add_hypothesis(&other_name, &o1, None).await,
         "starting a second experiment",

@@ -660,6 +660,7 @@ fn demo_hypothesis(change: &PracticeChange) -> Result<Hypothesis> {
     let start = shiplog_core::experiment::midnight(change.started_on)?;
     Ok(Hypothesis {
         version: 1,
+        started_on: change.started_on,
         written_at: start
             .checked_sub(jiff::SignedDuration::from_hours(7 * 24))
             .context("the demo's dates are out of range")?,

@@ -150,6 +150,7 @@ pub async fn start(cli: &Cli, args: &ExperimentStartArgs, ui: &Ui) -> Result<()>
     let hypothesis = Hypothesis {
         version: 1,
         written_at,
+        started_on,
         expectations,
         planned_days,
         before_days,
@@ -321,6 +322,23 @@ fn edit_notes(e: &Experiment) -> Vec<serde_json::Value> {
         .collect()
 }
 
+/// The registered and the current start date, when the practice change was moved.
+fn start_moved_json(e: &Experiment) -> serde_json::Value {
+    e.start_moved()
+        .map(|(registered, now)| {
+            json!({"registered": registered.to_string(), "practice_change": now.to_string()})
+        })
+        .unwrap_or(serde_json::Value::Null)
+}
+
+fn start_moved_text(e: &Experiment) -> Option<String> {
+    e.start_moved().map(|(registered, now)| {
+        format!(
+            "START MOVED: the hypothesis was registered for a start on {registered}; the practice change now starts on {now}"
+        )
+    })
+}
+
 fn list_json(experiments: &[Experiment], at: Timestamp) -> Result<serde_json::Value> {
     let mut out = Vec::new();
     for e in experiments {
@@ -342,6 +360,7 @@ fn list_json(experiments: &[Experiment], at: Timestamp) -> Result<serde_json::Va
             "edited": e.edited(),
             "edited_after_start": e.edits_after_start().iter().any(|h| h.version > 1),
             "edits": edit_notes(e),
+            "start_moved": start_moved_json(e),
             "reviews": e.reviews,
         }));
     }
@@ -477,6 +496,9 @@ pub async fn list(cli: &Cli, args: &ExperimentListArgs) -> Result<()> {
                             "  NOT PRE-REGISTERED: written on {}, after the start\n",
                             first.map(|h| day(h.written_at)).unwrap_or_default()
                         ));
+                    }
+                    if let Some(moved) = start_moved_text(e) {
+                        text.push_str(&format!("  {moved}\n"));
                     }
                     let edits = edits_text(e);
                     if !edits.is_empty() {
@@ -760,6 +782,7 @@ impl ReviewView<'_> {
             "registered_after_start": self.registered_after_start(),
             "edited": self.experiment.edited(),
             "edits": edit_notes(self.experiment),
+            "start_moved": start_moved_json(self.experiment),
             "primary": primary,
             "secondary": self.secondary(),
             "impact": serde_json::to_value(self.report)?,
@@ -811,6 +834,17 @@ impl ReviewView<'_> {
                     .map(|h| day(h.written_at))
                     .unwrap_or_default(),
                 e.started_on
+            ));
+        }
+        if let Some(moved) = start_moved_text(e) {
+            out.push_str(&format!(
+                "{}{}; the review uses the practice change's date.\n\n",
+                if markdown {
+                    "**Start moved:**"
+                } else {
+                    "START MOVED:"
+                },
+                moved.trim_start_matches("START MOVED:")
             ));
         }
         for h in e.hypotheses.iter().filter(|h| h.version > 1) {

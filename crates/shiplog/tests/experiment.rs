@@ -632,4 +632,25 @@ fn an_effect_the_data_rule_out_is_not_reached() {
     let list = json_at(&fx, DUE, &["experiment", "list", "--format", "json"]);
     assert_eq!(list[0]["status"], "judged");
     assert_eq!(list[0]["reviews"][0]["outcome"], "not-reached");
+    assert_eq!(list[0]["start_moved"], Value::Null);
+
+    // Moving the practice change's date after registration is shown, never silent.
+    fx.ok(&[
+        "practice",
+        "start",
+        "Faster releases",
+        "--on",
+        "2026-03-09",
+        "--service",
+        "api",
+    ]);
+    let list = json_at(&fx, DUE, &["experiment", "list", "--format", "json"]);
+    assert_eq!(list[0]["started_on"], "2026-03-09");
+    assert_eq!(list[0]["start_moved"]["registered"], "2026-03-02");
+    assert_eq!(list[0]["start_moved"]["practice_change"], "2026-03-09");
+    let table = ok_at(&fx, DUE, &["experiment", "list"]);
+    assert!(
+        table.contains("START MOVED: the hypothesis was registered for a start on 2026-03-02; the practice change now starts on 2026-03-09"),
+        "{table}"
+    );
 }
