@@ -152,10 +152,12 @@ impl Expectation {
         if !(number.starts_with('-') || number.starts_with('+')) {
             return Err(ExperimentError::Change((*change).to_owned()));
         }
+        // Kept to two decimals, as the canonical text is: what is stored reads back the same.
         let value: f64 = number
             .parse()
             .ok()
             .filter(|v: &f64| v.is_finite())
+            .map(|v: f64| (v * 100.0).round() / 100.0)
             .ok_or_else(|| ExperimentError::Change((*change).to_owned()))?;
         let range = |range| ExperimentError::Range {
             metric: key,
@@ -740,6 +742,9 @@ mod tests {
             Expectation::parse("rework_rate −2pp").unwrap().to_string(),
             "rework_rate -2pp"
         );
+        let odd = Expectation::parse("change_lead_time -33.3333%").unwrap();
+        assert_eq!(odd.to_string(), "change_lead_time -33.33%");
+        assert_eq!(Expectation::parse(&odd.to_string()).unwrap(), odd);
     }
 
     #[test]
