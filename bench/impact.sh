@@ -12,4 +12,4 @@ power="${2:-200}"
 cargo run --release -q -p shiplog-core --example impact_power_speed
 SHIPLOG_SIM_HISTORIES="$histories" SHIPLOG_SIM_POWER="$power" \
   cargo test --release -q -p shiplog-core --test impact_simulation -- --nocapture --test-threads 1 2>&1 |
-  sed -E 's/^\.+//' | grep -E '^(no effect|known effect|powered|trend|shock|AR\(1\)|power|data ending|small|test result)'
+  sed -E 's/^\.+//' | grep -E '^(no effect|known effect|powered|trend|shock|AR\(1\)|power|primary|data ending|small|test result)'

@@ -12,6 +12,7 @@ pub mod attribution;
 pub mod definitions;
 pub mod duplicates;
 pub mod event;
+pub mod experiment;
 pub mod explain;
 pub mod graph;
 pub mod impact;

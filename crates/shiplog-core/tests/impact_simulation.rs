@@ -20,8 +20,8 @@ use rand::{RngExt, SeedableRng};
 use rand_distr::{Distribution, Gamma, Normal, Poisson};
 use rand_pcg::Pcg64;
 use shiplog_core::impact::{
-    DeploymentSample, Design, GroupHistory, ImpactAnalysis, ImpactOptions, MetricKind,
-    PowerOptions, Reason, Verdict, analyze_with_power, simulate_power,
+    DeploymentSample, Design, GroupHistory, ImpactAnalysis, ImpactOptions, MetricKind, MetricSet,
+    PowerOptions, Reason, TestFamily, Verdict, analyze_with_power, simulate_power,
 };
 
 /// Histories per case: `SHIPLOG_SIM_HISTORIES`, else 200 in a release build and 100 in a debug
@@ -194,6 +194,7 @@ fn options(seed: u64, i: usize) -> ImpactOptions {
     ImpactOptions {
         resamples: RESAMPLES,
         seed: seed.wrapping_add(i as u64),
+        ..ImpactOptions::default()
     }
 }
 
@@ -687,5 +688,101 @@ fn small_samples_stay_honest() {
         let claims = rate(&runs, kind, |a| claimed(a, kind));
         eprintln!("small, no effect: {kind:?}: claims {claims:.3}");
         assert!(claims <= upper(0.05), "{kind:?}: claims {claims}");
+    }
+}
+
+/// The before/after test alone at the 5% level, after the analysis's adjustment: the p-value and
+/// the interval both say "changed".
+fn test_rejects(a: &ImpactAnalysis, kind: MetricKind) -> bool {
+    metric(a, kind).effect.as_ref().is_some_and(|e| {
+        let neutral = if kind.scale() == shiplog_core::impact::Scale::Ratio {
+            1.0
+        } else {
+            0.0
+        };
+        e.p_adjusted < 0.05 && (e.low > neutral || e.high < neutral)
+    })
+}
+
+#[test]
+fn a_single_primary_metric_keeps_its_error_rates() {
+    // No effect, each metric in turn pre-registered as the only primary one (an experiment):
+    // its before/after test runs at the full 5% (no adjustment for the others), so its
+    // false-positive rate is that of the test itself, at most 5%; the verdict, which also needs
+    // the trend check, claims less; and the intervals are those of the default analysis, so their
+    // coverage is unchanged. Independent weeks, then AR(1) weeks (ρ = 0.5). A test at the full
+    // alpha rejects exactly when its interval misses no-change, so it inherits the interval's
+    // calibration: under AR(1) the frequency interval covers 92–93% (the AR(1) case above; still
+    // short of 95%, docs/impact.md), and that shortfall shows one for one in the test, where
+    // Holm's adjustment over five metrics hid it. The limit there is 7.5%; the verdict, which
+    // also needs the trend check, stays within 5% in both.
+    let cases = [
+        ("independent weeks", 11, 0.05, Truth::default()),
+        (
+            "AR(1) 0.5",
+            12,
+            0.075,
+            Truth {
+                rho: 0.5,
+                shape: 20.0,
+                weekly_sd: (0.35, 0.35),
+                ..Truth::default()
+            },
+        ),
+    ];
+    let kinds = [
+        (MetricKind::DeploymentFrequency, 1.0),
+        (MetricKind::ChangeLeadTime, 1.0),
+        (MetricKind::ChangeFailRate, 0.0),
+    ];
+    for (label, seed, limit, truth) in cases {
+        let design = Design::weeks(truth.weeks.0, TRANSITION_DAYS, truth.weeks.1);
+        let mut rng = Pcg64::seed_from_u64(seed);
+        let n = histories();
+        let mut counts = [[0usize; 5]; 3];
+        for i in 0..n {
+            let h = history(&truth, &mut rng);
+            let opts = options(seed, i);
+            let default = analyze_with_power(&h, None, &design, &opts, &NO_POWER);
+            for (k, (kind, neutral)) in kinds.iter().enumerate() {
+                let primary = ImpactOptions {
+                    primary: MetricSet::of(&[*kind]),
+                    ..opts
+                };
+                let a = analyze_with_power(&h, None, &design, &primary, &NO_POWER);
+                let (m, d) = (metric(&a, *kind), metric(&default, *kind));
+                if let (Some(e), Some(f)) = (&m.effect, &d.effect) {
+                    assert_eq!((e.low, e.high, e.p_value), (f.low, f.high, f.p_value));
+                    assert_eq!(e.family, Some(TestFamily::Primary));
+                    assert_eq!(e.p_adjusted, e.p_value);
+                }
+                counts[k][0] += usize::from(test_rejects(&a, *kind));
+                counts[k][1] += usize::from(claimed(&a, *kind));
+                counts[k][2] += usize::from(covers(&a, *kind, *neutral));
+                counts[k][3] += usize::from(test_rejects(&default, *kind));
+                counts[k][4] += usize::from(claimed(&default, *kind));
+            }
+        }
+        for (k, (kind, _)) in kinds.iter().enumerate() {
+            let [test, claims, coverage, holm_test, holm_claims] =
+                counts[k].map(|c| c as f64 / n as f64);
+            eprintln!(
+                "primary, no effect, {label}: {kind:?}: primary test rejects {test:.3} (Holm over the family {holm_test:.3}), verdict claims {claims:.3} (Holm {holm_claims:.3}), coverage {coverage:.3}"
+            );
+            assert!(
+                test <= upper(limit),
+                "{label} {kind:?}: primary test rejects {test}"
+            );
+            assert!(
+                test <= 1.0 - coverage + 1e-9,
+                "{label} {kind:?}: rejects beyond its interval"
+            );
+            assert!(claims <= upper(0.05), "{label} {kind:?}: claims {claims}");
+            assert!(test >= holm_test && claims >= holm_claims);
+            assert!(
+                coverage >= 1.0 - upper(limit),
+                "{label} {kind:?}: coverage {coverage}"
+            );
+        }
     }
 }

@@ -236,9 +236,11 @@ fn replayed(history: &GroupHistory, weeks: u32, after_weeks: u32) -> GroupHistor
 /// The shortest of [`EXPERIMENT_WEEKS`] with 80% power to detect `effect` in `metric`, else the
 /// longest, with its power; `None` when it cannot be simulated.
 fn size(sizing: &Sizing<'_>, metric: QuickCheckMetric, effect: f64) -> Option<(u32, f64)> {
+    // The experiment's review tests its expected metric as its only primary, at the full alpha.
     let options = ImpactOptions {
         resamples: 200,
         seed: sizing.seed,
+        primary: shiplog_core::impact::MetricSet::of(&[metric.kind()]),
     };
     let power_options = PowerOptions {
         simulations: sizing.simulations,
@@ -333,8 +335,17 @@ pub fn propose(
         None => "not sized: the window holds too little history for the power simulation (8 weeks proposed)".to_owned(),
     };
     let name = experiment_name(entry.slug.as_str());
+    // `experiment start` takes a ratio metric's change in percent, a rate's in percentage points
+    // (the analysis tests rates as differences): the relative change of a rate is written as the
+    // points it comes to at the current rate.
+    let expect = if metric.bucketed() {
+        format!("{percent:+}%")
+    } else {
+        let points = effect.map_or(-5.0, |e| ((e * 1000.0).round() / 10.0).min(-0.1));
+        format!("{points:+.1}pp")
+    };
     let command = format!(
-        "shiplog experiment start \"{name}\" --capability {} --on {start_on} --expect \"{} {percent:+}%\" --for {weeks}w{scope_flags}",
+        "shiplog experiment start \"{name}\" --capability {} --on {start_on} --expect \"{} {expect}\" --for {weeks}w{scope_flags}",
         entry.slug,
         metric.name()
     );

@@ -678,6 +678,7 @@ mod tests {
         let options = ImpactOptions {
             resamples: 300,
             seed: 5,
+            ..ImpactOptions::default()
         };
         analyze(&GroupHistory { deployments }, None, &design, &options).metrics
     }
@@ -785,6 +786,7 @@ mod tests {
                 options: ImpactOptions {
                     resamples: 300,
                     seed: 5,
+                    ..ImpactOptions::default()
                 },
                 metrics,
                 caveats: Vec::new(),

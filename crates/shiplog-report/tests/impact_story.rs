@@ -57,6 +57,7 @@ fn report() -> ImpactReport {
         &ImpactOptions {
             resamples: 1000,
             seed: 42,
+            ..ImpactOptions::default()
         },
     );
     ImpactReport {

@@ -13,9 +13,10 @@ use std::str::FromStr;
 
 use async_trait::async_trait;
 use jiff::Timestamp;
+use shiplog_core::experiment::{Experiment, Hypothesis, Review};
 use shiplog_core::{
     CapabilityAnswer, Deployment, DeploymentId, DeploymentSource, DeploymentStatus, Environment,
-    Incident, IncidentId, PracticeChange, PullRequest, ServiceName, Sha,
+    Incident, IncidentId, PracticeChange, PracticeName, PullRequest, ServiceName, Sha,
 };
 use shiplog_store::{
     ApplySummary, EventBatch, HistorySegment, HistorySeqError, Store, StoreError, WriteCounts,
@@ -23,6 +24,7 @@ use shiplog_store::{
 use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions, PgRow};
 use sqlx::{Connection, Postgres, QueryBuilder, Row};
 
+mod experiments;
 mod practice;
 
 mod pull_requests;
@@ -675,6 +677,29 @@ async fn insert_segment(
 impl Store for PostgresStore {
     async fn apply(&self, batch: &EventBatch) -> Result<ApplySummary, StoreError> {
         self.apply_with(batch, None).await
+    }
+
+    async fn experiments(&self) -> Result<Vec<Experiment>, StoreError> {
+        experiments::all(&self.pool).await
+    }
+
+    async fn add_hypothesis(
+        &self,
+        name: &PracticeName,
+        hypothesis: &Hypothesis,
+        practice: Option<&PracticeChange>,
+    ) -> Result<(), StoreError> {
+        const OPERATION: &str = "write a hypothesis";
+        let mut tx = self.pool.begin().await.map_err(query_error(OPERATION))?;
+        experiments::add_hypothesis(&mut tx, name, hypothesis, practice).await?;
+        tx.commit().await.map_err(query_error(OPERATION))
+    }
+
+    async fn add_review(&self, name: &PracticeName, review: &Review) -> Result<(), StoreError> {
+        const OPERATION: &str = "write a review";
+        let mut tx = self.pool.begin().await.map_err(query_error(OPERATION))?;
+        experiments::add_review(&mut tx, name, review).await?;
+        tx.commit().await.map_err(query_error(OPERATION))
     }
 
     async fn sync_state(&self, scope: &str) -> Result<BTreeMap<String, String>, StoreError> {

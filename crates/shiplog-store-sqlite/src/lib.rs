@@ -12,9 +12,10 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use jiff::Timestamp;
+use shiplog_core::experiment::{Experiment, Hypothesis, Review};
 use shiplog_core::{
     CapabilityAnswer, Deployment, DeploymentId, DeploymentSource, DeploymentStatus, Environment,
-    Incident, IncidentId, PracticeChange, PullRequest, ServiceName, Sha,
+    Incident, IncidentId, PracticeChange, PracticeName, PullRequest, ServiceName, Sha,
 };
 use shiplog_store::{
     ApplySummary, EventBatch, HistorySegment, HistorySeqError, Store, StoreError, WriteCounts,
@@ -25,6 +26,7 @@ use sqlx::sqlite::{
 };
 use sqlx::{QueryBuilder, Row, Sqlite};
 
+mod experiments;
 mod history;
 
 mod practice;
@@ -648,6 +650,39 @@ impl Store for SqliteStore {
 
     async fn sync_state(&self, scope: &str) -> Result<BTreeMap<String, String>, StoreError> {
         sync_state::load(&self.pool, scope).await
+    }
+
+    async fn experiments(&self) -> Result<Vec<Experiment>, StoreError> {
+        experiments::all(&self.pool).await
+    }
+
+    async fn add_hypothesis(
+        &self,
+        name: &PracticeName,
+        hypothesis: &Hypothesis,
+        practice: Option<&PracticeChange>,
+    ) -> Result<(), StoreError> {
+        const OPERATION: &str = "write a hypothesis";
+        let _writing = self.writes.lock().await;
+        let mut tx = self
+            .pool
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(query_error(OPERATION))?;
+        experiments::add_hypothesis(&mut tx, name, hypothesis, practice).await?;
+        tx.commit().await.map_err(query_error(OPERATION))
+    }
+
+    async fn add_review(&self, name: &PracticeName, review: &Review) -> Result<(), StoreError> {
+        const OPERATION: &str = "write a review";
+        let _writing = self.writes.lock().await;
+        let mut tx = self
+            .pool
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(query_error(OPERATION))?;
+        experiments::add_review(&mut tx, name, review).await?;
+        tx.commit().await.map_err(query_error(OPERATION))
     }
 
     async fn apply_synced(

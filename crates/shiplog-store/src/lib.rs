@@ -10,7 +10,10 @@
 use std::collections::BTreeMap;
 
 use async_trait::async_trait;
-use shiplog_core::{CapabilityAnswer, Deployment, Incident, PracticeChange, PullRequest};
+use shiplog_core::experiment::{Experiment, Hypothesis, Review};
+use shiplog_core::{
+    CapabilityAnswer, Deployment, Incident, PracticeChange, PracticeName, PullRequest,
+};
 
 pub mod server;
 #[cfg(feature = "testsuite")]
@@ -73,6 +76,26 @@ pub struct HistorySeqError {
     /// The `seq` it had.
     pub found: i64,
 }
+
+/// Why a hypothesis version was refused: it is not one past the experiment's last version (1 for a
+/// new experiment). The `source` of the [`StoreError::Query`] that [`Store::add_hypothesis`]
+/// returns. A hypothesis is never changed in place: an edit is a new version.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("hypothesis of experiment {name:?} out of order: expected version {expected}, got {found}")]
+pub struct HypothesisVersionError {
+    /// The experiment.
+    pub name: String,
+    /// The version the hypothesis had to have.
+    pub expected: u32,
+    /// The version it had.
+    pub found: u32,
+}
+
+/// Why a review was refused: the experiment has no hypothesis (it was never started). The
+/// `source` of the [`StoreError::Query`] that [`Store::add_review`] returns.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("no experiment is named {0:?}")]
+pub struct NoSuchExperiment(pub String);
 
 /// Records written together: all of them or none.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -182,6 +205,26 @@ pub trait Store: Send + Sync {
         repository: &str,
         segments: &[HistorySegment],
     ) -> Result<(), StoreError>;
+
+    /// Every experiment, ordered by start date then name, each with its hypothesis versions
+    /// (by version) and reviews (oldest first). Its start date is its practice change's.
+    async fn experiments(&self) -> Result<Vec<Experiment>, StoreError>;
+
+    /// Adds a version of the hypothesis of experiment `name`. Versions are append-only: the
+    /// version must be one past the last (1 for a new experiment), otherwise this fails with a
+    /// [`StoreError::Query`] whose source is a [`HypothesisVersionError`], and nothing changes.
+    /// With `practice` (whose name must be `name`), the practice change is inserted or updated in
+    /// the same transaction, as [`Store::apply`] would: an experiment starts with both or neither.
+    async fn add_hypothesis(
+        &self,
+        name: &PracticeName,
+        hypothesis: &Hypothesis,
+        practice: Option<&PracticeChange>,
+    ) -> Result<(), StoreError>;
+
+    /// Appends a review of experiment `name`; fails with a [`NoSuchExperiment`] source when it has
+    /// no hypothesis.
+    async fn add_review(&self, name: &PracticeName, review: &Review) -> Result<(), StoreError>;
 
     /// The sync cursors saved under `scope` (e.g. one GitHub repository): key → value, both opaque
     /// to the store. Empty for a scope never saved.

@@ -19,7 +19,11 @@ use shiplog_core::{
 };
 
 use crate::{
-    ApplySummary, EventBatch, HistorySegment, HistorySeqError, Store, StoreError, WriteCounts,
+    ApplySummary, EventBatch, HistorySegment, HistorySeqError, HypothesisVersionError,
+    NoSuchExperiment, Store, StoreError, WriteCounts,
+};
+use shiplog_core::experiment::{
+    ComparisonPlan, Expectation, Experiment, Hypothesis, Outcome, Review,
 };
 
 /// Runs every test of the suite, each against a fresh, empty store made by `make`.
@@ -62,6 +66,7 @@ where
         pull_requests_update_by_id,
         sync_state_is_saved_with_the_records_per_scope,
         assessments_keep_each_day,
+        experiments_are_append_only,
     );
 }
 
@@ -1852,5 +1857,189 @@ pub async fn assessments_keep_each_day(store: &dyn Store) {
     assert!(
         ok(store.deployments().await, "reading deployments").is_empty(),
         "answers are not events"
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Experiments
+// ---------------------------------------------------------------------------------------------
+
+fn hypothesis(version: u32, written_at: i64, expect: &[&str]) -> Hypothesis {
+    Hypothesis {
+        version,
+        written_at: ts(written_at),
+        started_on: "2026-03-02"
+            .parse()
+            .unwrap_or_else(|e| panic!("testsuite fixture: {e}")),
+        expectations: expect
+            .iter()
+            .map(|e| Expectation::parse(e).unwrap_or_else(|err| panic!("testsuite fixture: {err}")))
+            .collect(),
+        planned_days: 56,
+        before_days: 90,
+        transition_days: 14,
+        comparison: ComparisonPlan::None,
+    }
+}
+
+fn assert_version_error(result: Result<(), StoreError>, expected: u32, found: u32) {
+    let what = format!("adding hypothesis version {found} (expected version {expected})");
+    match result {
+        Ok(()) => panic!("{what} succeeded; it must fail with a HypothesisVersionError"),
+        Err(StoreError::Query { source, .. }) => {
+            let Some(err) = source.downcast_ref::<HypothesisVersionError>() else {
+                panic!(
+                    "{what} failed with a query error whose source is not a HypothesisVersionError: {source}"
+                )
+            };
+            assert_eq!(
+                (err.expected, err.found),
+                (expected, found),
+                "{what}: {err}"
+            );
+        }
+        Err(other) => panic!("{what} failed with {other:?}"),
+    }
+}
+
+/// An experiment starts with its practice change and hypothesis version 1 in one transaction;
+/// versions are append-only (a repeated or skipped version is refused and changes nothing);
+/// reviews are appended in order; everything reads back exactly, ordered by start date then name.
+pub async fn experiments_are_append_only(store: &dyn Store) {
+    assert_list(
+        "experiments of a new store",
+        &ok(store.experiments().await, "reading experiments"),
+        &[],
+    );
+    let name = PracticeName::new("Review within a day")
+        .unwrap_or_else(|e| panic!("testsuite fixture: {e}"));
+    let change = PracticeChange {
+        capability: Some(
+            Capability::new("streamlining-change-approval")
+                .unwrap_or_else(|e| panic!("testsuite fixture: {e}")),
+        ),
+        scope: PracticeScope::services(vec![service("api")]),
+        ..practice("Review within a day", "2026-03-02")
+    };
+    let mut v1 = hypothesis(1, T0, &["change_lead_time -30%", "change_fail_rate -5pp"]);
+    v1.comparison = ComparisonPlan::With(vec![service("billing"), service("web")]);
+    // A version other than 1 cannot start an experiment, and leaves no practice change behind.
+    assert_version_error(
+        store
+            .add_hypothesis(
+                &name,
+                &hypothesis(2, T0, &["lead_time -30%"]),
+                Some(&change),
+            )
+            .await,
+        1,
+        2,
+    );
+    assert_list(
+        "practice changes after a refused start",
+        &ok(store.practice_changes().await, "reading practice changes"),
+        &[],
+    );
+    ok(
+        store.add_hypothesis(&name, &v1, Some(&change)).await,
+        "starting an experiment",
+    );
+    assert_list(
+        "practice changes after the start",
+        &ok(store.practice_changes().await, "reading practice changes"),
+        std::slice::from_ref(&change),
+    );
+    // Starting again is refused: the first version stays as written.
+    assert_version_error(
+        store
+            .add_hypothesis(
+                &name,
+                &hypothesis(1, T0 + SECOND, &["lead_time -10%"]),
+                None,
+            )
+            .await,
+        2,
+        1,
+    );
+    assert_version_error(
+        store
+            .add_hypothesis(
+                &name,
+                &hypothesis(3, T0 + SECOND, &["lead_time -10%"]),
+                None,
+            )
+            .await,
+        2,
+        3,
+    );
+    let v2 = hypothesis(2, T0 + 86_400 * SECOND, &["deployment_frequency +50%"]);
+    ok(
+        store.add_hypothesis(&name, &v2, None).await,
+        "adding version 2",
+    );
+
+    // A second experiment on a practice change recorded earlier, starting first.
+    let other_change = practice("Small batches", "2026-01-05");
+    ok(
+        store
+            .apply(&practice_batch(vec![other_change.clone()]))
+            .await,
+        "recording a practice change",
+    );
+    let other_name = other_change.name.clone();
+    let o1 = Hypothesis {
+        started_on: other_change.started_on,
+        ..hypothesis(1, T0 - SECOND, &["rework_rate -2.5pp"])
+    };
+    ok(
+        store.add_hypothesis(&other_name, &o1, None).await,
+        "starting a second experiment",
+    );
+
+    // Reviews: refused for an unknown experiment, appended in order otherwise.
+    let unknown = PracticeName::new("Nothing").unwrap_or_else(|e| panic!("testsuite fixture: {e}"));
+    let early = Review {
+        reviewed_at: ts(T0 + 2 * 86_400 * SECOND),
+        hypothesis_version: 2,
+        outcome: Outcome::CannotTellYet,
+        provisional: true,
+    };
+    match store.add_review(&unknown, &early).await {
+        Err(StoreError::Query { source, .. })
+            if source.downcast_ref::<NoSuchExperiment>().is_some() => {}
+        other => panic!(
+            "a review of an unknown experiment must fail with NoSuchExperiment, got {other:?}"
+        ),
+    }
+    let last = Review {
+        reviewed_at: ts(T0 + 60 * 86_400 * SECOND),
+        outcome: Outcome::Reached,
+        provisional: false,
+        ..early.clone()
+    };
+    ok(store.add_review(&name, &early).await, "adding a review");
+    ok(
+        store.add_review(&name, &last).await,
+        "adding a second review",
+    );
+
+    let expected = vec![
+        Experiment {
+            name: other_name,
+            started_on: other_change.started_on,
+            hypotheses: vec![o1],
+            reviews: vec![],
+        },
+        Experiment {
+            name,
+            started_on: change.started_on,
+            hypotheses: vec![v1, v2],
+            reviews: vec![early, last],
+        },
+    ];
+    assert_list(
+        "experiments (ordered by start date, then name)",
+        &ok(store.experiments().await, "reading experiments"),
+        &expected,
     );
 }

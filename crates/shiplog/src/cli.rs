@@ -11,7 +11,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
     name = "shiplog",
     version,
     about,
-    after_help = "Start here:\n  shiplog demo                                  build a demo repository and show its metrics\n  shiplog metrics --repo . --deploys tags       your repository, deployments from v* tags\n  shiplog explain lead-time --repo . --deploys tags   the changes behind the lead time\n  shiplog impact \"Trunk-based development\"      what a practice change did, with honest statistics\n  shiplog guide --repo . --deploys tags         where you stand, which capability to work on, an experiment\n\nThe store defaults to .shiplog/shiplog.db under the repository root (override with --db or SHIPLOG_DB).\nSet NO_COLOR to disable colours."
+    after_help = "Start here:\n  shiplog demo                                  build a demo repository and show its metrics\n  shiplog metrics --repo . --deploys tags       your repository, deployments from v* tags\n  shiplog explain lead-time --repo . --deploys tags   the changes behind the lead time\n  shiplog impact \"Trunk-based development\"      what a practice change did, with honest statistics\n  shiplog guide --repo . --deploys tags         where you stand, which capability to work on, an experiment\n  shiplog experiment review \"Review within a day\"   judge a pre-registered experiment\n\nThe store defaults to .shiplog/shiplog.db under the repository root (override with --db or SHIPLOG_DB).\nSet NO_COLOR to disable colours."
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -79,6 +79,10 @@ pub enum Command {
         after_help = "Examples:\n  shiplog guide --deploys tags                          where you stand, signals, where to start\n  shiplog guide --service api --industry technology --org-size fewer_than_500\n  shiplog guide --team payments --since 180d --format markdown > guide.md\n  shiplog guide --format json                           every number, for scripts\n  shiplog guide assess                                  answer the self-assessment statements (on a terminal)\n  shiplog guide assess --answers answers.toml           the same from a file (TOML or JSON)\n\nIndustry and organisation size can also be set in shiplog.toml ([guide] industry, org_size).\nScores and benchmarks: DORA's Quick Check (dora.dev, CC BY 4.0); the benchmarks are survey answers.\nSee docs/guide.md."
     )]
     Guide(GuideArgs),
+    /// Run a practice change as an experiment: its expected effect written down before it starts,
+    /// judged when its time is up (reached, not reached, or cannot tell yet).
+    #[command(subcommand)]
+    Experiment(ExperimentCommand),
     /// Write the delivery report: one self-contained HTML page (or Markdown, or the JSON of its
     /// model) with the headline metrics, trends, deployments, practice changes and the records
     /// behind every number.
@@ -211,6 +215,142 @@ pub struct PracticeStartArgs {
     /// What exactly changed.
     #[arg(long, value_name = "TEXT")]
     pub note: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ExperimentCommand {
+    /// Record a practice change with its hypothesis: which metric should move, which way, by how
+    /// much, and for how long (so its review date).
+    #[command(
+        after_help = "Examples:\n  shiplog experiment start \"Review within a day\" --capability streamlining-change-approval \\\n      --on 2026-03-02 --expect \"change_lead_time -30%\" --for 8w --service api\n  shiplog experiment start \"Small batches\" --on 2026-04-06 --for 12w --team payments \\\n      --expect \"deployment_frequency +50%\" --expect \"change_fail_rate -5pp\" --compare-auto\n\n--expect is METRIC CHANGE. METRIC: deployment_frequency, change_lead_time, change_fail_rate,\nfailed_deployment_recovery_time (or recovery_time), rework_rate. CHANGE: a signed percentage for\nthe frequency, lead time and recovery time (-30%, +50%); signed percentage points for the\nfail and rework rates (-5pp).\nThe metrics expected are the review's primary metrics. See docs/experiments.md."
+    )]
+    Start(ExperimentStartArgs),
+    /// List the experiments with their status (running, due for review, judged), dates and
+    /// hypotheses.
+    List(ExperimentListArgs),
+    /// Judge an experiment: the impact analysis with the expected metrics as primary, and per
+    /// expected effect whether it was reached, not reached, or cannot be told yet.
+    #[command(
+        after_help = "Examples:\n  shiplog experiment review \"Review within a day\"\n  shiplog experiment review \"Review within a day\" --format markdown > review.md\n\nBefore the review date the outcome is \"cannot tell yet\" and the numbers are provisional.\nThe review is recorded, so `experiment list` shows the experiment as judged."
+    )]
+    Review(ExperimentReviewArgs),
+    /// Change an experiment's hypothesis: recorded as a new version with its date, and shown as an
+    /// edit (after the start, prominently) by `list` and `review`.
+    #[command(
+        after_help = "Example:\n  shiplog experiment edit \"Review within a day\" --expect \"change_lead_time -20%\""
+    )]
+    Edit(ExperimentEditArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ExperimentStartArgs {
+    /// The experiment's name; it is also the name of its practice change.
+    #[arg(value_name = "NAME")]
+    pub name: String,
+    /// The first day of the new practice (YYYY-MM-DD, UTC).
+    #[arg(long, value_name = "DATE")]
+    pub on: String,
+    /// An expected effect, METRIC CHANGE, e.g. "change_lead_time -30%" or "change_fail_rate -5pp"
+    /// (repeat for several; one per metric).
+    #[arg(long = "expect", value_name = "EXPECTATION", required = true)]
+    pub expect: Vec<String>,
+    /// How long the experiment runs (whole days or weeks: 8w, 60d); its review date is the start
+    /// plus this.
+    #[arg(long = "for", value_name = "DURATION")]
+    pub duration: String,
+    /// A service that changed practice (repeat for several). Default: every service.
+    #[arg(long = "service", value_name = "NAME", conflicts_with = "team")]
+    pub services: Vec<String>,
+    /// The team that changed practice (its services come from configuration).
+    #[arg(long, value_name = "NAME")]
+    pub team: Option<String>,
+    /// The DORA capability it relates to, as a slug (e.g. streamlining-change-approval).
+    #[arg(long, value_name = "SLUG")]
+    pub capability: Option<String>,
+    /// What exactly changed.
+    #[arg(long, value_name = "TEXT")]
+    pub note: Option<String>,
+    /// The review's before window (whole days or weeks).
+    #[arg(long, default_value = "90d", value_name = "DURATION")]
+    pub before: String,
+    /// Left out right after the change, while the team adapts; the after window runs from its end
+    /// to the review date.
+    #[arg(long, default_value = "14d", value_name = "DURATION")]
+    pub transition: String,
+    /// Services that do not change practice, for the review to compare with (repeat for several).
+    #[arg(
+        long = "compare-with",
+        value_name = "SERVICE",
+        conflicts_with = "compare_auto"
+    )]
+    pub compare_with: Vec<String>,
+    /// Compare with every other service that has no practice change in the windows.
+    #[arg(long)]
+    pub compare_auto: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ExperimentEditArgs {
+    /// The experiment's name, as recorded.
+    #[arg(value_name = "NAME")]
+    pub name: String,
+    /// The new expected effects (all of them: they replace the previous version's).
+    #[arg(long = "expect", value_name = "EXPECTATION")]
+    pub expect: Vec<String>,
+    /// A new planned duration (8w, 60d).
+    #[arg(long = "for", value_name = "DURATION")]
+    pub duration: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ExperimentListArgs {
+    /// Output format.
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: OutputFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct ExperimentReviewArgs {
+    /// The experiment's name, as recorded.
+    #[arg(value_name = "NAME")]
+    pub name: String,
+    /// Review as of this time (a date, a timestamp or a duration back from now). Default: now.
+    #[arg(long, value_name = "WHEN")]
+    pub until: Option<String>,
+    /// Where deployments come from: `tags[=GLOB][,prereleases]`, `merges[=BRANCH]` or
+    /// `recorded`. Default: recorded.
+    #[arg(long, value_name = "SOURCE", value_parser = parse_deploys)]
+    pub deploys: Option<DeploySource>,
+    /// With --deploys tags|merges: the service those deployments belong to.
+    #[arg(long, value_name = "NAME")]
+    pub service: Option<String>,
+    /// The environment.
+    #[arg(long = "env", default_value = "production", value_name = "NAME")]
+    pub environment: String,
+    /// The records are complete up to the review time (see `shiplog impact --help`).
+    #[arg(long)]
+    pub data_complete: bool,
+    /// When a change's lead time starts. Default: from shiplog.toml, else author.
+    #[arg(long, value_enum)]
+    pub lead_time_start: Option<LeadTimeStartArg>,
+    /// The attribution window of incidents (see `shiplog impact --help`).
+    #[arg(long, value_name = "DURATION|none")]
+    pub attribution_window: Option<String>,
+    /// Leave out deployments whose commit the repository does not have instead of failing.
+    #[arg(long)]
+    pub skip_unknown: bool,
+    /// Seed of the bootstrap.
+    #[arg(long, default_value_t = 20_260_303)]
+    pub seed: u64,
+    /// Bootstrap resamples per interval.
+    #[arg(long, default_value_t = 2000, value_parser = clap::value_parser!(u32).range(200..=100_000))]
+    pub resamples: u32,
+    /// Simulated verdicts behind each power figure (0: none).
+    #[arg(long, default_value_t = 200, value_parser = clap::value_parser!(u32).range(0..=20_000))]
+    pub power_simulations: u32,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: ImpactFormatArg,
 }
 
 #[derive(Debug, Args)]

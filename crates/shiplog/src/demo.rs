@@ -18,6 +18,7 @@ use anyhow::{Context, Result, bail};
 use jiff::Timestamp;
 use rand::{RngExt, SeedableRng};
 use rand_pcg::Pcg64;
+use shiplog_core::experiment::{ComparisonPlan, Expectation, Hypothesis};
 use shiplog_core::metrics::Scope;
 use shiplog_core::{
     AttributionOptions, Capability, Deployment, DeploymentId, DeploymentSource, DeploymentStatus,
@@ -651,6 +652,29 @@ fn demo_practice(start: i64, end: i64) -> Result<PracticeChange> {
     })
 }
 
+/// The hypothesis the demo's teams wrote a week before the change, as `shiplog experiment start
+/// "Small daily deployments" --for 12w --expect "deployment_frequency +100%" --expect
+/// "change_lead_time -30%" --before 12w --compare-with billing` would record it: deployments at
+/// least twice as often, lead times at least 30% shorter, judged against billing after 12 weeks.
+fn demo_hypothesis(change: &PracticeChange) -> Result<Hypothesis> {
+    let start = shiplog_core::experiment::midnight(change.started_on)?;
+    Ok(Hypothesis {
+        version: 1,
+        started_on: change.started_on,
+        written_at: start
+            .checked_sub(jiff::SignedDuration::from_hours(7 * 24))
+            .context("the demo's dates are out of range")?,
+        expectations: vec![
+            Expectation::parse("deployment_frequency +100%")?,
+            Expectation::parse("change_lead_time -30%")?,
+        ],
+        planned_days: 12 * 7,
+        before_days: 12 * 7,
+        transition_days: 14,
+        comparison: ComparisonPlan::With(vec![ServiceName::new("billing")?]),
+    })
+}
+
 /// Runs `shiplog demo`.
 pub async fn run(args: &DemoArgs, ui: &Ui) -> Result<()> {
     let end_date = match &args.end {
@@ -689,13 +713,17 @@ pub async fn run(args: &DemoArgs, ui: &Ui) -> Result<()> {
     let db = db_path(None, Some(&repo))?;
     let store = open_store(&db).await?;
     let (deployments, incidents) = (generated.deployments.len(), generated.incidents.len());
+    let practice = demo_practice(start, end)?;
     store
         .apply(&EventBatch {
             deployments: generated.deployments,
             incidents: generated.incidents,
-            practice_changes: vec![demo_practice(start, end)?],
+            practice_changes: vec![practice.clone()],
             ..EventBatch::default()
         })
+        .await?;
+    store
+        .add_hypothesis(&practice.name, &demo_hypothesis(&practice)?, None)
         .await?;
     ui.note(&format!(
         "demo built in {:.1} s at {}: {} commits, {deployments} deployments, {incidents} incidents (store {})",
@@ -775,7 +803,7 @@ pub async fn run(args: &DemoArgs, ui: &Ui) -> Result<()> {
     } else {
         let mid = Timestamp::from_second(start + (end - start) / 2)?;
         print(&format!(
-            "Half-way ({}), api and web moved from large weekly deployments to small daily ones\n(recorded as the practice change \"{PRACTICE}\"); billing kept its pace and is the comparison.\nSee what the change did, with honest statistics:\n  cd {}\n  shiplog impact \"{PRACTICE}\" --compare-with billing{until}\nExplore:\n  shiplog metrics --service api --since {} --by month\n  shiplog explain failures --service api --since 180d\n  shiplog explain incidents --since 180d\nThe report (open it in a browser; `shiplog report --html FILE` writes your own):\n  {}\n",
+            "Half-way ({}), api and web moved from large weekly deployments to small daily ones\n(recorded as the practice change \"{PRACTICE}\"); billing kept its pace and is the comparison.\nSee what the change did, with honest statistics:\n  cd {}\n  shiplog impact \"{PRACTICE}\" --compare-with billing{until}\nIt was run as an experiment, its hypothesis written a week before (deployments ×2, lead time -30%):\n  shiplog experiment review \"{PRACTICE}\"{until}\nExplore:\n  shiplog metrics --service api --since {} --by month\n  shiplog explain failures --service api --since 180d\n  shiplog explain incidents --since 180d\nThe report (open it in a browser; `shiplog report --html FILE` writes your own):\n  {}\n",
             mid.strftime("%Y-%m-%d"),
             dir.display(),
             Timestamp::from_second(start)?.strftime("%Y-%m-%d"),

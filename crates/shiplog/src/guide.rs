@@ -575,3 +575,20 @@ fn ask(only: &[String], today: Date) -> Result<Vec<CapabilityAnswer>> {
     }
     Ok(out)
 }
+
+/// `--capability` of `practice start` and `experiment start`: a slug of the guide's catalogue (DORA's
+/// capabilities, as in the paths of dora.dev's pages), or an error listing them.
+pub(crate) fn capability_arg(text: &str) -> Result<Capability> {
+    let slug = Capability::new(text).with_context(|| format!("--capability {text:?}"))?;
+    let known: Vec<String> = shiplog_guide::catalogue::catalogue()
+        .into_iter()
+        .map(|e| e.slug.as_str().to_owned())
+        .collect();
+    if known.iter().any(|k| k == slug.as_str()) {
+        return Ok(slug);
+    }
+    bail!(
+        "--capability {text:?}: not one of DORA's capabilities in shiplog's catalogue; expected one of: {}\nhint: `shiplog guide --format json` lists them with their names (docs/guide.md)",
+        known.join(", ")
+    )
+}

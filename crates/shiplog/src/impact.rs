@@ -10,7 +10,8 @@ use jiff::tz::TimeZone;
 use jiff::{SignedDuration, Timestamp};
 use shiplog_config::Config;
 use shiplog_core::impact::{
-    ComparisonChoice, DataEnd, ImpactOptions, ImpactReport, PowerOptions, analyze_with_power,
+    ComparisonChoice, DataEnd, Design, GroupHistory, ImpactOptions, ImpactReport, PowerOptions,
+    analyze_with_power,
     extract::{design, group_history, last_commit, records_end, records_start},
 };
 use shiplog_core::metrics::LeadTimeStart;
@@ -93,6 +94,7 @@ pub async fn run_text(cli: &Cli, args: &ImpactArgs, ui: &Ui) -> Result<String> {
         options: ImpactOptions {
             resamples: args.resamples as usize,
             seed: args.seed,
+            ..ImpactOptions::default()
         },
         power: PowerOptions {
             simulations: args.power_simulations as usize,
@@ -149,6 +151,54 @@ pub(crate) fn impact_report(
     plan: &ImpactPlan,
     ui: &Ui,
 ) -> Result<ImpactReport> {
+    let prepared = prepare(analysis, changes, practice, config, plan, ui)?;
+    Ok(prepared.report(plan))
+}
+
+/// What an impact analysis reads, chosen from the records: the samples of both groups and the
+/// windows. `shiplog experiment review` also simulates the power for its expected effects from it.
+pub(crate) struct Prepared {
+    pub practice: PracticeChange,
+    pub environment: Environment,
+    pub services: Vec<ServiceName>,
+    pub comparison: Vec<ServiceName>,
+    pub choice: Option<ComparisonChoice>,
+    pub subject_history: GroupHistory,
+    pub comparison_history: Option<GroupHistory>,
+    pub design: Design,
+}
+
+impl Prepared {
+    /// The analysis and its report.
+    pub fn report(self, plan: &ImpactPlan) -> ImpactReport {
+        let result = analyze_with_power(
+            &self.subject_history,
+            self.comparison_history.as_ref(),
+            &self.design,
+            &plan.options,
+            &plan.power,
+        );
+        ImpactReport {
+            practice: self.practice,
+            environment: self.environment,
+            services: self.services,
+            comparison_services: self.comparison,
+            comparison_choice: self.choice,
+            analysis: result,
+        }
+    }
+}
+
+/// Chooses the data of the impact analysis of `practice`: its services, the windows, the
+/// comparison group.
+pub(crate) fn prepare(
+    analysis: &Analysis,
+    changes: &[PracticeChange],
+    practice: PracticeChange,
+    config: &Config,
+    plan: &ImpactPlan,
+    ui: &Ui,
+) -> Result<Prepared> {
     let teams = config.teams();
     let subject_scope = match &practice.scope {
         PracticeScope::Team { team } => match config.team_services(team.as_str()) {
@@ -290,20 +340,15 @@ pub(crate) fn impact_report(
             &design,
         )
     });
-    let result = analyze_with_power(
-        &subject_history,
-        comparison_history.as_ref(),
-        &design,
-        &plan.options,
-        &plan.power,
-    );
-    Ok(ImpactReport {
+    Ok(Prepared {
         practice,
         environment: plan.environment.clone(),
         services: subject,
-        comparison_services: comparison,
-        comparison_choice: choice,
-        analysis: result,
+        comparison,
+        choice,
+        subject_history,
+        comparison_history,
+        design,
     })
 }
 

@@ -10,6 +10,7 @@ mod commands;
 mod config_cmd;
 mod dashboard;
 mod demo;
+mod experiment;
 mod guide;
 mod impact;
 mod ingest;
@@ -22,7 +23,7 @@ mod ui;
 
 use clap::Parser;
 
-use crate::cli::{Cli, Command, PracticeCommand, RecordCommand, SyncCommand};
+use crate::cli::{Cli, Command, ExperimentCommand, PracticeCommand, RecordCommand, SyncCommand};
 use crate::ui::Ui;
 
 fn main() {
@@ -81,6 +82,16 @@ async fn run(cli: Cli, ui: Ui) -> anyhow::Result<()> {
         Command::Practice(PracticeCommand::List(args)) => practice::list(&cli, args).await,
         Command::Impact(args) => impact::run(&cli, args, &ui).await,
         Command::Guide(args) => guide::run(&cli, args, &ui).await,
+        Command::Experiment(ExperimentCommand::Start(args)) => {
+            experiment::start(&cli, args, &ui).await
+        }
+        Command::Experiment(ExperimentCommand::Edit(args)) => {
+            experiment::edit(&cli, args, &ui).await
+        }
+        Command::Experiment(ExperimentCommand::List(args)) => experiment::list(&cli, args).await,
+        Command::Experiment(ExperimentCommand::Review(args)) => {
+            experiment::review(&cli, args, &ui).await
+        }
         Command::Report(args) => report::run(&cli, args, &ui).await,
         Command::Demo(args) => demo::run(args, &ui).await,
         Command::Config(command) => config_cmd::run(&cli, command),

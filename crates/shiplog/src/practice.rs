@@ -2,7 +2,7 @@
 
 use anyhow::{Context, Result, bail};
 use jiff::civil::Date;
-use shiplog_core::{Capability, PracticeChange, PracticeName, PracticeScope, TeamName};
+use shiplog_core::{PracticeChange, PracticeName, PracticeScope, TeamName};
 use shiplog_store::{EventBatch, Store};
 
 use crate::cli::{Cli, ListFormat, PracticeEndArgs, PracticeListArgs, PracticeStartArgs};
@@ -77,7 +77,7 @@ pub async fn start(cli: &Cli, args: &PracticeStartArgs, ui: &Ui) -> Result<()> {
     let capability = args
         .capability
         .as_deref()
-        .map(|c| Capability::new(c).with_context(|| format!("--capability {c:?}")))
+        .map(crate::guide::capability_arg)
         .transpose()?;
     let note = args
         .note

@@ -155,6 +155,7 @@ pub(crate) fn report_model(
             options: ImpactOptions {
                 resamples: plan.resamples,
                 seed: plan.seed,
+                ..ImpactOptions::default()
             },
             power: shiplog_core::impact::PowerOptions::default(),
             data_end: shiplog_core::impact::DataEnd::LastRecord,

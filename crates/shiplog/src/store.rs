@@ -6,7 +6,8 @@ use std::collections::BTreeMap;
 
 use async_trait::async_trait;
 use jiff::Timestamp;
-use shiplog_core::{Deployment, Incident, PracticeChange, PullRequest};
+use shiplog_core::experiment::{Experiment, Hypothesis, Review};
+use shiplog_core::{Deployment, Incident, PracticeChange, PracticeName, PullRequest};
 use shiplog_store::{
     ApplySummary, DeliveryCount, DeliveryFilter, DeliveryRecord, DeliveryState, EventBatch,
     HistorySegment, NewDelivery, ServerStore, Store, StoreError, StoredDelivery, TokenRecord,
@@ -81,6 +82,20 @@ impl Store for AnyStore {
         segments: &[HistorySegment],
     ) -> Result<(), StoreError> {
         delegate!(self, s => s.replace_history(repository, segments).await)
+    }
+    async fn experiments(&self) -> Result<Vec<Experiment>, StoreError> {
+        delegate!(self, s => s.experiments().await)
+    }
+    async fn add_hypothesis(
+        &self,
+        name: &PracticeName,
+        hypothesis: &Hypothesis,
+        practice: Option<&PracticeChange>,
+    ) -> Result<(), StoreError> {
+        delegate!(self, s => s.add_hypothesis(name, hypothesis, practice).await)
+    }
+    async fn add_review(&self, name: &PracticeName, review: &Review) -> Result<(), StoreError> {
+        delegate!(self, s => s.add_review(name, review).await)
     }
     async fn sync_state(&self, scope: &str) -> Result<BTreeMap<String, String>, StoreError> {
         delegate!(self, s => s.sync_state(scope).await)

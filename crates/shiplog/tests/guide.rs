@@ -543,3 +543,52 @@ fn markdown_has_the_same_sections() {
         "{text}"
     );
 }
+
+/// `--capability` names one of the catalogue's capabilities; a slug it does not know is refused
+/// with the list, for practice changes and experiments alike.
+#[test]
+fn capabilities_are_checked_against_the_catalogue() {
+    let fx = Fixture::build("basic");
+    fx.ok(&[
+        "practice",
+        "start",
+        "Trunk-based development",
+        "--on",
+        "2026-01-08",
+        "--capability",
+        "trunk-based-development",
+    ]);
+    for command in [
+        vec![
+            "practice",
+            "start",
+            "Typo",
+            "--on",
+            "2026-01-08",
+            "--capability",
+            "trunk-based-developmnt",
+        ],
+        vec![
+            "experiment",
+            "start",
+            "Typo",
+            "--on",
+            "2026-01-08",
+            "--for",
+            "8w",
+            "--expect",
+            "change_lead_time -30%",
+            "--capability",
+            "trunk-based-developmnt",
+        ],
+    ] {
+        let out = fx.fails(&command);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.contains(
+                "--capability \"trunk-based-developmnt\": not one of DORA's capabilities"
+            ) && stderr.contains("streamlining-change-approval"),
+            "{command:?}: {stderr}"
+        );
+    }
+}

@@ -140,6 +140,12 @@ pub struct ImpactOptions {
     pub resamples: usize,
     /// Seed of the bootstrap: the same records, options and seed give the same report.
     pub seed: u64,
+    /// Metrics named in advance as primary (a pre-registered experiment): they are tested at the
+    /// full alpha, Holm-adjusted among themselves only, and the other metrics form a second family
+    /// (secondary, Holm-adjusted among themselves). Empty (the default): every metric tested is in
+    /// one Holm family.
+    #[serde(skip_serializing_if = "MetricSet::is_empty")]
+    pub primary: MetricSet,
 }
 
 impl Default for ImpactOptions {
@@ -147,8 +153,66 @@ impl Default for ImpactOptions {
         Self {
             resamples: 2000,
             seed: 20_260_303,
+            primary: MetricSet::EMPTY,
         }
     }
+}
+
+/// A set of metrics (the primary metrics of an experiment), small and `Copy`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub struct MetricSet(u8);
+
+impl MetricSet {
+    /// No metric.
+    pub const EMPTY: MetricSet = MetricSet(0);
+
+    fn bit(metric: MetricKind) -> u8 {
+        let k = MetricKind::ALL
+            .iter()
+            .position(|m| *m == metric)
+            .unwrap_or(0);
+        1 << k
+    }
+
+    /// The set of `metrics`.
+    pub fn of(metrics: &[MetricKind]) -> Self {
+        Self(metrics.iter().fold(0, |acc, m| acc | Self::bit(*m)))
+    }
+
+    /// Whether `metric` is in the set.
+    pub fn contains(self, metric: MetricKind) -> bool {
+        self.0 & Self::bit(metric) != 0
+    }
+
+    /// Whether the set is empty.
+    pub fn is_empty(&self) -> bool {
+        self.0 == 0
+    }
+
+    /// The metrics in the set, in report order.
+    pub fn metrics(self) -> Vec<MetricKind> {
+        MetricKind::ALL
+            .into_iter()
+            .filter(|m| self.contains(*m))
+            .collect()
+    }
+}
+
+impl Serialize for MetricSet {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.metrics().serialize(serializer)
+    }
+}
+
+/// Which family of tests a metric's p-value was adjusted in, when the analysis has primary
+/// metrics ([`ImpactOptions::primary`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum TestFamily {
+    /// Named in advance: tested at the full alpha, Holm only among the primary metrics.
+    Primary,
+    /// Not named in advance: Holm among the secondary metrics.
+    Secondary,
 }
 
 /// The five metrics.
@@ -342,6 +406,9 @@ pub struct Effect {
     pub p_adjusted: f64,
     /// How many metrics were tested together (the Holm family).
     pub tested_together: usize,
+    /// With primary metrics: whether this one is primary or secondary (its Holm family).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub family: Option<TestFamily>,
     /// Whether this metric is one of them: a rate with no events in either window is not tested.
     pub in_holm_family: bool,
     /// The test used.
@@ -1473,13 +1540,13 @@ pub fn simulate_power(
         ..*power
     };
     let analysis = analyze_with_power(subject, comparison, design, options, &no_search);
-    let family = analysis
-        .metrics
-        .iter()
-        .filter(|m| m.effect.as_ref().is_some_and(|e| e.in_holm_family))
-        .count();
     let m = analysis.metrics.iter().find(|m| m.metric == metric)?;
-    m.effect.as_ref().filter(|e| e.in_holm_family)?;
+    // The metric's own Holm family: every metric tested, or its primary or secondary family.
+    let family = m
+        .effect
+        .as_ref()
+        .filter(|e| e.in_holm_family)?
+        .tested_together;
     if unreachable_because(metric, &m.trend, &Group::new(subject, design)).is_some() {
         return Some(0.0);
     }
@@ -1538,17 +1605,47 @@ pub fn analyze_with_power(
         let c = compare(metric, &g, options, &mut rng);
         compared.push((metric, c, rng));
     }
-    // Holm across the metrics that were tested.
+    // Holm across the metrics that were tested: one family, or, with primary metrics, the
+    // primary ones and the secondary ones each on their own.
     let tested: Vec<(usize, f64)> = compared
         .iter()
         .enumerate()
         .filter(|(_, (_, c, _))| !c.no_events)
         .filter_map(|(i, (_, c, _))| c.estimate.as_ref().map(|(e, _)| (i, e.p_value)))
         .collect();
-    let adjusted = stats::holm(&tested.iter().map(|t| t.1).collect::<Vec<_>>());
+    let primary = options.primary;
+    let kinds: Vec<MetricKind> = compared.iter().map(|c| c.0).collect();
+    let family_of = |i: usize| {
+        (!primary.is_empty()).then(|| {
+            if primary.contains(kinds[i]) {
+                TestFamily::Primary
+            } else {
+                TestFamily::Secondary
+            }
+        })
+    };
     let mut p_adjusted = vec![None; compared.len()];
-    for ((i, _), adj) in tested.iter().zip(adjusted) {
-        p_adjusted[*i] = Some(adj);
+    let mut family_size = vec![0usize; compared.len()];
+    let families: Vec<Option<TestFamily>> = if primary.is_empty() {
+        vec![None]
+    } else {
+        vec![Some(TestFamily::Primary), Some(TestFamily::Secondary)]
+    };
+    for family in families {
+        let members: Vec<(usize, f64)> = tested
+            .iter()
+            .copied()
+            .filter(|(i, _)| family_of(*i) == family)
+            .collect();
+        let adjusted = stats::holm(&members.iter().map(|t| t.1).collect::<Vec<_>>());
+        for ((i, _), adj) in members.iter().zip(adjusted) {
+            p_adjusted[*i] = Some(adj);
+        }
+        for (i, _) in compared.iter().enumerate() {
+            if family_of(i) == family {
+                family_size[i] = members.len();
+            }
+        }
     }
 
     let mut metrics = Vec::new();
@@ -1568,7 +1665,7 @@ pub fn analyze_with_power(
             .map(|cg| comparison_check(metric, &g, &c, cg, options, &mut rng, direction));
         let power = power_note(&PowerInputs {
             metric,
-            family: tested.len(),
+            family: family_size[i],
             c: &c,
             g: &g,
             cg: cg.as_ref().zip(comparison.as_ref()),
@@ -1585,7 +1682,8 @@ pub fn analyze_with_power(
             se: e.se,
             p_value: e.p_value,
             p_adjusted: p_adjusted[i].unwrap_or(1.0),
-            tested_together: tested.len(),
+            tested_together: family_size[i],
+            family: family_of(i),
             in_holm_family: !c.no_events,
             test: c.test,
             interval: c.interval,

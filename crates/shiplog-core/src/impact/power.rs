@@ -244,7 +244,11 @@ pub(super) fn simulated_power(
     }
     let after_weeks = design.after_weeks.saturating_add(extra_weeks);
     let sim_design = Design::weeks(design.before_weeks, design.transition_days, after_weeks);
-    let options = ImpactOptions { resamples, seed };
+    let options = ImpactOptions {
+        resamples,
+        seed,
+        ..ImpactOptions::default()
+    };
     let mut rng = Pcg64::seed_from_u64(seed ^ 0x9e37_79b9_7f4a_7c15);
     let good = if metric.higher_is_better() { 1.0 } else { -1.0 };
     let dummy = PowerNote::empty("weeks", 0);

@@ -66,6 +66,7 @@ fn options() -> ImpactOptions {
     ImpactOptions {
         resamples: 500,
         seed: 7,
+        ..ImpactOptions::default()
     }
 }
 
@@ -260,4 +261,78 @@ fn power_notes_scale_with_the_limiting_test() {
     // A detectable effect is never smaller than the limiting test allows.
     let mde = lead.power.minimum_detectable.unwrap();
     assert!((mde.ln().abs() - stats::minimum_detectable(se)).abs() < 1e-12);
+}
+
+#[test]
+fn a_primary_metric_is_tested_at_the_full_alpha() {
+    // 4 deployments a week before, 7 after: the rate ratio's p is 0.024, significant alone but
+    // not after Holm over the five metrics (0.12). Named in advance as the only primary metric,
+    // it is tested at the full alpha and credited; the others form their own family.
+    let plan = Plan {
+        per_week: (4, 7),
+        lead_hours: (72.0, 72.0),
+        fail_every: (5, 5),
+        ..STEP
+    };
+    let h = history(&plan, 0);
+    let none = PowerOptions {
+        simulations: 0,
+        ..PowerOptions::default()
+    };
+    let kind = MetricKind::DeploymentFrequency;
+    let default = analyze_with_power(&h, None, &design(), &options(), &none);
+    let freq = metric(&default, kind);
+    let e = freq.effect.as_ref().unwrap();
+    assert!(e.p_value < 0.05 && e.p_adjusted >= 0.05, "{e:?}");
+    assert_eq!(e.family, None);
+    assert_eq!(freq.verdict, Verdict::NoDetectableChange);
+    assert_eq!(freq.reason(), Reason::LostToMultipleTesting);
+
+    let primary = ImpactOptions {
+        primary: MetricSet::of(&[kind]),
+        ..options()
+    };
+    let pre_registered = analyze_with_power(&h, None, &design(), &primary, &none);
+    let freq = metric(&pre_registered, kind);
+    let p = freq.effect.as_ref().unwrap();
+    assert_eq!(p.p_adjusted, p.p_value);
+    assert_eq!(p.p_value, e.p_value);
+    assert_eq!(
+        (p.low, p.high),
+        (e.low, e.high),
+        "intervals do not depend on the family"
+    );
+    assert_eq!(p.tested_together, 1);
+    assert_eq!(p.family, Some(TestFamily::Primary));
+    assert_eq!(freq.verdict, Verdict::Improved);
+    // The secondary metrics: Holm among themselves only.
+    let secondary: Vec<&Effect> = pre_registered
+        .metrics
+        .iter()
+        .filter(|m| m.metric != kind)
+        .filter_map(|m| m.effect.as_ref())
+        .filter(|e| e.in_holm_family)
+        .collect();
+    assert!(!secondary.is_empty());
+    let ps: Vec<f64> = secondary.iter().map(|e| e.p_value).collect();
+    for (e, adj) in secondary.iter().zip(stats::holm(&ps)) {
+        assert_eq!(e.family, Some(TestFamily::Secondary));
+        assert_eq!(e.tested_together, secondary.len());
+        assert_eq!(e.p_adjusted, adj);
+    }
+    // The default report is unchanged by the option's existence.
+    assert_eq!(
+        default,
+        analyze_with_power(
+            &h,
+            None,
+            &design(),
+            &ImpactOptions {
+                primary: MetricSet::EMPTY,
+                ..options()
+            },
+            &none
+        )
+    );
+    assert_eq!(MetricSet::of(&[kind]).metrics(), vec![kind]);
 }
