@@ -1,5 +1,6 @@
 //! The dashboard's routes: `/` (every team and service), `/services/{name}`, `/teams/{name}`,
-//! `/practices/{name}` (the report's pages, rendered live by the engine), `/export/{table}.csv`
+//! `/practices/{name}` (the report's pages, rendered live by the engine), `/guide`,
+//! `/export/{table}.csv`
 //! (every table as CSV), and the sign-in form that turns a read token into a cookie.
 //!
 //! The pages are the engine's answers like any other read (cached the same way), so the server
@@ -62,6 +63,10 @@ pub(crate) fn routes() -> Router<Arc<AppState>> {
                 let path = format!("/practices/{n}");
                 page(Page::Practice(n), path, s, h, q)
             }),
+        )
+        .route(
+            "/guide",
+            get(|s, h, q| page(Page::Guide, "/guide".into(), s, h, q)),
         )
         .route("/export/{file}", get(export))
         .route("/login", get(login_form).post(login))

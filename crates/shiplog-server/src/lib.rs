@@ -99,6 +99,8 @@ pub enum Page {
     Team(String),
     /// `/practices/{name}`: the report around a practice change, with its impact story.
     Practice(String),
+    /// `/guide`: `shiplog guide` for the scope the query names.
+    Guide,
 }
 
 /// One DORA gauge value for the Prometheus scrape.

@@ -88,24 +88,33 @@ impl CliEngine {
             .environments()
             .await
             .map_err(|e| crate::serve::engine_error(&e))?;
-        let mut flags = Self::flags(params, PAGE_PARAMS)?;
-        flags.extend(self.deploys_flag());
-        let path = match page {
-            Page::Home => return self.home(params, flags, environments).await,
+        // The scope a report page adds to the filters' flags, and its path.
+        let (scope, path) = match page {
+            Page::Guide => return self.guide(params, environments).await,
+            Page::Home => {
+                let mut flags = Self::flags(params, PAGE_PARAMS)?;
+                flags.extend(self.deploys_flag());
+                return self.home(params, flags, environments).await;
+            }
             Page::Service(name) => {
                 ServiceName::new(name).map_err(|e| bad(format!("service {name:?}: {e}")))?;
-                flags.extend(["--service".to_owned(), name.clone()]);
-                format!("/services/{name}")
+                (
+                    vec!["--service".to_owned(), name.clone()],
+                    format!("/services/{name}"),
+                )
             }
-            Page::Team(name) => {
-                flags.extend(["--team".to_owned(), name.clone()]);
-                format!("/teams/{name}")
-            }
-            Page::Practice(name) => {
-                flags.extend(self.practice_scope(name, params).await?);
-                format!("/practices/{name}")
-            }
+            Page::Team(name) => (
+                vec!["--team".to_owned(), name.clone()],
+                format!("/teams/{name}"),
+            ),
+            Page::Practice(name) => (
+                self.practice_scope(name, params).await?,
+                format!("/practices/{name}"),
+            ),
         };
+        let mut flags = Self::flags(params, PAGE_PARAMS)?;
+        flags.extend(self.deploys_flag());
+        flags.extend(scope);
         let chrome = self.chrome(path, params, environments);
         flags.extend(["--format".to_owned(), "html".to_owned()]);
         let cli = self.cli(&["report"], flags)?;
@@ -116,6 +125,45 @@ impl CliEngine {
                 };
                 let model = crate::report::model(&cli, args, &Ui::new(true)).await?;
                 Ok(shiplog_report::page::render_dashboard(&model, &chrome))
+            })
+        })
+        .await
+    }
+
+    /// The guide page: `shiplog guide --format markdown` for the query's scope, rendered inside
+    /// the dashboard's bar.
+    async fn guide(
+        &self,
+        params: &[(String, String)],
+        environments: Vec<String>,
+    ) -> Result<String, EngineError> {
+        let mut allowed = PAGE_PARAMS.to_vec();
+        allowed.extend([
+            "service",
+            "team",
+            "industry",
+            "org-size",
+            "power-simulations",
+        ]);
+        let mut flags = Self::flags(params, &allowed)?;
+        flags.extend(self.deploys_flag());
+        flags.extend(["--format".to_owned(), "markdown".to_owned()]);
+        let chrome = self.chrome("/guide".to_owned(), params, environments);
+        let title = match (param(params, "service"), param(params, "team")) {
+            (Some(s), _) => format!("guide · {s}"),
+            (None, Some(t)) => format!("guide · team {t}"),
+            (None, None) => "guide".to_owned(),
+        };
+        let cli = self.cli(&["guide"], flags)?;
+        blocking(move || {
+            Box::pin(async move {
+                let Command::Guide(args) = &cli.command else {
+                    bail!("not a guide command");
+                };
+                let markdown = crate::guide::markdown_text(&cli, args, &Ui::new(true)).await?;
+                Ok(shiplog_report::page::dashboard::render_markdown_page(
+                    &title, &markdown, &chrome,
+                ))
             })
         })
         .await

@@ -114,6 +114,13 @@ pub async fn run(cli: &Cli, args: &GuideArgs, ui: &Ui) -> Result<()> {
     }
 }
 
+/// The guide in Markdown, as `shiplog guide --format markdown` prints it (the dashboard's guide
+/// page renders it).
+pub(crate) async fn markdown_text(cli: &Cli, args: &GuideArgs, ui: &Ui) -> Result<String> {
+    let report = build(cli, args, ui).await?;
+    Ok(render(&report, true))
+}
+
 /// Computes the guide for the scope of `args`.
 pub async fn build(cli: &Cli, args: &GuideArgs, ui: &Ui) -> Result<GuideReport> {
     let (resolved, analysis) = analyze_scope(cli, &args.scope, None, ui).await?;

@@ -217,6 +217,26 @@ impl Server {
         )
     }
 
+    /// The CLI's text output on the server's store and mirror.
+    fn cli_text(&self, args: &[&str]) -> String {
+        let out = shiplog_in(&self.dir)
+            .arg("--db")
+            .arg(self.dir.join("data/shiplog.db"))
+            .arg("--repo")
+            .arg(self.mirror())
+            .arg("--config")
+            .arg(self.dir.join("shiplog.toml"))
+            .args(args)
+            .output()
+            .expect("run shiplog");
+        assert!(
+            out.status.success(),
+            "shiplog {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).expect("utf-8")
+    }
+
     /// The CLI on the store `db` (a file or a PostgreSQL URL) and the server's mirror.
     fn cli_json_on(&self, db: &str, args: &[&str]) -> serde_json::Value {
         let out = shiplog_in(&self.dir)
@@ -1695,6 +1715,40 @@ fn the_dashboard_shows_the_reports_numbers_and_exports_what_the_cli_prints() {
     let (status, _, body) = get_raw(&server, "/export/nosuch.csv", &[]);
     assert_eq!(status, 400, "{body}");
     assert!(body.contains("changes.csv"), "{body}");
+
+    // The guide page is `shiplog guide --format markdown` for the scope, inside the bar.
+    let guide = server.get(
+        &format!("/guide?service=app&{PAGE_WINDOW}&power-simulations=0"),
+        None,
+    );
+    assert_eq!(guide.status, 200, "{}", guide.body);
+    assert!(
+        guide.body.contains("<nav class=\"dash\""),
+        "no dashboard bar"
+    );
+    let markdown = server.cli_text(&[
+        "guide",
+        "--service",
+        "app",
+        "--since",
+        "2026-01-01",
+        "--until",
+        "2026-02-01",
+        "--power-simulations",
+        "0",
+        "--format",
+        "markdown",
+    ]);
+    let heading = markdown
+        .lines()
+        .find_map(|l| l.strip_prefix("## "))
+        .expect("a section heading");
+    assert!(
+        guide.body.contains(&format!("<h2>{heading}</h2>")),
+        "{heading} not in the guide page"
+    );
+    let unknown = server.get("/guide?nosuch=1", None);
+    assert_eq!(unknown.status, 400);
 
     // A practice change's page carries its impact story.
     let practice = server.get("/practices/Trunk-based%20development", None);
