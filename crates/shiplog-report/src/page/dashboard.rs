@@ -276,6 +276,29 @@ pub fn render_home(model: &HomeModel, chrome: &Chrome) -> String {
     page.into_string()
 }
 
+/// A page of Markdown inside the dashboard's bar: the guide, as `shiplog guide --format markdown`
+/// writes it (raw HTML in it is escaped).
+pub fn render_markdown_page(title: &str, markdown: &str, chrome: &Chrome) -> String {
+    let page = html! {
+        (DOCTYPE)
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                meta name="color-scheme" content="light dark";
+                title { "shiplog · " (title) }
+                style { (PreEscaped(super::html::STYLE)) }
+            }
+            body {
+                header { (bar(chrome)) }
+                main class="prose" { (super::html::markdown_html(markdown)) }
+                footer class="note" { p { "Made by shiplog. Teams and services only: shiplog has no per-person views." } }
+            }
+        }
+    };
+    page.into_string()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -299,27 +322,4 @@ mod tests {
         );
         assert_eq!(Chrome::default().link("/"), "/");
     }
-}
-
-/// A page of Markdown inside the dashboard's bar: the guide, as `shiplog guide --format markdown`
-/// writes it (raw HTML in it is escaped).
-pub fn render_markdown_page(title: &str, markdown: &str, chrome: &Chrome) -> String {
-    let page = html! {
-        (DOCTYPE)
-        html lang="en" {
-            head {
-                meta charset="utf-8";
-                meta name="viewport" content="width=device-width, initial-scale=1";
-                meta name="color-scheme" content="light dark";
-                title { "shiplog · " (title) }
-                style { (PreEscaped(super::html::STYLE)) }
-            }
-            body {
-                header { (bar(chrome)) }
-                main class="prose" { (super::html::markdown_html(markdown)) }
-                footer class="note" { p { "Made by shiplog. Teams and services only: shiplog has no per-person views." } }
-            }
-        }
-    };
-    page.into_string()
 }
