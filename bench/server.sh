@@ -9,6 +9,7 @@
 #  3. server memory (VmRSS) at rest and its peak (VmHWM) after the burst.
 #
 #   bench/server.sh [--commits 200000] [--duration 20s] [--connections 32] [--requests 30]
+#                   [--database-url postgres://...]     the PostgreSQL store instead of SQLite
 #
 # Needs wrk (Debian package; installed when missing, as root) and python3.
 set -euo pipefail
@@ -20,12 +21,15 @@ COMMITS=200000
 DURATION=20s
 CONNECTIONS=32
 REQUESTS=30
+DATABASE_URL=
+STORE_KIND=SQLite
 while [ $# -gt 0 ]; do
     case "$1" in
         --commits) COMMITS=$2; shift 2 ;;
         --duration) DURATION=$2; shift 2 ;;
         --connections) CONNECTIONS=$2; shift 2 ;;
         --requests) REQUESTS=$2; shift 2 ;;
+        --database-url) DATABASE_URL=$2; STORE_KIND=PostgreSQL; shift 2 ;;
         -h|--help) sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) echo "server.sh: unknown argument: $1" >&2; exit 2 ;;
     esac
@@ -66,7 +70,7 @@ secrets = ["$SECRET"]
 EOF
 
 start_server() {
-    (cd "$WORK" && RUST_LOG=warn exec "$SHIPLOG" serve --config shiplog-server.toml > "$WORK/server.out" 2> "$WORK/server.log") &
+    (cd "$WORK" && RUST_LOG=warn exec "$SHIPLOG" serve --config shiplog-server.toml ${DATABASE_URL:+--database-url "$DATABASE_URL"} > "$WORK/server.out" 2> "$WORK/server.log") &
     SERVER_PID=$!
     for _ in $(seq 1 600); do
         grep -q "listening" "$WORK/server.out" 2>/dev/null && return
@@ -111,21 +115,19 @@ P50=$(awk '$1 == "50%" {print $2}' "$WORK/wrk.txt")
 P99=$(awk '$1 == "99%" {print $2}' "$WORK/wrk.txt")
 log "waiting for the processor to drain"
 DRAIN_START=$(date +%s.%N)
-python3 - "$WORK/data/shiplog.db" <<'EOF'
-import sqlite3, sys, time
-db = sqlite3.connect(sys.argv[1], timeout=60)
-while db.execute("select count(*) from deliveries where state = 'pending'").fetchone()[0]:
-    time.sleep(0.5)
-EOF
+# One number from the store: SQLite (python3's sqlite3) or PostgreSQL (psql).
+sql() {
+    if [ -n "$DATABASE_URL" ]; then
+        psql -X -q -t -A "$DATABASE_URL" -c "$1"
+    else
+        python3 -c "import sqlite3,sys; print(*sqlite3.connect(sys.argv[1], timeout=60).execute(sys.argv[2]).fetchone())" "$WORK/data/shiplog.db" "$1"
+    fi
+}
+while [ "$(sql "select count(*) from deliveries where state = 'pending'")" != 0 ]; do sleep 0.5; done
 DRAIN=$(python3 -c "import time; print(round(time.time() - $DRAIN_START, 1))")
-read -r STORED DUPS FAILED < <(python3 - "$WORK/data/shiplog.db" <<'EOF'
-import sqlite3, sys
-db = sqlite3.connect(sys.argv[1], timeout=60)
-n, d = db.execute("select count(*), coalesce(sum(duplicates),0) from deliveries").fetchone()
-f = db.execute("select count(*) from deliveries where state = 'failed'").fetchone()[0]
-print(n, d, f)
-EOF
-)
+STORED=$(sql "select count(*) from deliveries")
+DUPS=$(sql "select coalesce(sum(duplicates),0) from deliveries")
+FAILED=$(sql "select count(*) from deliveries where state = 'failed'")
 # wrk counts requests still in flight when it stops as sent; they may or may not have been answered.
 ACKED=$((SENT - NON2XX - ERRORS))
 LOST=$((ACKED - STORED - DUPS))
@@ -145,12 +147,12 @@ for _ in $(seq 1 "$REQUESTS"); do
 done > "$WORK/api-cached.txt"
 log "metrics: the CLI on the same store and mirror (3 runs)"
 for _ in 1 2 3; do
-    python3 - "$WORK" "$SHIPLOG" >> "$WORK/cli-times.txt" <<'PY'
+    python3 - "$WORK" "$SHIPLOG" "${DATABASE_URL:-$WORK/data/shiplog.db}" >> "$WORK/cli-times.txt" <<'PY'
 import subprocess, sys, time
-work, shiplog = sys.argv[1], sys.argv[2]
+work, shiplog, db = sys.argv[1], sys.argv[2], sys.argv[3]
 started = time.perf_counter()
 with open(f"{work}/cli.json", "wb") as out:
-    subprocess.run([shiplog, "-q", "--db", f"{work}/data/shiplog.db", "--repo", f"{work}/data/mirrors/bench.git",
+    subprocess.run([shiplog, "-q", "--db", db, "--repo", f"{work}/data/mirrors/bench.git",
                     "metrics", "--deploys", "tags", "--since", "2000-01-01", "--until", "2100-01-01",
                     "--format", "json"], stdout=out, check=True)
 print(time.perf_counter() - started)
@@ -165,7 +167,7 @@ cli = sorted(float(x) for x in open(sys.argv[2]) if x.strip() and x.strip()[0].i
 def pct(v, p): return v[min(len(v) - 1, int(round(p / 100 * (len(v) - 1))))]
 cli_median = statistics.median(cli)
 print()
-print("shiplog server benchmark ($COMMITS-commit repository, $CONNECTIONS connections, $DURATION)")
+print("shiplog server benchmark ($COMMITS-commit repository, $CONNECTIONS connections, $DURATION, $STORE_KIND store)")
 print(f"  ingest: {float('$RATE'):.0f} deliveries/s acknowledged; latency p50 $P50, p99 $P99")
 print(f"  ingest: $SENT sent, $NON2XX non-2xx, $ERRORS socket errors, $STORED stored (+$DUPS duplicates), $FAILED failed, lost $LOST; processor drained in ${DRAIN} s")
 print(f"  /api/v1/metrics, computed (warm history cache): p50 {pct(api, 50)*1000:.0f} ms, p99 {pct(api, 99)*1000:.0f} ms over {len(api)} requests")
