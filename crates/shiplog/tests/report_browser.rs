@@ -10,8 +10,6 @@
 mod common;
 mod report_fixture;
 
-use std::path::Path;
-
 use common::browser::{console_lines, element, run_chromium};
 
 #[test]
@@ -124,20 +122,5 @@ fn chromium_renders_the_report_with_every_chart_and_table() {
     assert_eq!(rows("timeline"), 1);
 
     // Screenshots at desktop and phone widths, kept under target/ for a person to look at.
-    let shots = Path::new(env!("CARGO_TARGET_TMPDIR")).join("report-screenshots");
-    std::fs::create_dir_all(&shots).expect("screenshot dir");
-    for (name, size) in [("desktop", "1280,4000"), ("phone", "390,6000")] {
-        let file = shots.join(format!("report-{name}.png"));
-        let _ = std::fs::remove_file(&file);
-        run_chromium(
-            &common::browser::file_url(&page),
-            profile.path(),
-            &[
-                format!("--screenshot={}", file.display()),
-                format!("--window-size={size}"),
-            ],
-        );
-        let bytes = std::fs::metadata(&file).map(|m| m.len()).unwrap_or(0);
-        assert!(bytes > 10_000, "no {name} screenshot at {}", file.display());
-    }
+    common::browser::screenshots(&common::browser::file_url(&page), profile.path(), "report");
 }

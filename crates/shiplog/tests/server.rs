@@ -219,26 +219,19 @@ impl Server {
 
     /// The CLI's text output on the server's store and mirror.
     fn cli_text(&self, args: &[&str]) -> String {
-        let out = shiplog_in(&self.dir)
-            .arg("--db")
-            .arg(self.dir.join("data/shiplog.db"))
-            .arg("--repo")
-            .arg(self.mirror())
-            .arg("--config")
-            .arg(self.dir.join("shiplog.toml"))
-            .args(args)
-            .output()
-            .expect("run shiplog");
-        assert!(
-            out.status.success(),
-            "shiplog {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).expect("utf-8")
+        self.cli_text_on(
+            &self.dir.join("data/shiplog.db").display().to_string(),
+            args,
+        )
     }
 
     /// The CLI on the store `db` (a file or a PostgreSQL URL) and the server's mirror.
     fn cli_json_on(&self, db: &str, args: &[&str]) -> serde_json::Value {
+        serde_json::from_str(&self.cli_text_on(db, args)).expect("JSON")
+    }
+
+    /// The CLI's text output on the store `db` and the server's mirror.
+    fn cli_text_on(&self, db: &str, args: &[&str]) -> String {
         let out = shiplog_in(&self.dir)
             .arg("--db")
             .arg(db)
@@ -254,7 +247,7 @@ impl Server {
             "shiplog {args:?}: {}",
             String::from_utf8_lossy(&out.stderr)
         );
-        serde_json::from_slice(&out.stdout).expect("JSON")
+        String::from_utf8(out.stdout).expect("utf-8")
     }
 }
 
@@ -1674,22 +1667,7 @@ fn the_dashboard_shows_the_reports_numbers_and_exports_what_the_cli_prints() {
             "--format",
             "csv",
         ]);
-        let out = shiplog_in(&server.dir)
-            .arg("--db")
-            .arg(server.dir.join("data/shiplog.db"))
-            .arg("--repo")
-            .arg(server.mirror())
-            .arg("--config")
-            .arg(server.dir.join("shiplog.toml"))
-            .args(&cli)
-            .output()
-            .expect("run shiplog");
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        assert_eq!(csv, String::from_utf8_lossy(&out.stdout), "{table}");
+        assert_eq!(csv, server.cli_text(&cli), "{table}");
         assert!(csv.lines().count() > 1, "{table} is empty: {csv}");
     }
     // The home page's table exports one row per service (and team), in `metrics`' columns.
@@ -1948,22 +1926,7 @@ fn chromium_renders_the_live_dashboard_with_every_chart_and_table() {
     assert!(console_lines(&stderr).is_empty(), "{stderr}");
     assert_eq!(rows_of(&dom, "home-services"), 1);
 
-    let shots = Path::new(env!("CARGO_TARGET_TMPDIR")).join("report-screenshots");
-    std::fs::create_dir_all(&shots).expect("screenshot dir");
-    for (name, size) in [("desktop", "1280,4000"), ("phone", "390,6000")] {
-        let file = shots.join(format!("dashboard-{name}.png"));
-        let _ = std::fs::remove_file(&file);
-        run_chromium(
-            &url,
-            profile.path(),
-            &[
-                format!("--screenshot={}", file.display()),
-                format!("--window-size={size}"),
-            ],
-        );
-        let bytes = std::fs::metadata(&file).map(|m| m.len()).unwrap_or(0);
-        assert!(bytes > 10_000, "no {name} screenshot at {}", file.display());
-    }
+    common::browser::screenshots(&url, profile.path(), "dashboard");
 }
 
 fn rows_of(dom: &str, table: &str) -> usize {

@@ -7,7 +7,7 @@
 //! the dashboard and the file `shiplog report --html` writes show the same numbers. The filters
 //! are links and a form, so the dashboard works without JavaScript (the page has none).
 
-use maud::{DOCTYPE, Markup, PreEscaped, html};
+use maud::{DOCTYPE, Markup, html};
 use serde::Serialize;
 use shiplog_core::metrics::DoraMetrics;
 
@@ -221,13 +221,7 @@ pub fn render_home(model: &HomeModel, chrome: &Chrome) -> String {
     let page = html! {
         (DOCTYPE)
         html lang="en" {
-            head {
-                meta charset="utf-8";
-                meta name="viewport" content="width=device-width, initial-scale=1";
-                meta name="color-scheme" content="light dark";
-                title { "shiplog · teams and services · " (window) }
-                style { (PreEscaped(super::html::STYLE)) }
-            }
+            (super::html::head(&format!("shiplog · teams and services · {window}")))
             body {
                 header {
                     (bar(chrome))
@@ -282,13 +276,7 @@ pub fn render_markdown_page(title: &str, markdown: &str, chrome: &Chrome) -> Str
     let page = html! {
         (DOCTYPE)
         html lang="en" {
-            head {
-                meta charset="utf-8";
-                meta name="viewport" content="width=device-width, initial-scale=1";
-                meta name="color-scheme" content="light dark";
-                title { "shiplog · " (title) }
-                style { (PreEscaped(super::html::STYLE)) }
-            }
+            (super::html::head(&format!("shiplog · {title}")))
             body {
                 header { (bar(chrome)) }
                 main class="prose" { (super::html::markdown_html(markdown)) }

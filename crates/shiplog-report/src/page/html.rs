@@ -358,6 +358,20 @@ fn drill_down(model: &ReportModel) -> Markup {
     }
 }
 
+/// A page's `<head>`: its title and the inline style sheet (light and dark themes).
+pub(crate) fn head(title: &str) -> Markup {
+    html! {
+        head {
+            meta charset="utf-8";
+            meta name="viewport" content="width=device-width, initial-scale=1";
+            meta name="color-scheme" content="light dark";
+            meta name="generator" content="shiplog";
+            title { (title) }
+            style { (PreEscaped(STYLE)) }
+        }
+    }
+}
+
 /// The report page.
 pub fn render(model: &ReportModel) -> String {
     render_with(model, None)
@@ -374,14 +388,7 @@ pub fn render_with(model: &ReportModel, chrome: Option<&super::dashboard::Chrome
     let page = html! {
         (DOCTYPE)
         html lang="en" {
-            head {
-                meta charset="utf-8";
-                meta name="viewport" content="width=device-width, initial-scale=1";
-                meta name="color-scheme" content="light dark";
-                meta name="generator" content="shiplog";
-                title { "Delivery report · " (model.title) " · " (window) }
-                style { (PreEscaped(STYLE)) }
-            }
+            (head(&format!("Delivery report · {} · {window}", model.title)))
             body {
                 svg width="0" height="0" style="position:absolute" aria-hidden="true" {
                     defs { pattern id="hatch" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)" {

@@ -69,3 +69,25 @@ pub fn element<'a>(dom: &'a str, start: &str, end: &str) -> &'a str {
     let len = dom[from..].find(end).unwrap_or(dom.len() - from);
     &dom[from..from + len]
 }
+
+/// Screenshots of `url` at desktop and phone widths, as `target/tmp/report-screenshots/
+/// {prefix}-desktop.png` and `-phone.png` (CI artefacts for a person to look at, not committed);
+/// each must have been written.
+pub fn screenshots(url: &str, profile: &Path, prefix: &str) {
+    let shots = Path::new(env!("CARGO_TARGET_TMPDIR")).join("report-screenshots");
+    std::fs::create_dir_all(&shots).expect("screenshot dir");
+    for (name, size) in [("desktop", "1280,4000"), ("phone", "390,6000")] {
+        let file = shots.join(format!("{prefix}-{name}.png"));
+        let _ = std::fs::remove_file(&file);
+        run_chromium(
+            url,
+            profile,
+            &[
+                format!("--screenshot={}", file.display()),
+                format!("--window-size={size}"),
+            ],
+        );
+        let bytes = std::fs::metadata(&file).map(|m| m.len()).unwrap_or(0);
+        assert!(bytes > 10_000, "no {name} screenshot at {}", file.display());
+    }
+}
