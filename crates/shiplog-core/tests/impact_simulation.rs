@@ -369,10 +369,16 @@ fn a_pre_existing_trend_is_not_credited() {
         eprintln!(
             "trend: {kind:?}: before/after alone significant in {naive:.3}, credited {credited:.3}"
         );
-        // The trend must show in a naive comparison (less often for frequency since its
-        // interval allows for autocorrelated weeks).
+        // The trend must show in a naive comparison, or the case tests nothing. Less often for
+        // frequency: within each window a trend looks like weeks that are alike, and its
+        // interval allows for that and for the uncertainty of the estimate (19% at 500
+        // histories, 35% before the Satterthwaite degrees of freedom).
+        let visible = match kind {
+            MetricKind::DeploymentFrequency => 0.12,
+            _ => 0.25,
+        };
         assert!(
-            naive > 0.25,
+            naive > visible,
             "{kind:?}: the trend should show in a naive comparison"
         );
         assert!(
@@ -712,16 +718,15 @@ fn a_single_primary_metric_keeps_its_error_rates() {
     // the trend check, claims less; and the intervals are those of the default analysis, so their
     // coverage is unchanged. Independent weeks, then AR(1) weeks (ρ = 0.5). A test at the full
     // alpha rejects exactly when its interval misses no-change, so it inherits the interval's
-    // calibration: under AR(1) the frequency interval covers 92–93% (the AR(1) case above; still
-    // short of 95%, docs/impact.md), and that shortfall shows one for one in the test, where
-    // Holm's adjustment over five metrics hid it. The limit there is 7.5%; the verdict, which
-    // also needs the trend check, stays within 5% in both.
+    // calibration, and a shortfall there shows one for one in the test, where Holm's adjustment
+    // over five metrics hides it (before the frequency interval's Satterthwaite degrees of
+    // freedom, 7.6% under AR(1)). The limit is 5% in both cases, for the test and the verdict.
     let cases = [
         ("independent weeks", 11, 0.05, Truth::default()),
         (
             "AR(1) 0.5",
             12,
-            0.075,
+            0.05,
             Truth {
                 rho: 0.5,
                 shape: 20.0,

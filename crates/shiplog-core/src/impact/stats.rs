@@ -867,8 +867,9 @@ pub struct LatentAr1 {
 
 impl LatentAr1 {
     /// From the observed (bias-corrected) lag-1 autocorrelation and the share of the weekly
-    /// variance that is not white noise. The share is raised to at least `observed / 0.9`, so the
-    /// latent coefficient stays within [`MAX_LATENT_RHO`]; with `share = 1` this is plain AR(1).
+    /// variance that is not white noise. The share is raised to at least `observed /
+    /// MAX_LATENT_RHO`, so the latent coefficient stays within [`MAX_LATENT_RHO`]; with
+    /// `share = 1` this is plain AR(1).
     pub fn new(observed: f64, share: f64) -> Self {
         let observed = if observed.is_finite() {
             observed.max(0.0)
@@ -892,6 +893,36 @@ impl LatentAr1 {
             observed,
             share,
             latent: (observed / share).min(MAX_LATENT_RHO),
+        }
+    }
+
+    /// As [`new`](Self::new), but with the share held where it is: the latent coefficient is
+    /// `observed / share` capped at [`MAX_LATENT_RHO`], and with no latent share the series is
+    /// plain AR(1) at `observed` (through the floor of [`sum_factor`](Self::sum_factor)). This is
+    /// the variance model as a function of the observed coefficient alone, for the sensitivity
+    /// that [`autocorrelation_df`] needs: raising the share with the coefficient, as `new` does to
+    /// keep the latent coefficient in range, would credit a series whose counts are Poisson (no
+    /// latent share) with a strongly correlated latent rate as soon as its estimate moved above 0.
+    pub fn at_share(observed: f64, share: f64) -> Self {
+        let observed = if observed.is_finite() {
+            observed.max(0.0)
+        } else {
+            0.0
+        };
+        let share = if share.is_finite() {
+            share.clamp(0.0, 1.0)
+        } else {
+            1.0
+        };
+        let latent = if share > 0.0 {
+            (observed / share).min(MAX_LATENT_RHO)
+        } else {
+            0.0
+        };
+        Self {
+            observed,
+            share,
+            latent,
         }
     }
 
@@ -995,14 +1026,21 @@ pub struct RateRatio {
 }
 
 /// The ratio of mean weekly counts, after ÷ before, with a 95% interval that allows for
-/// over-dispersion: a quasi-Poisson log-linear model with one indicator for the after period, whose
-/// dispersion φ is Pearson's χ² over n − 2 (floored at 1, so the interval is never narrower than
-/// Poisson's). Var(log RR) = φ (1/Y₀ + 1/Y₁), Y the total counts; intervals and p-values use t with
-/// n − 2 degrees of freedom. A zero total is replaced by ½ (a continuity correction).
+/// over-dispersion and for weeks that are alike: a quasi-Poisson log-linear model with one
+/// indicator for the after period, whose dispersion φ is Pearson's χ² over its expectation
+/// (n − 2 with independent weeks; floored at 1, so the interval is never narrower than Poisson's).
+/// Var(log RR) = φ (F₀/Y₀ + F₁/Y₁), Y the total counts and F the variance factor of a window's
+/// total under the latent AR(1) rate ([`LatentAr1`], 1 with independent weeks). Intervals and
+/// p-values use t with the effective number of independent weeks as degrees of freedom, reduced
+/// for the uncertainty of the estimated autocorrelation ([`autocorrelation_df`], never below 4).
+/// A zero total is replaced by ½ (a continuity correction).
 ///
 /// Worked example: before `[2, 4, 3, 3]` (12 in 4 weeks), after `[6, 5, 7, 6]` (24): RR = 2; the
-/// Pearson χ² is 2/3 + 1/4 = 0.917, so φ = 1 (floored); se = √(1/12 + 1/24) = 0.354; with t₆ = 2.447
-/// the interval is 2·e^(±0.865) = 0.84 to 4.75.
+/// Pearson χ² is 2/3 + 1/4 = 0.917, so φ = 1 (floored); the residuals' lag-1 autocorrelation is
+/// negative, so F = 1 and se = √(1/12 + 1/24) = 0.354. Four weeks a side cannot tell whether
+/// weeks are alike (a coefficient of 0.2 would widen the variance by a third), so the degrees of
+/// freedom fall from n − 2 = 6 to the floor of 4: with t₄ = 2.776 the interval is
+/// 2·e^(±0.982) = 0.75 to 5.34 (t₆ would give 0.84 to 4.75).
 pub fn rate_ratio(before: &[f64], after: &[f64]) -> Option<RateRatio> {
     let (n0, n1) = (before.len(), after.len());
     if n0 == 0 || n1 == 0 || n0 + n1 < 3 {
@@ -1050,23 +1088,47 @@ pub fn rate_ratio(before: &[f64], after: &[f64]) -> Option<RateRatio> {
         vec![1.0; n0 + n1],
         windows.iter().map(|w| f64::from(*w)).collect(),
     ];
-    let (autocorrelation, effective) = match Ar1Design::new(columns, &layout) {
-        Some(design) => {
-            let rho = design.corrected_rho(lag1(&residuals, &design.pairs));
-            let (_, xrx) = design.rx(rho.max(0.0));
-            (rho, design.effective_df(&xrx))
-        }
-        None => (0.0, df),
-    };
-    let raw_dispersion = (pearson(before, m0) + pearson(after, m1)) / effective.max(1.0);
-    let dispersion = raw_dispersion.max(1.0);
-    // The Poisson part of a week's count (1 on the Pearson scale) is white noise; the rest, the
-    // week's rate, carries the correlation (Zeger 1988).
-    let latent = LatentAr1::new(autocorrelation, 1.0 - 1.0 / dispersion);
+    let design = Ar1Design::new(columns, &layout);
+    let autocorrelation = design
+        .as_ref()
+        .map_or(0.0, |d| d.corrected_rho(lag1(&residuals, &d.pairs)));
+    let chi2 = pearson(before, m0) + pearson(after, m1);
     let (y0c, y1c) = (y0.max(0.5), y1.max(0.5));
+    // The variance of the log ratio, and the dispersion and latent process behind it, had the
+    // corrected coefficient come out `rho`: Pearson's χ² over tr(M R) at `rho` (floored at 1,
+    // Poisson); the Poisson part of a week's count (1 on the Pearson scale) is white noise, the
+    // rest, the week's rate, carries the correlation (Zeger 1988).
+    let dispersion_at = |rho: f64| {
+        let effective = design
+            .as_ref()
+            .map_or(df, |d| d.effective_df(&d.rx(rho.max(0.0)).1));
+        (chi2 / effective.max(1.0)).max(1.0)
+    };
+    let variance_of = |dispersion: f64, latent: &LatentAr1| {
+        dispersion * (latent.sum_factor(n0) / y0c + latent.sum_factor(n1) / y1c)
+    };
+    let dispersion = dispersion_at(autocorrelation);
+    let latent = LatentAr1::new(autocorrelation, 1.0 - 1.0 / dispersion);
+    let variance = variance_of(dispersion, &latent);
+    // The same variance had the coefficient come out `rho`, the latent share held at its
+    // estimate (a `LatentAr1::at_share`).
+    let variance_at = |rho: f64| {
+        let dispersion = dispersion_at(rho);
+        variance_of(dispersion, &LatentAr1::at_share(rho, latent.share))
+    };
     let log_rr = ((y1c / n1 as f64) / (y0c / n0 as f64)).ln();
-    let se = (dispersion * (latent.sum_factor(n0) / y0c + latent.sum_factor(n1) / y1c)).sqrt();
-    let df = latent.effective_df(n0, n1).min(df);
+    let se = variance.sqrt();
+    // The t quantile allows for the correlation (the effective number of independent weeks) and
+    // for its uncertainty: with 13 weeks a side the coefficient is uncertain by about ±0.2, which
+    // moves the variance by a third, and a t that ignores it undercovers in exactly the histories
+    // whose estimate came out low (Satterthwaite degrees of freedom, as for lead time,
+    // [`autocorrelation_df`]).
+    let effective_df = latent.effective_df(n0, n1).min(df);
+    let df = if design.is_some() {
+        autocorrelation_df(variance_at, autocorrelation, n0 + n1 - 2, effective_df)
+    } else {
+        effective_df
+    };
     let t = t_quantile(0.975, df);
     Some(RateRatio {
         estimate: Estimate {
@@ -1256,8 +1318,8 @@ mod tests {
         assert_eq!(rr.dispersion, 1.0);
         let se = (1.0f64 / 12.0 + 1.0 / 24.0).sqrt();
         close(rr.estimate.se, se, 1e-12);
-        close(rr.estimate.low.exp(), 0.84, 5e-3);
-        close(rr.estimate.high.exp(), 4.75, 5e-3);
+        close(rr.estimate.low.exp(), 0.75, 5e-3);
+        close(rr.estimate.high.exp(), 5.34, 5e-3);
         // Over-dispersed counts widen the interval.
         let wide = rate_ratio(&[0.0, 9.0, 1.0, 2.0], &[12.0, 0.0, 10.0, 2.0]).unwrap();
         assert!(wide.dispersion > 1.0);
