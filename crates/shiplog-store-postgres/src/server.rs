@@ -158,6 +158,115 @@ async fn store_one(
     })
 }
 
+/// Stores a group of deliveries inside the caller's transaction: every delivery with an id in one
+/// multi-row statement (one round trip however large the group), those without an id one by one.
+///
+/// Rows are inserted in one order (source, then delivery id) by every server process, so two
+/// groups holding the same ids cannot deadlock. A repeated id within the group is stored once (its
+/// first occurrence) and the repeats are counted as duplicates of it, as they would be had they
+/// arrived one after another; `ON CONFLICT DO UPDATE` cannot touch one row twice in a statement,
+/// so the repeats are taken out before it.
+async fn store_group(
+    conn: &mut PgConnection,
+    deliveries: &[NewDelivery],
+) -> Result<Vec<StoredDelivery>, StoreError> {
+    use std::collections::HashMap;
+    let mut first: HashMap<(&str, &str), usize> = HashMap::new();
+    let mut repeats: Vec<(usize, usize)> = Vec::new();
+    let mut without_id: Vec<usize> = Vec::new();
+    let (mut sources, mut ids, mut received, mut headers, mut bodies) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for (i, delivery) in deliveries.iter().enumerate() {
+        let Some(id) = delivery.delivery_id.as_deref() else {
+            without_id.push(i);
+            continue;
+        };
+        match first.entry((delivery.source.as_str(), id)) {
+            std::collections::hash_map::Entry::Occupied(seen) => repeats.push((i, *seen.get())),
+            std::collections::hash_map::Entry::Vacant(slot) => {
+                slot.insert(i);
+                sources.push(delivery.source.as_str());
+                ids.push(id);
+                received.push(micros(delivery.received_at));
+                headers.push(serde_json::to_string(&delivery.headers).map_err(|e| {
+                    StoreError::Query {
+                        operation: "encode delivery headers",
+                        source: Box::new(e),
+                    }
+                })?);
+                bodies.push(delivery.body.as_slice());
+            }
+        }
+    }
+    let mut stored: Vec<Option<StoredDelivery>> = vec![None; deliveries.len()];
+    if !ids.is_empty() {
+        // `xmax` is 0 on a freshly inserted row version and set on one the conflict branch updated.
+        let rows = sqlx::query(
+            "INSERT INTO deliveries (source, delivery_id, received_at, state, headers, body) \
+             SELECT source, delivery_id, received_at, 'pending', headers, body \
+             FROM UNNEST($1::TEXT[], $2::TEXT[], $3::BIGINT[], $4::TEXT[], $5::BYTEA[]) \
+                  AS t(source, delivery_id, received_at, headers, body) \
+             ORDER BY source, delivery_id \
+             ON CONFLICT (source, delivery_id) WHERE delivery_id IS NOT NULL \
+             DO UPDATE SET duplicates = deliveries.duplicates + 1 \
+             RETURNING seq, source, delivery_id, (xmax = 0) AS inserted",
+        )
+        .bind(&sources)
+        .bind(&ids)
+        .bind(&received)
+        .bind(&headers)
+        .bind(&bodies)
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(query_error("store deliveries"))?;
+        for row in &rows {
+            let seq: i64 = row.try_get(0).map_err(query_error("store deliveries"))?;
+            let source: &str = row.try_get(1).map_err(query_error("store deliveries"))?;
+            let id: &str = row.try_get(2).map_err(query_error("store deliveries"))?;
+            let inserted: bool = row.try_get(3).map_err(query_error("store deliveries"))?;
+            let &i = first.get(&(source, id)).ok_or_else(|| StoreError::Query {
+                operation: "store deliveries",
+                source: format!("the database returned a delivery not in the group: {source} {id}")
+                    .into(),
+            })?;
+            stored[i] = Some(if inserted {
+                StoredDelivery::New(seq)
+            } else {
+                StoredDelivery::Duplicate(seq)
+            });
+        }
+    }
+    let mut counted: HashMap<i64, i64> = HashMap::new();
+    for &(i, of) in &repeats {
+        let seq = match stored[of] {
+            Some(StoredDelivery::New(seq) | StoredDelivery::Duplicate(seq)) => seq,
+            None => continue,
+        };
+        stored[i] = Some(StoredDelivery::Duplicate(seq));
+        *counted.entry(seq).or_default() += 1;
+    }
+    for (seq, extra) in counted {
+        sqlx::query("UPDATE deliveries SET duplicates = duplicates + $1 WHERE seq = $2")
+            .bind(extra)
+            .bind(seq)
+            .execute(&mut *conn)
+            .await
+            .map_err(query_error("count duplicate deliveries"))?;
+    }
+    for i in without_id {
+        stored[i] = Some(store_one(conn, &deliveries[i]).await?);
+    }
+    stored
+        .into_iter()
+        .map(|s| {
+            s.ok_or_else(|| StoreError::Query {
+                operation: "store deliveries",
+                source: "a delivery of the group has no result".into(),
+            })
+        })
+        .collect()
+}
+
 #[async_trait]
 impl ServerStore for PostgresStore {
     async fn lock_processing(&self) -> Result<Box<dyn ProcessingLock>, StoreError> {
@@ -189,35 +298,16 @@ impl ServerStore for PostgresStore {
         &self,
         deliveries: &[NewDelivery],
     ) -> Result<Vec<StoredDelivery>, StoreError> {
-        // Rows are locked in one order (source, then delivery id) by every server process, so
-        // two groups holding the same ids cannot deadlock; a stable sort keeps repeated ids in
-        // their given order, so the first is the one stored.
-        let mut order: Vec<usize> = (0..deliveries.len()).collect();
-        order.sort_by(|&a, &b| {
-            let key = |d: &NewDelivery| (d.source.clone(), d.delivery_id.clone());
-            key(&deliveries[a]).cmp(&key(&deliveries[b]))
-        });
         let mut tx = self
             .pool
             .begin()
             .await
             .map_err(query_error("begin storing deliveries"))?;
-        let mut stored: Vec<Option<StoredDelivery>> = vec![None; deliveries.len()];
-        for &i in &order {
-            stored[i] = Some(store_one(&mut tx, &deliveries[i]).await?);
-        }
+        let stored = store_group(&mut tx, deliveries).await?;
         tx.commit()
             .await
             .map_err(query_error("commit deliveries"))?;
-        stored
-            .into_iter()
-            .map(|s| {
-                s.ok_or_else(|| StoreError::Query {
-                    operation: "store deliveries",
-                    source: "a delivery of the group has no result".into(),
-                })
-            })
-            .collect()
+        Ok(stored)
     }
 
     async fn claim_deliveries(

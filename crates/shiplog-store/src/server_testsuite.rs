@@ -155,8 +155,19 @@ pub async fn group_commit_matches_one_by_one(s: &dyn ServerStore) {
     assert_eq!(stored[1], StoredDelivery::Duplicate(existing));
     assert_eq!(stored[2], StoredDelivery::Duplicate(g1));
     assert!(matches!(stored[3], StoredDelivery::New(_)));
-    let body = s.delivery(g1).await.ok().flatten().map(|d| d.body);
-    assert_eq!(body.as_deref(), Some(&b"1"[..]));
+    let first = s.delivery(g1).await.ok().flatten();
+    assert_eq!(first.as_ref().map(|d| &d.body[..]), Some(&b"1"[..]));
+    assert_eq!(
+        first.map(|d| d.duplicates),
+        Some(1),
+        "the repeat is counted"
+    );
+    let old = s.delivery(existing).await.ok().flatten();
+    assert_eq!(
+        old.map(|d| d.duplicates),
+        Some(1),
+        "the re-delivery is counted"
+    );
 }
 
 /// A claimed delivery is not claimed again while its lease runs, and is once it ended; each
