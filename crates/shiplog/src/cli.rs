@@ -476,16 +476,8 @@ pub struct ImpactArgs {
     pub format: ImpactFormatArg,
 }
 
-/// How deployments are found.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum DeploySource {
-    /// Tags matching a glob are production deployments.
-    Tags(String),
-    /// First-parent commits of a branch are production deployments (`None`: the default branch).
-    Merges(Option<String>),
-    /// Deployments recorded or imported into the store.
-    Recorded,
-}
+/// How deployments are found (the engine's, parsed from `--deploys`).
+pub use shiplog_engine::DeploySource;
 
 fn parse_deploys(text: &str) -> Result<DeploySource, String> {
     let (kind, arg) = match text.split_once('=') {

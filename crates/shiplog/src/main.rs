@@ -17,7 +17,7 @@ mod ingest;
 mod practice;
 mod report;
 mod serve;
-mod store;
+use shiplog_engine::store;
 mod sync_github;
 mod ui;
 

@@ -129,10 +129,25 @@ pub struct HistoryProgress {
     bar: ProgressBar,
 }
 
-impl HistoryProgress {
-    /// Removes the bar.
-    pub fn finish(&self) {
+impl shiplog_engine::analysis::HistoryProgress for HistoryProgress {
+    fn finish(&self) {
         self.bar.finish_and_clear();
+    }
+}
+
+/// The terminal as the engine's reporter.
+impl shiplog_engine::Reporter for Ui {
+    fn phase(&self, name: &str) {
+        Ui::phase(self, name);
+    }
+    fn note(&self, text: &str) {
+        Ui::note(self, text);
+    }
+    fn warn(&self, text: &str) {
+        Ui::warn(self, text);
+    }
+    fn history_progress(&self) -> Box<dyn shiplog_engine::analysis::HistoryProgress + '_> {
+        Box::new(Ui::history_progress(self))
     }
 }
 

@@ -1,4 +1,4 @@
-//! The store a command uses: the SQLite file (`--db PATH`, the default) or a PostgreSQL
+//! The store a command or the server uses: the SQLite file (`--db PATH`, the default) or a PostgreSQL
 //! database (`--db postgres://...`, the team server's shared store), behind the one `Store`
 //! contract so every command works on either.
 
