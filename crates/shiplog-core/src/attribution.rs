@@ -960,6 +960,7 @@ mod tests {
             status: DeploymentStatus::Success,
             unplanned: false,
             source: DeploymentSource::Recorded,
+            recorded_by: None,
         }
     }
 

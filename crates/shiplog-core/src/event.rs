@@ -111,6 +111,75 @@ pub struct Deployment {
     pub unplanned: bool,
     /// Where the record came from.
     pub source: DeploymentSource,
+    /// Who or what recorded it: CI or a person; `None` when the source cannot tell (git tags and
+    /// merges, import files without `recorded_by`, webhooks that do not say).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recorded_by: Option<Recorder>,
+}
+
+/// Who or what recorded a deployment.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", tag = "kind")]
+pub enum Recorder {
+    /// A CI system (`system` is its name when known: `github-actions`, `gitlab-ci`, ...).
+    Ci {
+        /// The CI system's name, when known.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        system: Option<String>,
+    },
+    /// A person, by hand.
+    Manual,
+}
+
+impl Recorder {
+    /// Recorded by the CI system `system` (`github-actions`, `gitlab`, ...).
+    pub fn ci(system: &str) -> Self {
+        Self::Ci {
+            system: Some(system.to_owned()),
+        }
+    }
+
+    /// Recorded by CI.
+    pub fn is_ci(&self) -> bool {
+        matches!(self, Self::Ci { .. })
+    }
+
+    /// The text form used in storage and import files: `ci`, `ci:<system>` or `manual`.
+    pub fn to_text(&self) -> String {
+        match self {
+            Self::Ci { system: None } => "ci".to_owned(),
+            Self::Ci {
+                system: Some(system),
+            } => format!("ci:{system}"),
+            Self::Manual => "manual".to_owned(),
+        }
+    }
+}
+
+impl FromStr for Recorder {
+    type Err = String;
+    fn from_str(text: &str) -> Result<Self, String> {
+        let text = text.trim();
+        match text {
+            "ci" => Ok(Self::Ci { system: None }),
+            "manual" => Ok(Self::Manual),
+            _ => match text.strip_prefix("ci:") {
+                Some(system)
+                    if !system.is_empty()
+                        && system
+                            .chars()
+                            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')) =>
+                {
+                    Ok(Self::Ci {
+                        system: Some(system.to_owned()),
+                    })
+                }
+                _ => Err(format!(
+                    "unknown recorder {text:?} (expected ci, ci:<system> or manual)"
+                )),
+            },
+        }
+    }
 }
 
 /// A deployment that finished before its commit existed: the commit's committer time is later
@@ -177,4 +246,42 @@ pub struct Incident {
     /// incident a GitHub incident issue links to). While that incident is stored, this one is not
     /// counted: see [`crate::duplicates`].
     pub duplicate_of: Option<IncidentId>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn recorders_parse_and_print_their_text_form() {
+        for (text, recorder) in [
+            ("ci", Recorder::Ci { system: None }),
+            ("manual", Recorder::Manual),
+            ("ci:github-actions", Recorder::ci("github-actions")),
+            ("ci:aws_codebuild.v2", Recorder::ci("aws_codebuild.v2")),
+        ] {
+            assert_eq!(text.parse::<Recorder>(), Ok(recorder.clone()), "{text}");
+            assert_eq!(recorder.to_text(), text);
+        }
+        assert_eq!(" manual ".parse::<Recorder>(), Ok(Recorder::Manual));
+        assert!(Recorder::ci("gitlab").is_ci());
+        assert!(!Recorder::Manual.is_ci());
+    }
+
+    #[test]
+    fn other_recorders_are_refused() {
+        for text in [
+            "",
+            "CI",
+            "Manual",
+            "ci:",
+            "ci: x",
+            "ci:a/b",
+            "person",
+            "ci-github",
+        ] {
+            let err = text.parse::<Recorder>().expect_err(text);
+            assert!(err.contains("expected ci, ci:<system> or manual"), "{err}");
+        }
+    }
 }

@@ -642,6 +642,7 @@ mod tests {
                     status: DeploymentStatus::Success,
                     unplanned: false,
                     source: DeploymentSource::Recorded,
+                    recorded_by: None,
                 });
             }
         }

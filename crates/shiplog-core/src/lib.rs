@@ -31,7 +31,7 @@ pub use attribution::{
     AttributionInputs, AttributionOptions, DeliveryModel, attribute, attribute_with,
 };
 pub use definitions::Definitions;
-pub use event::{Deployment, DeploymentSource, DeploymentStatus, Incident};
+pub use event::{Deployment, DeploymentSource, DeploymentStatus, Incident, Recorder};
 pub use graph::{AbbrevMatch, ColumnBytes, Columns, CommitGraph, CommitIdx, NewCommit};
 pub use metrics::{DoraMetrics, LeadTimeStart, Scope, compute};
 pub use names::{

@@ -665,6 +665,7 @@ mod tests {
                 status: DeploymentStatus::Success,
                 unplanned: i == 3,
                 source: DeploymentSource::Recorded,
+                recorded_by: None,
             });
         }
         g.close_run();

@@ -82,6 +82,7 @@ proptest! {
                 status: DeploymentStatus::Success,
                 unplanned: false,
                 source: DeploymentSource::Recorded,
+                recorded_by: None,
             })
             .collect();
         let model = attribute(&graph, deployments.clone(), vec![], AttributionOptions::default()).unwrap();
@@ -187,6 +188,7 @@ proptest! {
                 status: DeploymentStatus::Success,
                 unplanned: false,
                 source: DeploymentSource::Recorded,
+                recorded_by: None,
             })
             .collect();
         // Given commits: right (0, 1), missing (2) or wrong (3).
@@ -265,6 +267,7 @@ proptest! {
                 status: DeploymentStatus::Success,
                 unplanned: false,
                 source: DeploymentSource::GitTag,
+                recorded_by: None,
             })
             .collect();
         let model = attribute(&graph, deployments.clone(), vec![], AttributionOptions::default()).unwrap();

@@ -53,6 +53,7 @@ fn deploy(id: &str, service: &str, commit: u8, hours: i64) -> Deployment {
         status: DeploymentStatus::Success,
         unplanned: false,
         source: DeploymentSource::Recorded,
+        recorded_by: None,
     }
 }
 

@@ -561,6 +561,7 @@ fn git_deployment(
         status: DeploymentStatus::Success,
         unplanned: false,
         source,
+        recorded_by: None,
     }
 }
 

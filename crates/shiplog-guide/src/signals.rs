@@ -133,6 +133,8 @@ const PULL_REQUESTS_MISSING: &str = "no pull requests in the store: `shiplog syn
 const INCIDENTS_MISSING: &str = "no incidents in scope: `shiplog record incident`, `shiplog sync github OWNER/REPO` (incident issues) or `shiplog import` (PagerDuty, JSON Lines) brings them in";
 const DEPLOYMENTS_MISSING: &str = "no deployments in scope after the first: `shiplog record deployment` from CI, `shiplog import`, or --deploys tags|merges";
 
+const RECORDER_MISSING: &str = "no deployment in scope says who recorded it: `shiplog record deployment` run in CI detects it from the environment (GITHUB_ACTIONS, GITLAB_CI, CI, ...) or takes `--recorded-by ci|manual`; import files can give `recorded_by` (`ci`, `ci:<system>` or `manual`); GitHub, GitLab and CDEvents deployments say CI; git tags and merges never say";
+
 /// The median of `values` (the mean of the middle two for an even count), `None` when empty.
 pub fn median(values: &mut [f64]) -> Option<f64> {
     if values.is_empty() {
@@ -558,17 +560,31 @@ pub fn signals(x: &SignalInputs<'_>) -> Vec<Signal> {
         "deployments",
         (f.deployments == 0).then(|| DEPLOYMENTS_MISSING.to_owned()),
     ));
+    // Every deployment in scope whose recorder is known (git tags and merges never say).
+    let recorders: Vec<bool> = x
+        .scope
+        .deployments(model)
+        .filter_map(|(_, d)| d.deployment.recorded_by.as_ref().map(|r| r.is_ci()))
+        .collect();
+    let by_ci = recorders.iter().filter(|&&ci| ci).count();
+    let in_scope = x.scope.deployments(model).count();
     push(signal(
         "deployments_recorded_by_ci",
         "deployment-automation",
         "share of deployments recorded by CI rather than by hand",
-        None,
+        share(by_ci, recorders.len()),
         Unit::Share,
-        0,
+        recorders.len(),
         "deployments",
         Reference::at_least("all of them", 1.0),
         "who or what recorded each deployment",
-        Some("a deployment record does not say whether CI or a person made it".to_owned()),
+        if in_scope == 0 {
+            Some(DEPLOYMENTS_MISSING.to_owned())
+        } else if recorders.is_empty() {
+            Some(RECORDER_MISSING.to_owned())
+        } else {
+            None
+        },
     ));
     push(signal(
         "deploy_stage",

@@ -184,6 +184,15 @@ pub(crate) fn status(value: Value<'_>) -> Result<DeploymentStatus, Problem> {
         .map_err(|_| expected(STATUS_EXPECTED, quote(text)))
 }
 
+const RECORDER_EXPECTED: &str = "\"ci\", \"ci:<system>\" (e.g. ci:github-actions) or \"manual\"";
+
+/// Who recorded a deployment: `ci`, `ci:<system>` or `manual`.
+pub(crate) fn recorder(value: Value<'_>) -> Result<shiplog_core::Recorder, Problem> {
+    let text = text(value, RECORDER_EXPECTED)?;
+    text.parse()
+        .map_err(|_| expected(RECORDER_EXPECTED, quote(text)))
+}
+
 /// A boolean: JSON `true`/`false`; in CSV also `1`/`0` and `yes`/`no`, in any case.
 pub(crate) fn boolean(value: Value<'_>) -> Result<bool, Problem> {
     match value {

@@ -9,7 +9,7 @@
 use shiplog_core::{
     Capability, Deployment, DeploymentId, DeploymentSource, DeploymentStatus, Environment,
     Incident, IncidentId, PracticeChange, PracticeName, PracticeScope, PullRequest, PullRequestId,
-    RepositoryName, ServiceName, Sha, ShaPrefix, TeamName,
+    Recorder, RepositoryName, ServiceName, Sha, ShaPrefix, TeamName,
 };
 
 use jiff::Timestamp;
@@ -18,7 +18,7 @@ use serde_json::Value as Json;
 use crate::error::Problem;
 use crate::fields::{
     self, Cells, FieldProblem, Fields, Value, boolean, count, date, free_text, labels, name,
-    services, sha_prefix, sha_prefixes, status, timestamp,
+    recorder, services, sha_prefix, sha_prefixes, status, timestamp,
 };
 
 /// The field that names a record's type.
@@ -68,6 +68,8 @@ pub struct DeploymentRecord {
     pub status: DeploymentStatus,
     /// Optional, `false` by default. A hotfix or emergency change.
     pub unplanned: bool,
+    /// Optional: `ci`, `ci:<system>` or `manual`; absent means unknown.
+    pub recorded_by: Option<Recorder>,
 }
 
 impl DeploymentRecord {
@@ -88,6 +90,7 @@ impl DeploymentRecord {
             status: self.status,
             unplanned: self.unplanned,
             source,
+            recorded_by: self.recorded_by,
         }
     }
 }
@@ -193,6 +196,7 @@ const DEPLOYMENT: RecordType = RecordType {
         "started_at",
         "status",
         "unplanned",
+        "recorded_by",
     ],
     build: build_deployment,
 };
@@ -264,6 +268,7 @@ fn build_deployment(f: &mut Fields<'_>) -> Option<Record> {
     let started_at = f.optional("started_at", timestamp);
     let status = f.optional("status", status);
     let unplanned = f.optional("unplanned", boolean);
+    let recorded_by = f.optional("recorded_by", recorder);
     if let (Some(started), Some(finished)) = (&started_at, &finished_at)
         && started.at > finished.at
     {
@@ -287,6 +292,7 @@ fn build_deployment(f: &mut Fields<'_>) -> Option<Record> {
         started_at: started_at.map(|s| s.at),
         status: status.unwrap_or(DeploymentStatus::Success),
         unplanned: unplanned.unwrap_or(false),
+        recorded_by,
     }))
 }
 
@@ -583,6 +589,7 @@ mod tests {
                 "started_at",
                 "status",
                 "unplanned",
+                "recorded_by",
                 "opened_at",
                 "resolved_at",
                 "deployment_id",

@@ -340,6 +340,33 @@ fn bad_status() {
 }
 
 #[test]
+fn bad_recorded_by() {
+    for (value, found) in [
+        ("\"robot\"", "\"robot\""),
+        ("\"CI\"", "\"CI\""),
+        ("\"ci:\"", "\"ci:\""),
+        ("\"ci:git hub\"", "\"ci:git hub\""),
+        ("true", "true"),
+    ] {
+        assert_eq!(
+            jsonl_error(&deployment_with("recorded_by", Some(value))),
+            format!(
+                "deploys.jsonl:1: field \"recorded_by\": expected \"ci\", \"ci:<system>\" (e.g. ci:github-actions) or \"manual\", got {found}"
+            )
+        );
+    }
+    // CSV names the physical line of the bad row.
+    assert_eq!(
+        csv_error(&format!(
+            "type,id,service,environment,sha,finished_at,recorded_by\n\
+             deployment,d-1,api,production,{SHA},2026-03-03T14:00:00Z,ci\n\
+             deployment,d-2,api,production,{SHA},2026-03-03T15:00:00Z,person\n"
+        )),
+        "deploys.csv:3: field \"recorded_by\": expected \"ci\", \"ci:<system>\" (e.g. ci:github-actions) or \"manual\", got \"person\""
+    );
+}
+
+#[test]
 fn unknown_fields_are_named_with_the_accepted_ones() {
     let line = format!(
         r#"{{"type":"deployment","id":"d-17","service":"api","environment":"production","sha":"{SHA}","finshed_at":"2026-03-03T14:00:00Z"}}"#
@@ -347,17 +374,17 @@ fn unknown_fields_are_named_with_the_accepted_ones() {
     assert_eq!(
         errors("deploys.jsonl", line, Format::JsonLines),
         [
-            "deploys.jsonl:1: field \"finshed_at\": unknown field in deployment records (did you mean \"finished_at\"?); accepted fields: type, id, service, environment, sha, finished_at, started_at, status, unplanned",
+            "deploys.jsonl:1: field \"finshed_at\": unknown field in deployment records (did you mean \"finished_at\"?); accepted fields: type, id, service, environment, sha, finished_at, started_at, status, unplanned, recorded_by",
             "deploys.jsonl:1: field \"finished_at\": missing; required in deployment records",
         ]
     );
     assert_eq!(
         jsonl_error(&deployment_with("commit", Some("\"abcd\""))),
-        "deploys.jsonl:1: field \"commit\": unknown field in deployment records; accepted fields: type, id, service, environment, sha, finished_at, started_at, status, unplanned"
+        "deploys.jsonl:1: field \"commit\": unknown field in deployment records; accepted fields: type, id, service, environment, sha, finished_at, started_at, status, unplanned, recorded_by"
     );
     assert_eq!(
         jsonl_error(&deployment_with("title", Some("\"Release 4\""))),
-        "deploys.jsonl:1: field \"title\": unknown field in deployment records (it is a field of incident records); accepted fields: type, id, service, environment, sha, finished_at, started_at, status, unplanned"
+        "deploys.jsonl:1: field \"title\": unknown field in deployment records (it is a field of incident records); accepted fields: type, id, service, environment, sha, finished_at, started_at, status, unplanned, recorded_by"
     );
     assert_eq!(
         jsonl_error(&incident_with("unplanned", Some("null"))),
@@ -452,8 +479,8 @@ fn csv_unknown_duplicate_and_unnamed_columns() {
             Format::Csv
         ),
         [
-            "deploys.csv:1: field \"opend_at\": unknown column (did you mean \"opened_at\"?); accepted columns: type, id, service, environment, sha, finished_at, started_at, status, unplanned, opened_at, resolved_at, deployment_id, title, name, started_on, ended_on, services, team, capability, note, repository, number, ready_for_review_at, draft, first_review_at, merged_at, closed_at, merge_commit, head_sha, head_branch, base_branch, commits, first_commit_at, additions, deletions, labels",
-            "deploys.csv:1: field \"colour\": unknown column; accepted columns: type, id, service, environment, sha, finished_at, started_at, status, unplanned, opened_at, resolved_at, deployment_id, title, name, started_on, ended_on, services, team, capability, note, repository, number, ready_for_review_at, draft, first_review_at, merged_at, closed_at, merge_commit, head_sha, head_branch, base_branch, commits, first_commit_at, additions, deletions, labels",
+            "deploys.csv:1: field \"opend_at\": unknown column (did you mean \"opened_at\"?); accepted columns: type, id, service, environment, sha, finished_at, started_at, status, unplanned, recorded_by, opened_at, resolved_at, deployment_id, title, name, started_on, ended_on, services, team, capability, note, repository, number, ready_for_review_at, draft, first_review_at, merged_at, closed_at, merge_commit, head_sha, head_branch, base_branch, commits, first_commit_at, additions, deletions, labels",
+            "deploys.csv:1: field \"colour\": unknown column; accepted columns: type, id, service, environment, sha, finished_at, started_at, status, unplanned, recorded_by, opened_at, resolved_at, deployment_id, title, name, started_on, ended_on, services, team, capability, note, repository, number, ready_for_review_at, draft, first_review_at, merged_at, closed_at, merge_commit, head_sha, head_branch, base_branch, commits, first_commit_at, additions, deletions, labels",
             "deploys.csv:2: field \"opened_at\": missing; required in incident records",
         ]
     );
@@ -481,7 +508,7 @@ fn csv_values_are_validated_like_json_ones() {
             "deploys.csv:2: field \"finished_at\": expected an RFC 3339 timestamp with an offset (e.g. 2026-03-03T14:00:00Z), got \"2026-03-03 14:00\"",
             "deploys.csv:3: field \"status\": expected \"success\" or \"failure\", got \"done\"",
             "deploys.csv:3: field \"unplanned\": expected true or false (or 1/0, yes/no), got \"maybe\"",
-            "deploys.csv:4: field \"title\": unknown field in deployment records (it is a field of incident records); accepted fields: type, id, service, environment, sha, finished_at, started_at, status, unplanned",
+            "deploys.csv:4: field \"title\": unknown field in deployment records (it is a field of incident records); accepted fields: type, id, service, environment, sha, finished_at, started_at, status, unplanned, recorded_by",
             "deploys.csv:4: field \"environment\": missing; required in deployment records",
             "deploys.csv:5: field \"type\": unknown record type \"incidnt\"; expected \"deployment\", \"incident\", \"practice_change\" or \"pull_request\"",
             "deploys.csv:6: field \"type\": missing; expected \"deployment\", \"incident\", \"practice_change\" or \"pull_request\"",

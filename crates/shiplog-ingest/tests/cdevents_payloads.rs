@@ -8,7 +8,7 @@ use payloads::{ingest, ingest_all, ingest_made, notes, ts};
 use serde_json::json;
 use shiplog_core::{
     Deployment, DeploymentId, DeploymentSource, DeploymentStatus, Environment, IncidentId,
-    RepositoryName, ServiceName, Sha,
+    Recorder, RepositoryName, ServiceName, Sha,
 };
 use shiplog_ingest::formats::{Delivery, IncidentState, IncidentUpdate, Options, Source};
 
@@ -157,6 +157,7 @@ fn commits_come_from_custom_data_or_the_purl() {
         status: DeploymentStatus::Success,
         unplanned,
         source: DeploymentSource::Imported,
+        recorded_by: Some(Recorder::ci("cdevents")),
     };
     for version in ["v0.4.1", "v0.5.1"] {
         for (kind, unplanned) in [
@@ -234,6 +235,7 @@ fn pipeline_runs_deploy_only_when_custom_data_says_so() {
             ("api", "production", DeploymentStatus::Failure),
             "the examples' outcome is failure"
         );
+        assert_eq!(d.recorded_by, Some(Recorder::ci("cdevents")));
     }
 }
 

@@ -7,7 +7,7 @@ use payloads::{ingest, ingest_all, ingest_made, notes, ts};
 use serde_json::json;
 use shiplog_core::{
     Deployment, DeploymentId, DeploymentSource, DeploymentStatus, Environment, IncidentId,
-    PullRequest, PullRequestId, RepositoryName, ServiceName, Sha,
+    PullRequest, PullRequestId, Recorder, RepositoryName, ServiceName, Sha,
 };
 use shiplog_ingest::formats::{Delivery, IncidentState, Options, Source};
 
@@ -26,6 +26,7 @@ fn hello_world_deployment() -> Deployment {
         status: DeploymentStatus::Success,
         unplanned: false,
         source: DeploymentSource::Imported,
+        recorded_by: Some(Recorder::ci("github-actions")),
     }
 }
 
@@ -339,6 +340,7 @@ fn workflow_runs_are_deployments_only_for_named_workflows() {
                 status: DeploymentStatus::Success,
                 unplanned: false,
                 source: DeploymentSource::Imported,
+                recorded_by: Some(Recorder::ci("github-actions")),
             }]
         );
     }
@@ -531,6 +533,8 @@ fn with_deploy_releases_a_published_release_deploys_its_tag() {
             status: DeploymentStatus::Success,
             unplanned: false,
             source: DeploymentSource::Imported,
+            // A release is published by whoever publishes it: the payload does not say CI.
+            recorded_by: None,
         }
     );
 

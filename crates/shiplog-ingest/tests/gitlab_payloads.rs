@@ -8,7 +8,7 @@ use payloads::{ingest, ingest_made, notes, ts};
 use serde_json::json;
 use shiplog_core::{
     Deployment, DeploymentId, DeploymentSource, DeploymentStatus, Environment, PullRequest,
-    PullRequestId, RepositoryName, ServiceName, Sha,
+    PullRequestId, Recorder, RepositoryName, ServiceName, Sha,
 };
 use shiplog_ingest::formats::{IncidentState, Options, Source};
 
@@ -30,6 +30,7 @@ fn deployment(
         status,
         unplanned: false,
         source: DeploymentSource::Imported,
+        recorded_by: Some(Recorder::ci("gitlab")),
     }
 }
 

@@ -3,7 +3,7 @@
 use jiff::Timestamp;
 use shiplog_core::{
     Deployment, DeploymentId, DeploymentSource, DeploymentStatus, Environment, Incident,
-    IncidentId, ServiceName, Sha, ShaPrefix,
+    IncidentId, Recorder, ServiceName, Sha, ShaPrefix,
 };
 use shiplog_ingest::{DeploymentRecord, Format, IncidentRecord, Located, Record, parse};
 
@@ -35,6 +35,7 @@ fn full_deployment() -> DeploymentRecord {
         started_at: Some(ts("2026-03-03T13:52:10Z")),
         status: DeploymentStatus::Failure,
         unplanned: true,
+        recorded_by: Some(Recorder::ci("github-actions")),
     }
 }
 
@@ -49,6 +50,7 @@ fn minimal_deployment() -> DeploymentRecord {
         started_at: None,
         status: DeploymentStatus::Success,
         unplanned: false,
+        recorded_by: None,
     }
 }
 
@@ -83,7 +85,7 @@ fn minimal_incident() -> IncidentRecord {
 #[test]
 fn json_lines_with_every_field_and_defaults() {
     let text = format!(
-        r#"{{"type":"deployment","id":"d-17","service":"api","environment":"production","sha":"{FULL_SHA}","finished_at":"2026-03-03T14:00:00Z","started_at":"2026-03-03T13:52:10Z","status":"failure","unplanned":true}}
+        r#"{{"type":"deployment","id":"d-17","service":"api","environment":"production","sha":"{FULL_SHA}","finished_at":"2026-03-03T14:00:00Z","started_at":"2026-03-03T13:52:10Z","status":"failure","unplanned":true,"recorded_by":"ci:github-actions"}}
 
 {{"type":"deployment","id":"d-18","service":"payments/worker","environment":"staging","sha":"ABC1234","finished_at":"2026-03-03T13:30:00+01:00"}}
    
@@ -109,7 +111,7 @@ fn json_lines_with_every_field_and_defaults() {
 
 #[test]
 fn json_lines_explicit_nulls_and_empty_titles_mean_absent() {
-    let text = r#"{"type":"deployment","id":"d-18","service":"payments/worker","environment":"staging","sha":"abc1234","finished_at":"2026-03-03T12:30:00Z","started_at":null,"status":null,"unplanned":null}
+    let text = r#"{"type":"deployment","id":"d-18","service":"payments/worker","environment":"staging","sha":"abc1234","finished_at":"2026-03-03T12:30:00Z","started_at":null,"status":null,"unplanned":null,"recorded_by":null}
 {"type":"incident","id":"inc-5","service":"api","environment":null,"opened_at":"2026-03-04T09:00:00Z","resolved_at":null,"deployment_id":null,"sha":null,"title":"  "}"#;
     let values: Vec<Record> = parse_ok("x.jsonl", text, Format::JsonLines)
         .into_iter()
@@ -140,17 +142,17 @@ fn empty_files_hold_no_records() {
     assert!(parse_ok("x.csv", "type,id,service\n", Format::Csv).is_empty());
 }
 
-const CSV_HEADER: &str = "type,id,service,environment,sha,finished_at,started_at,status,unplanned,opened_at,resolved_at,deployment_id,title";
+const CSV_HEADER: &str = "type,id,service,environment,sha,finished_at,started_at,status,unplanned,recorded_by,opened_at,resolved_at,deployment_id,title";
 
 #[test]
 fn csv_with_every_field_mixed_types_and_quoting() {
     let text = format!(
         "{CSV_HEADER}\n\
-         deployment,d-17,api,production,{FULL_SHA},2026-03-03T14:00:00Z,2026-03-03T13:52:10Z,failure,true,,,,\n\
-         deployment,d-18,payments/worker,staging,abc1234,2026-03-03T12:30:00Z,,,,,,,\n\
-         incident,inc-4,api,eu-production,0123456789ab,,,,,2026-03-03T15:10:00Z,2026-03-03T16:00:00Z,d-17,\"Checkout errors, 5xx on /pay\"\n\
-         ,,,,,,,,,,,,\n\
-         \"incident\", inc-5 ,api,,,,,,,2026-03-04T09:00:00Z,,,\"\"\n"
+         deployment,d-17,api,production,{FULL_SHA},2026-03-03T14:00:00Z,2026-03-03T13:52:10Z,failure,true,ci:github-actions,,,,\n\
+         deployment,d-18,payments/worker,staging,abc1234,2026-03-03T12:30:00Z,,,,,,,,\n\
+         incident,inc-4,api,eu-production,0123456789ab,,,,,,2026-03-03T15:10:00Z,2026-03-03T16:00:00Z,d-17,\"Checkout errors, 5xx on /pay\"\n\
+         ,,,,,,,,,,,,,\n\
+         \"incident\", inc-5 ,api,,,,,,,,2026-03-04T09:00:00Z,,,\"\"\n"
     );
     let records = parse_ok("deploys.csv", &text, Format::Csv);
     assert_eq!(lines(&records), [2, 3, 4, 6]);
@@ -234,6 +236,46 @@ fn csv_booleans_accept_common_spellings() {
 }
 
 #[test]
+fn recorders_in_both_formats() {
+    let jsonl = ["\"ci\"", "\"manual\"", "\" ci:gitlab \"", "null"]
+        .iter()
+        .enumerate()
+        .map(|(i, who)| {
+            format!(
+                r#"{{"type":"deployment","id":"d-{i}","service":"api","environment":"production","sha":"abcd","finished_at":"2026-03-03T14:00:00Z","recorded_by":{who}}}"#
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    let csv = "type,id,service,environment,sha,finished_at,recorded_by\n\
+               deployment,d-0,api,production,abcd,2026-03-03T14:00:00Z,ci\n\
+               deployment,d-1,api,production,abcd,2026-03-03T14:00:00Z,manual\n\
+               deployment,d-2,api,production,abcd,2026-03-03T14:00:00Z,ci:gitlab\n\
+               deployment,d-3,api,production,abcd,2026-03-03T14:00:00Z,\n";
+    let expected = [
+        Some(Recorder::Ci { system: None }),
+        Some(Recorder::Manual),
+        Some(Recorder::ci("gitlab")),
+        None,
+    ];
+    for (file, text, format) in [
+        ("x.jsonl", jsonl.as_str(), Format::JsonLines),
+        ("x.csv", csv, Format::Csv),
+    ] {
+        let recorders: Vec<Option<Recorder>> = parse_ok(file, text, format)
+            .into_iter()
+            .map(|r| match r.value {
+                Record::Deployment(d) => d.recorded_by,
+                Record::Incident(_) | Record::PracticeChange(_) | Record::PullRequest(_) => {
+                    unreachable!()
+                }
+            })
+            .collect();
+        assert_eq!(recorders, expected, "{file}");
+    }
+}
+
+#[test]
 fn csv_unnamed_trailing_columns_are_allowed_when_empty() {
     let text = "type,id,service,opened_at,,\nincident,inc-5,api,2026-03-04T09:00:00Z,,\n";
     let records = parse_ok("x.csv", text, Format::Csv);
@@ -256,11 +298,11 @@ fn the_same_id_twice_is_allowed_and_kept_in_order() {
 #[test]
 fn both_formats_agree() {
     let jsonl = format!(
-        r#"{{"type":"deployment","id":"d-17","service":"api","environment":"production","sha":"{FULL_SHA}","finished_at":"2026-03-03T14:00:00Z","started_at":"2026-03-03T13:52:10Z","status":"failure","unplanned":true}}"#
+        r#"{{"type":"deployment","id":"d-17","service":"api","environment":"production","sha":"{FULL_SHA}","finished_at":"2026-03-03T14:00:00Z","started_at":"2026-03-03T13:52:10Z","status":"failure","unplanned":true,"recorded_by":"ci:github-actions"}}"#
     );
     let csv = format!(
-        "type,id,service,environment,sha,finished_at,started_at,status,unplanned\n\
-         deployment,d-17,api,production,{FULL_SHA},2026-03-03T14:00:00Z,2026-03-03T13:52:10Z,failure,true\n"
+        "type,id,service,environment,sha,finished_at,started_at,status,unplanned,recorded_by\n\
+         deployment,d-17,api,production,{FULL_SHA},2026-03-03T14:00:00Z,2026-03-03T13:52:10Z,failure,true,ci:github-actions\n"
     );
     let from_jsonl = parse_ok("x.jsonl", &jsonl, Format::JsonLines);
     let from_csv = parse_ok("x.csv", &csv, Format::Csv);
@@ -283,6 +325,7 @@ fn records_become_core_events_once_shas_are_resolved() {
             status: DeploymentStatus::Failure,
             unplanned: true,
             source: DeploymentSource::Imported,
+            recorded_by: Some(Recorder::ci("github-actions")),
         }
     );
 

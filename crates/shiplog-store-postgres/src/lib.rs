@@ -16,7 +16,7 @@ use jiff::Timestamp;
 use shiplog_core::experiment::{Experiment, Hypothesis, Review};
 use shiplog_core::{
     CapabilityAnswer, Deployment, DeploymentId, DeploymentSource, DeploymentStatus, Environment,
-    Incident, IncidentId, PracticeChange, PracticeName, PullRequest, ServiceName, Sha,
+    Incident, IncidentId, PracticeChange, PracticeName, PullRequest, Recorder, ServiceName, Sha,
 };
 use shiplog_store::{
     ApplySummary, EventBatch, HistorySegment, HistorySeqError, Store, StoreError, WriteCounts,
@@ -267,6 +267,7 @@ const DEPLOYMENTS: Table = Table {
         ("status", Kind::Text),
         ("unplanned", Kind::Bool),
         ("source", Kind::Text),
+        ("recorded_by", Kind::Text),
     ],
 };
 
@@ -318,6 +319,7 @@ fn encode_deployment(d: &Deployment) -> Encoded {
         text(d.status.as_str()),
         Value::Bool(Some(d.unplanned)),
         text(d.source.as_str()),
+        Value::Text(d.recorded_by.as_ref().map(Recorder::to_text)),
     ];
     (id, row)
 }
@@ -560,6 +562,7 @@ fn decode_deployment(row: &PgRow) -> Result<Deployment, StoreError> {
         status: r.parsed("status", DeploymentStatus::from_str)?,
         unplanned: r.flag("unplanned")?,
         source: r.parsed("source", DeploymentSource::from_str)?,
+        recorded_by: r.parsed_opt("recorded_by", Recorder::from_str)?,
     })
 }
 

@@ -15,7 +15,7 @@ use jiff::Timestamp;
 use shiplog_core::experiment::{Experiment, Hypothesis, Review};
 use shiplog_core::{
     CapabilityAnswer, Deployment, DeploymentId, DeploymentSource, DeploymentStatus, Environment,
-    Incident, IncidentId, PracticeChange, PracticeName, PullRequest, ServiceName, Sha,
+    Incident, IncidentId, PracticeChange, PracticeName, PullRequest, Recorder, ServiceName, Sha,
 };
 use shiplog_store::{
     ApplySummary, EventBatch, HistorySegment, HistorySeqError, Store, StoreError, WriteCounts,
@@ -261,6 +261,7 @@ const DEPLOYMENTS: Table = Table {
         ("status", Kind::Text),
         ("unplanned", Kind::Int),
         ("source", Kind::Text),
+        ("recorded_by", Kind::Text),
     ],
 };
 
@@ -312,6 +313,7 @@ fn encode_deployment(d: &Deployment) -> Encoded {
         text(d.status.as_str()),
         Value::Int(Some(i64::from(d.unplanned))),
         text(d.source.as_str()),
+        Value::Text(d.recorded_by.as_ref().map(Recorder::to_text)),
     ];
     (id, row)
 }
@@ -563,6 +565,7 @@ fn decode_deployment(row: &SqliteRow) -> Result<Deployment, StoreError> {
         status: r.parsed("status", DeploymentStatus::from_str)?,
         unplanned: r.flag("unplanned")?,
         source: r.parsed("source", DeploymentSource::from_str)?,
+        recorded_by: r.parsed_opt("recorded_by", Recorder::from_str)?,
     })
 }
 

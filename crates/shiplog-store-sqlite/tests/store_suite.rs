@@ -495,6 +495,7 @@ async fn applying_10_000_deployments_round_trips() {
                 status: DeploymentStatus::Success,
                 unplanned: i % 10 == 0,
                 source: DeploymentSource::Imported,
+                recorded_by: None,
             }
         })
         .collect();

@@ -15,7 +15,7 @@ use jiff::Timestamp;
 use shiplog_core::{
     Capability, CapabilityAnswer, Deployment, DeploymentId, DeploymentSource, DeploymentStatus,
     Environment, Incident, IncidentId, PracticeChange, PracticeName, PracticeScope, PullRequest,
-    PullRequestId, RepositoryName, ServiceName, Sha, TeamName,
+    PullRequestId, Recorder, RepositoryName, ServiceName, Sha, TeamName,
 };
 
 use crate::{
@@ -123,6 +123,7 @@ fn deployment(id: &str, finished_at: i64) -> Deployment {
         status: DeploymentStatus::Success,
         unplanned: false,
         source: DeploymentSource::Recorded,
+        recorded_by: None,
     }
 }
 
@@ -148,18 +149,23 @@ pub fn sample_deployments() -> Vec<Deployment> {
     vec![
         Deployment {
             started_at: Some(ts(T0 - 300 * SECOND + 7)),
+            recorded_by: Some(Recorder::Ci {
+                system: Some("github-actions".to_owned()),
+            }),
             sha: sha(1),
             ..deployment("d-1", T0 + 123_456)
         },
         Deployment {
             status: DeploymentStatus::Failure,
             source: DeploymentSource::Imported,
+            recorded_by: Some(Recorder::Manual),
             sha: sha(2),
             ..deployment("d-2", T0 + 60 * SECOND + 1)
         },
         Deployment {
             unplanned: true,
             source: DeploymentSource::GitTag,
+            recorded_by: None,
             sha: sha(3),
             ..deployment("tag/v1.2.0", T0 + 3_600 * SECOND + 999_999)
         },
@@ -168,10 +174,12 @@ pub fn sample_deployments() -> Vec<Deployment> {
             environment: env("staging"),
             started_at: Some(ts(T0 + 7_100 * SECOND + 500_001)),
             source: DeploymentSource::GitMerge,
+            recorded_by: None,
             sha: sha(4),
             ..deployment("merge:abc", T0 + 7_200 * SECOND + 500_000)
         },
         Deployment {
+            recorded_by: Some(Recorder::Ci { system: None }),
             sha: sha(5),
             ..deployment("d-9", tie)
         },
@@ -624,6 +632,13 @@ pub async fn every_changed_field_counts_as_updated(store: &dyn Store) {
             d.unplanned = false
         }),
         ("source", "d-10", |d| d.source = DeploymentSource::GitMerge),
+        ("recorded_by None -> manual", "d-10", |d| {
+            d.recorded_by = Some(Recorder::Manual)
+        }),
+        ("recorded_by ci:system -> ci", "d-1", |d| {
+            d.recorded_by = Some(Recorder::Ci { system: None })
+        }),
+        ("recorded_by ci -> None", "d-9", |d| d.recorded_by = None),
     ];
     for (what, id, change) in deployment_changes {
         let mut record = deployments[&did(id)].clone();
@@ -908,6 +923,13 @@ fn large_deployments(n: u32, variant: u32) -> Vec<Deployment> {
                     DeploymentSource::GitTag,
                     DeploymentSource::GitMerge,
                 ][(i % 4) as usize],
+                recorded_by: match i % 3 {
+                    0 => None,
+                    1 => Some(Recorder::Manual),
+                    _ => Some(Recorder::Ci {
+                        system: Some("buildkite".to_owned()),
+                    }),
+                },
             }
         })
         .collect()

@@ -682,6 +682,14 @@ pub struct RecordDeploymentArgs {
     /// refused.
     #[arg(long)]
     pub allow_before_commit: bool,
+    /// Who recorded it: `ci`, `ci:<system>` or `manual`. Without it, CI is detected from the
+    /// environment: GITHUB_ACTIONS=true gives ci:github-actions, GITLAB_CI gitlab, BUILDKITE
+    /// buildkite, CIRCLECI circleci, JENKINS_URL jenkins, TF_BUILD azure-pipelines, TRAVIS travis,
+    /// TEAMCITY_VERSION teamcity, BITBUCKET_BUILD_NUMBER bitbucket-pipelines, DRONE drone,
+    /// CODEBUILD_BUILD_ID aws-codebuild, and CI=true (or 1) alone gives ci; none of them set gives
+    /// manual. Feeds the guide's deployments_recorded_by_ci signal.
+    #[arg(long, value_name = "WHO")]
+    pub recorded_by: Option<String>,
 }
 
 #[derive(Debug, Args)]

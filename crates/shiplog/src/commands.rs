@@ -11,7 +11,8 @@ use shiplog_core::metrics::{DoraMetrics, LeadTimeStart, Scope};
 use shiplog_core::window::{parse_bound, parse_timestamp};
 use shiplog_core::{
     AttributionOptions, Definitions, Deployment, DeploymentId, DeploymentSource, DeploymentStatus,
-    Environment, Incident, IncidentId, Period, ServiceName, Sha, ShaPrefix, TeamScope, TimeWindow,
+    Environment, Incident, IncidentId, Period, Recorder, ServiceName, Sha, ShaPrefix, TeamScope,
+    TimeWindow,
 };
 use shiplog_git::GitRepo;
 use shiplog_report::Format;
@@ -497,8 +498,47 @@ fn deployment_record(d: &Deployment, sha: &str) -> String {
         "started_at": d.started_at.map(|t| t.to_string()),
         "status": d.status.to_string(),
         "unplanned": d.unplanned,
+        "recorded_by": d.recorded_by.as_ref().map(Recorder::to_text),
     })
     .to_string()
+}
+
+/// `--recorded-by`, or CI detected from the environment (see its `--help`).
+fn recorder(args: &RecordDeploymentArgs) -> Result<Recorder> {
+    match &args.recorded_by {
+        Some(text) => text
+            .parse()
+            .map_err(|e: String| anyhow::anyhow!("--recorded-by: {e}")),
+        None => Ok(detect_recorder(|name| std::env::var(name).ok())),
+    }
+}
+
+/// CI detected from environment variables: the CI systems' own variables name the system;
+/// `CI=true` alone says CI without a name; nothing set says by hand.
+pub(crate) fn detect_recorder(var: impl Fn(&str) -> Option<String>) -> Recorder {
+    let set = |name: &str| var(name).is_some_and(|v| !v.is_empty() && v != "false" && v != "0");
+    const SYSTEMS: &[(&str, &str)] = &[
+        ("GITHUB_ACTIONS", "github-actions"),
+        ("GITLAB_CI", "gitlab"),
+        ("BUILDKITE", "buildkite"),
+        ("CIRCLECI", "circleci"),
+        ("JENKINS_URL", "jenkins"),
+        ("TF_BUILD", "azure-pipelines"),
+        ("TRAVIS", "travis"),
+        ("TEAMCITY_VERSION", "teamcity"),
+        ("BITBUCKET_BUILD_NUMBER", "bitbucket-pipelines"),
+        ("DRONE", "drone"),
+        ("CODEBUILD_BUILD_ID", "aws-codebuild"),
+    ];
+    if let Some((_, system)) = SYSTEMS.iter().find(|(name, _)| set(name)) {
+        return Recorder::Ci {
+            system: Some((*system).to_owned()),
+        };
+    }
+    if set("CI") {
+        return Recorder::Ci { system: None };
+    }
+    Recorder::Manual
 }
 
 /// `--at` (default now) and `--started-at`, which must not be after it.
@@ -548,6 +588,7 @@ fn record_deployment_remote(
         status,
         unplanned: args.unplanned,
         source: DeploymentSource::Recorded,
+        recorded_by: Some(recorder(args)?),
     };
     let line = deployment_record(&deployment, &args.sha);
     post_deployment(server, &line, args.allow_before_commit, &id, ui)
@@ -625,6 +666,7 @@ pub async fn record_deployment(cli: &Cli, args: &RecordDeploymentArgs, ui: &Ui) 
         status,
         unplanned: args.unplanned,
         source: DeploymentSource::Recorded,
+        recorded_by: Some(recorder(args)?),
     };
     if let Some(server) = &args.server {
         let line = deployment_record(&deployment, &deployment.sha.to_string());

@@ -618,6 +618,7 @@ fn generate(dir: &Path, start: i64, end: i64, seed: u64) -> Result<Generated> {
             status: DeploymentStatus::Success,
             unplanned: d.unplanned,
             source: DeploymentSource::Recorded,
+            recorded_by: None,
         });
     }
     for i in incidents {

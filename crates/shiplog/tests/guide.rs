@@ -82,10 +82,15 @@ fn every_signal_on_the_fixture_is_the_hand_computed_number() {
     // a median of 2.5 h.
     check(&r, "deployments_per_week", 9.0 / 4.0, 9);
     check(&r, "deploy_stage", 2.5 * H, 20);
+    // The fixture's imported deployments do not say who recorded them.
+    let by_ci = signal(&r, "deployments_recorded_by_ci");
+    assert_eq!(by_ci["value"], Value::Null);
+    assert_eq!(by_ci["count"], 0);
     assert!(
-        signal(&r, "deployments_recorded_by_ci")["missing"]
+        by_ci["missing"]
             .as_str()
-            .is_some_and(|m| m.contains("does not say whether CI or a person")),
+            .is_some_and(|m| m.contains("--recorded-by") && m.contains("recorded_by")),
+        "{by_ci}"
     );
     // Test automation: api-3 (incident, reverted) and web-2 (incident) failed, of 9.
     check(&r, "change_fail_rate", 2.0 / 9.0, 9);
@@ -591,4 +596,175 @@ fn capabilities_are_checked_against_the_catalogue() {
             "{command:?}: {stderr}"
         );
     }
+}
+
+/// `shiplog record deployment` in a CI job (its variables set), overridden by `--recorded-by`,
+/// and by hand; an import without `recorded_by` is unknown and not counted.
+#[test]
+fn deployments_recorded_by_ci_count_the_known_recorders() {
+    let fx = Fixture::build("basic");
+    let record = |id: &str, tag: &str, at: &str, env: &[(&str, &str)], extra: &[&str]| {
+        let sha = fx.rev(&format!("{tag}^{{commit}}"));
+        let mut args = vec![
+            "record",
+            "deployment",
+            "--service",
+            "api",
+            "--env",
+            "production",
+            "--sha",
+            &sha,
+            "--at",
+            at,
+            "--id",
+            id,
+        ];
+        args.extend(extra);
+        let out = fx
+            .shiplog()
+            .args(&args)
+            .envs(env.iter().copied())
+            .output()
+            .expect("run shiplog");
+        assert!(
+            out.status.success(),
+            "{id}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    // d-1 and d-2 from CI (GitHub Actions, and a CI that only sets CI=true); d-3 in a CI job but
+    // declared manual; d-4 by hand; d-5 `--recorded-by ci:jenkins` without any CI variable.
+    record(
+        "d-1",
+        "v1.0.0",
+        "2026-01-05T12:00:00Z",
+        &[("GITHUB_ACTIONS", "true")],
+        &[],
+    );
+    record(
+        "d-2",
+        "v1.1.0",
+        "2026-01-07T12:00:00Z",
+        &[("CI", "true")],
+        &[],
+    );
+    record(
+        "d-3",
+        "v1.2.0",
+        "2026-01-08T12:00:00Z",
+        &[("GITHUB_ACTIONS", "true"), ("CI", "true")],
+        &["--recorded-by", "manual"],
+    );
+    record("d-4", "v1.3.0", "2026-01-09T12:00:00Z", &[], &[]);
+    record(
+        "d-5",
+        "v1.3.1",
+        "2026-01-10T13:00:00Z",
+        &[],
+        &["--recorded-by", "ci:jenkins"],
+    );
+    // d-6 imported without recorded_by: unknown.
+    let c7 = fx.rev("v1.4.0");
+    let file = fx.dir.path().join("unknown.jsonl");
+    std::fs::write(
+        &file,
+        format!(
+            r#"{{"type":"deployment","id":"d-6","service":"api","environment":"production","sha":"{c7}","finished_at":"2026-01-12T13:00:00Z"}}"#
+        ),
+    )
+    .expect("write");
+    fx.ok(&["import", file.to_str().expect("utf-8 path")]);
+
+    let r = fx.json(&[
+        "guide",
+        "--format",
+        "json",
+        "--power-simulations",
+        "0",
+        "--since",
+        "2026-01-01",
+        "--until",
+        "2026-02-01",
+    ]);
+    let s = signal(&r, "deployments_recorded_by_ci");
+    // d-1, d-2 and d-5 of the 5 known (d-6 unknown).
+    check(&r, "deployments_recorded_by_ci", 3.0 / 5.0, 5);
+    assert_eq!(s["missing"], Value::Null);
+    assert_eq!(s["meets"], false);
+    assert_eq!(s["counted"], "deployments");
+
+    // What the store holds, by the store's own reading.
+    let db = fx.repo().join(".shiplog/shiplog.db");
+    let stored = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime")
+        .block_on(async {
+            let store = SqliteStore::open(&db).await.expect("open store");
+            let d = store.deployments().await.expect("deployments");
+            store.close().await;
+            d
+        });
+    let mut recorded: Vec<(String, Option<String>)> = stored
+        .iter()
+        .map(|d| {
+            (
+                d.id.as_str().to_owned(),
+                d.recorded_by.as_ref().map(|r| r.to_text()),
+            )
+        })
+        .collect();
+    recorded.sort();
+    assert_eq!(
+        recorded,
+        [
+            ("d-1".to_owned(), Some("ci:github-actions".to_owned())),
+            ("d-2".to_owned(), Some("ci".to_owned())),
+            ("d-3".to_owned(), Some("manual".to_owned())),
+            ("d-4".to_owned(), Some("manual".to_owned())),
+            ("d-5".to_owned(), Some("ci:jenkins".to_owned())),
+            ("d-6".to_owned(), None),
+        ]
+    );
+
+    // Recording them again all by CI makes the share 1 (ids are idempotent, recorders update).
+    for (id, tag, at) in [
+        ("d-3", "v1.2.0", "2026-01-08T12:00:00Z"),
+        ("d-4", "v1.3.0", "2026-01-09T12:00:00Z"),
+    ] {
+        record(id, tag, at, &[("GITLAB_CI", "true")], &[]);
+    }
+    let r = fx.json(&[
+        "guide",
+        "--format",
+        "json",
+        "--power-simulations",
+        "0",
+        "--since",
+        "2026-01-01",
+        "--until",
+        "2026-02-01",
+    ]);
+    check(&r, "deployments_recorded_by_ci", 1.0, 5);
+    assert_eq!(signal(&r, "deployments_recorded_by_ci")["meets"], true);
+
+    // A bad --recorded-by is refused, naming the flag.
+    let sha = fx.rev("v1.4.0");
+    let out = fx.fails(&[
+        "record",
+        "deployment",
+        "--service",
+        "api",
+        "--env",
+        "production",
+        "--sha",
+        &sha,
+        "--recorded-by",
+        "robot",
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("--recorded-by") && stderr.contains("\"robot\""),
+        "{stderr}"
+    );
 }

@@ -26,7 +26,7 @@ use std::str::FromStr;
 use jiff::Timestamp;
 use serde_json::Value as Json;
 use shiplog_core::{
-    Deployment, DeploymentSource, DeploymentStatus, IncidentId, RepositoryName, Sha,
+    Deployment, DeploymentSource, DeploymentStatus, IncidentId, Recorder, RepositoryName, Sha,
 };
 
 use super::json::{Node, Res, SHA_EXPECTED, TIME_EXPECTED};
@@ -243,6 +243,7 @@ fn service_deployment(
         status: DeploymentStatus::Success,
         unplanned: rollback,
         source: DeploymentSource::Imported,
+        recorded_by: Some(Recorder::ci("cdevents")),
     })))
 }
 
@@ -305,6 +306,7 @@ fn pipeline_run(sink: &mut Sink<'_>, e: &Event<'_>) -> Res<Option<Observation>> 
         status,
         unplanned: false,
         source: DeploymentSource::Imported,
+        recorded_by: Some(Recorder::ci("cdevents")),
     })))
 }
 

@@ -16,6 +16,7 @@ use jiff::Timestamp;
 use serde_json::Value as Json;
 use shiplog_core::{
     Deployment, DeploymentId, DeploymentSource, DeploymentStatus, IncidentId, PullRequestId,
+    Recorder,
 };
 
 use super::ListReader;
@@ -370,6 +371,7 @@ fn deployment_status(sink: &mut Sink<'_>, root: &Node<'_>) -> Res<Option<Observa
         status: final_status,
         unplanned: false,
         source: DeploymentSource::Imported,
+        recorded_by: Some(Recorder::ci("github-actions")),
     })))
 }
 
@@ -436,6 +438,7 @@ fn release(
             status: DeploymentStatus::Success,
             unplanned: false,
             source: DeploymentSource::Imported,
+            recorded_by: None,
         },
         tag: tag.to_owned(),
         file: sink.file.to_owned(),
@@ -468,6 +471,7 @@ fn listed_deployment(sink: &mut Sink<'_>, item: &Node<'_>) -> Res<Option<Observa
         status: DeploymentStatus::Success,
         unplanned: false,
         source: DeploymentSource::Imported,
+        recorded_by: Some(Recorder::ci("github-actions")),
     };
     Ok(Some(Observation::PendingDeployment(PendingDeployment {
         key: format!("{full_name}:{github_id}"),
@@ -832,5 +836,6 @@ fn workflow_run(
         status: outcome,
         unplanned: false,
         source: DeploymentSource::Imported,
+        recorded_by: Some(Recorder::ci("github-actions")),
     })))
 }

@@ -16,7 +16,7 @@
 
 use jiff::Timestamp;
 use serde_json::Value as Json;
-use shiplog_core::{Deployment, DeploymentSource, DeploymentStatus, Sha};
+use shiplog_core::{Deployment, DeploymentSource, DeploymentStatus, Recorder, Sha};
 
 use super::ListReader;
 use super::json::{Node, Res, SHA_EXPECTED};
@@ -242,6 +242,7 @@ fn deployment_hook(sink: &mut Sink<'_>, root: &Node<'_>) -> Res<Option<Observati
         status,
         unplanned: false,
         source: DeploymentSource::Imported,
+        recorded_by: Some(Recorder::ci("gitlab")),
     })))
 }
 
@@ -274,6 +275,7 @@ fn listed_deployment(sink: &mut Sink<'_>, item: &Node<'_>) -> Res<Option<Observa
         status,
         unplanned: false,
         source: DeploymentSource::Imported,
+        recorded_by: Some(Recorder::ci("gitlab")),
     })))
 }
 

@@ -10,6 +10,22 @@ use std::process::{Command, Output};
 
 use assert_cmd::cargo::CommandCargoExt;
 
+/// The environment variables by which `shiplog record deployment` detects CI.
+pub const CI_VARIABLES: &[&str] = &[
+    "GITHUB_ACTIONS",
+    "GITLAB_CI",
+    "BUILDKITE",
+    "CIRCLECI",
+    "JENKINS_URL",
+    "TF_BUILD",
+    "TRAVIS",
+    "TEAMCITY_VERSION",
+    "BITBUCKET_BUILD_NUMBER",
+    "DRONE",
+    "CODEBUILD_BUILD_ID",
+    "CI",
+];
+
 /// A fixture repository in a temporary directory.
 pub struct Fixture {
     pub dir: tempfile::TempDir,
@@ -36,9 +52,14 @@ impl Fixture {
         self.dir.path().join("repo")
     }
 
-    /// A `shiplog` command run inside the repository, isolated from the environment.
+    /// A `shiplog` command run inside the repository, isolated from the environment (including
+    /// the CI variables `shiplog record deployment` detects, so a test run in CI records as one
+    /// run by hand).
     pub fn shiplog(&self) -> Command {
         let mut cmd = Command::cargo_bin("shiplog").expect("binary");
+        for name in CI_VARIABLES {
+            cmd.env_remove(name);
+        }
         cmd.current_dir(self.repo())
             .env_remove("SHIPLOG_DB")
             .env("NO_COLOR", "1")
