@@ -11,6 +11,7 @@
 //! - [`catalogue`]: the capabilities, their statements, our short prose and cited evidence;
 //! - [`signals`]: what the team's data says about each measurable capability;
 //! - [`plan`]: where to start, and the experiment to run;
+//! - [`report`]: the whole guide, as `shiplog guide` and `shiplog report` show it;
 //! - [`assessment`]: self-assessment answers, from a file or a terminal.
 
 pub mod assessment;
@@ -18,6 +19,7 @@ pub mod benchmark;
 pub mod catalogue;
 pub mod data;
 pub mod plan;
+pub mod report;
 pub mod scoring;
 pub mod signals;
 pub mod standing;

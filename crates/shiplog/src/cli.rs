@@ -919,6 +919,20 @@ pub struct ReportArgs {
     /// Seed of the bootstrap: the same records and seed give the same report.
     #[arg(long, default_value_t = 20_260_303)]
     pub seed: u64,
+
+    /// The team's industry, for the Guide section's comparison with DORA's 2025 benchmarks (as
+    /// `shiplog guide --industry`). Default: `guide.industry` in shiplog.toml.
+    #[arg(long, value_name = "KEY")]
+    pub industry: Option<String>,
+
+    /// The organisation's size, for the Guide section's benchmarks (as `shiplog guide
+    /// --org-size`). Default: `guide.org_size` in shiplog.toml.
+    #[arg(long = "org-size", value_name = "KEY")]
+    pub org_size: Option<String>,
+
+    /// Leave the Guide section out (the dashboard links to its own guide page instead).
+    #[arg(long)]
+    pub no_guide: bool,
 }
 
 #[derive(Debug, Args)]

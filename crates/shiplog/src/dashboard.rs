@@ -116,7 +116,12 @@ impl CliEngine {
         flags.extend(self.deploys_flag());
         flags.extend(scope);
         let chrome = self.chrome(path, params, environments);
-        flags.extend(["--format".to_owned(), "html".to_owned()]);
+        // The guide has its own page (/guide, linked from the bar): not computed per page view.
+        flags.extend([
+            "--format".to_owned(),
+            "html".to_owned(),
+            "--no-guide".to_owned(),
+        ]);
         let cli = self.cli(&["report"], flags)?;
         blocking(move || {
             Box::pin(async move {

@@ -87,7 +87,9 @@ pub(crate) async fn model(cli: &Cli, args: &ReportArgs, ui: &Ui) -> Result<Repor
         Some(ByPeriod::Month) => TrendPeriod::Month,
         None => TrendPeriod::for_window(&resolved.scope.window),
     };
-    report_model(
+    let choice =
+        crate::guide::benchmark_choice(args.industry.as_ref(), args.org_size.as_ref(), &config)?;
+    let mut report = report_model(
         &analysis,
         &practices,
         &config,
@@ -107,7 +109,25 @@ pub(crate) async fn model(cli: &Cli, args: &ReportArgs, ui: &Ui) -> Result<Repor
             definitions: resolved.definitions,
         },
         ui,
-    )
+    )?;
+    // The Guide section: the same function as `shiplog guide`, with its default sizing.
+    if !args.no_guide {
+        report.guide = Some(
+            crate::guide::compute(
+                &store,
+                &analysis,
+                &resolved,
+                &choice,
+                &crate::guide::GuideSizing {
+                    simulations: 100,
+                    seed: 20_260_303,
+                },
+                ui,
+            )
+            .await?,
+        );
+    }
+    Ok(report)
 }
 
 /// What a report shows beyond its scope: trend periods, the impact analyses' comparison group and

@@ -234,3 +234,59 @@ fn report_takes_every_scope_flag_of_metrics() {
     let model = report(&fx, &["--definitions", "devlake", "--format", "json"]);
     assert!(model.contains("devlake"), "{model}");
 }
+
+/// The report's Guide section is `shiplog guide` for the same scope: the model's `guide` equals
+/// `shiplog guide --format json`, and the page and the Markdown show it.
+#[test]
+fn guide_section_is_shiplog_guide_for_the_same_scope() {
+    let fx = report_fixture::basic_with_records();
+    let bench = ["--industry", "technology", "--org-size", "fewer_than_100"];
+    let model: Value = serde_json::from_str(&report(
+        &fx,
+        &[&["--format", "json"][..], &bench[..]].concat(),
+    ))
+    .expect("json");
+    let guide: Value = {
+        let mut args = vec!["guide"];
+        args.extend(WINDOW);
+        args.extend(bench);
+        args.extend(["--format", "json"]);
+        serde_json::from_str(&fx.ok(&args)).expect("guide json")
+    };
+    assert!(guide["standing"]["metrics"].is_array(), "{guide}");
+    assert_eq!(model["guide"], guide);
+    // The benchmark comparison appears when asked for.
+    assert!(
+        guide["standing"]["metrics"][0]["benchmarks"]
+            .as_array()
+            .is_some_and(|b| !b.is_empty()),
+        "{guide}"
+    );
+
+    let html = report(&fx, &bench);
+    assert!(html.contains("id=\"guide\""), "no Guide section");
+    assert!(html.contains("href=\"#guide\""), "no nav entry");
+    for signal in guide["measured"]
+        .as_array()
+        .expect("measured")
+        .iter()
+        .flat_map(|c| c["signals"].as_array().cloned().unwrap_or_default())
+    {
+        let id = signal["id"].as_str().expect("signal id");
+        assert!(
+            html.contains(&format!("data-signal=\"{id}\"")),
+            "signal {id} not in the page"
+        );
+    }
+    assert!(html.contains("teams in "), "no benchmark comparison");
+    let j_curve = guide["j_curve"].as_str().expect("j-curve");
+    let escaped = j_curve.replace('&', "&amp;").replace('"', "&quot;");
+    assert!(
+        html.contains(&escaped) || html.contains(j_curve),
+        "no J-curve warning"
+    );
+
+    let markdown = report(&fx, &[&["--format", "markdown"][..], &bench[..]].concat());
+    assert!(markdown.contains("\n## Guide\n"), "{markdown}");
+    assert!(markdown.contains("### Where you stand"), "{markdown}");
+}

@@ -121,6 +121,16 @@ fn chromium_renders_the_report_with_every_chart_and_table() {
     assert_eq!(rows("incidents"), 3);
     assert_eq!(rows("timeline"), 1);
 
+    // The Guide section: reachable from the nav, its standing table one row per metric, every
+    // measured signal a row.
+    let nav = element(&dom, "<nav class=\"toc\"", "</nav>");
+    assert!(nav.contains("<a href=\"#guide\">Guide</a>"), "{nav}");
+    let guide = element(&dom, "<section id=\"guide\"", "</section>");
+    assert!(guide.contains("<h2>Guide</h2>"), "{guide}");
+    assert_eq!(rows("guide-standing"), 5);
+    assert!(guide.contains("data-signal="), "no signal rows");
+    assert!(guide.contains("Where to start"), "{guide}");
+
     // Screenshots at desktop and phone widths, kept under target/ for a person to look at.
     common::browser::screenshots(&common::browser::file_url(&page), profile.path(), "report");
 }

@@ -404,6 +404,7 @@ pub fn render_with(model: &ReportModel, chrome: Option<&super::dashboard::Chrome
                         a href="#headline" { "Headline" } a href="#trends" { "Trends" } a href="#deployments" { "Deployments" }
                         @if !model.stages.is_empty() { a href="#stages" { "Lead-time stages" } }
                         @if !model.impacts.is_empty() { a href="#practices" { "Practice changes" } }
+                        @if model.guide.is_some() { a href="#guide" { "Guide" } }
                         a href="#explain" { "Drill-down" } a href="#definitions" { "Definitions" }
                     }
                 }
@@ -437,6 +438,9 @@ pub fn render_with(model: &ReportModel, chrome: Option<&super::dashboard::Chrome
                             @for (k, report) in model.impacts.iter().enumerate() { (impact(report, k)) }
                         }
                     }
+                    @if let Some(g) = &model.guide {
+                        section id="guide" { h2 { "Guide" } (guide(g)) }
+                    }
                     section id="explain" {
                         h2 { "Drill-down" }
                         p class="note" { "The records behind every number, as " code { "shiplog explain" } " lists them."
@@ -457,4 +461,133 @@ pub fn render_with(model: &ReportModel, chrome: Option<&super::dashboard::Chrome
         }
     };
     page.into_string()
+}
+
+/// The Guide section: the guide for the report's scope, as `shiplog guide` computes it.
+fn guide(g: &shiplog_guide::report::GuideReport) -> Markup {
+    use shiplog_guide::benchmark::BenchmarkKind;
+    use shiplog_guide::report::metric_value;
+    use shiplog_guide::signals::format_value;
+    let any_benchmark = g.standing.metrics.iter().any(|m| !m.benchmarks.is_empty());
+    html! {
+        p class="note" { "What " code { "shiplog guide" } " says for this scope: the metrics on DORA's Quick Check scale, the capabilities the data can show, and where to start." }
+        h3 id="guide-standing" { "Where you stand" }
+        div class="scroll" {
+            table data-table="guide-standing" {
+                thead { tr { th { "metric" } th class="num" { "value" } th class="num" { "based on" } th { "Quick Check answer" } th class="num" { "score (0–10)" } @if any_benchmark { th { "benchmarks" } } } }
+                tbody {
+                    @for m in &g.standing.metrics {
+                        tr {
+                            td { (m.metric.label()) }
+                            @match m.value {
+                                Some(v) => td class="num" { (metric_value(m.metric, v)) },
+                                None => td class="num missing" { "no data" },
+                            }
+                            td class="num" { (m.count) }
+                            td { @if let (Some(b), Some(text)) = (m.bucket, m.bucket_text) { (b.number()) " · " (text) } }
+                            td class="num" { @if let Some(s) = m.score { (format!("{s:.1}")) } }
+                            @if any_benchmark {
+                                td {
+                                    @for (k, c) in m.benchmarks.iter().enumerate() {
+                                        @if k > 0 { "; " }
+                                        (match c.benchmark.kind { BenchmarkKind::Industry => format!("teams in {}", c.benchmark.name), BenchmarkKind::OrganizationSize => format!("organisations of {}", c.benchmark.name) })
+                                        " average " (format!("{:.1} ± {:.1}", c.benchmark.mean, c.benchmark.std))
+                                        @if let Some(sd) = c.standard_deviations { ", " (format!("{sd:+.1}")) " SD" }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        p {
+            @match g.standing.overall_score {
+                Some(s) => { "Overall: " strong { (format!("{s:.1}")) } " of 10 (the mean of the scored metrics)." }
+                None => { "Overall: no metric could be scored." }
+            }
+            " Deployment frequency answer 6 (“on demand”) needs two or more deployments on the median working day; here " (g.standing.median_working_day_deployments) "."
+        }
+        @if any_benchmark { p class="note" { (g.survey_caveat) } }
+        p class="note" { (g.attribution) }
+        h3 id="guide-signals" { "Signals from your data" }
+        @for c in &g.measured {
+            div class="capability" data-capability=(c.slug.as_str()) {
+                h4 { (c.name) " " a href=(c.article) { "(DORA)" } }
+                p class="note" { (c.about) }
+                table data-table=(format!("guide-{}", c.slug.as_str())) {
+                    thead { tr { th { "signal" } th class="num" { "value" } th class="num" { "count" } th { "strong teams" } th { "" } } }
+                    tbody {
+                        @for s in &c.signals {
+                            tr data-signal=(s.id) {
+                                td { (s.label) }
+                                @match s.value {
+                                    Some(v) => {
+                                        td class="num" { (format_value(v, s.unit)) }
+                                        td class="num" { (s.count) " " (s.counted) }
+                                        td { (s.strong.text) }
+                                        td class=(match s.meets { Some(true) => "better", Some(false) => "worse", None => "same" }) { (match s.meets { Some(true) => "meets it", Some(false) => "misses it", None => "" }) }
+                                    }
+                                    None => {
+                                        td class="num missing" { "not measured" }
+                                        td class="num" { (s.count) }
+                                        td { (s.strong.text) }
+                                        td class="note" { (s.missing.as_deref().unwrap_or("no data")) }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+                @if let Some(a) = &c.self_assessment {
+                    p class="note" { "Self-assessment (" (a.answered_on) "): " (format!("{:.1}", a.score)) " of 10 over " (a.answers.len()) " statements." }
+                }
+                @if !c.evidence.is_empty() {
+                    details { summary { "What others saw" } ul { @for e in &c.evidence { li { (e.finding) " (" (e.source) ")" } } } }
+                }
+            }
+        }
+        h3 id="guide-unmeasured" { "Capabilities no data can show" }
+        @for c in &g.not_measured {
+            details class="capability" data-capability=(c.slug.as_str()) {
+                summary {
+                    strong { (c.name) } ": " (c.about)
+                    @if let Some(a) = &c.self_assessment { " — self-assessment " (a.answered_on) ": " (format!("{:.1}", a.score)) " of 10" }
+                }
+                p { a href=(c.article) { "DORA's article" } }
+                @if !c.statements.is_empty() {
+                    ol {
+                        @for (i, statement) in c.statements.iter().enumerate() {
+                            li { (statement)
+                                @if let Some(x) = c.self_assessment.as_ref().and_then(|a| a.answers.iter().find(|x| x.0 == i as u32 + 1)) { " " span class="badge" { "answered " (x.1) } }
+                            }
+                        }
+                    }
+                }
+                @if !c.evidence.is_empty() { ul { @for e in &c.evidence { li { "What others saw: " (e.finding) " (" (e.source) ")" } } } }
+            }
+        }
+        @if g.not_measured.iter().any(|c| !c.statements.is_empty() && c.self_assessment.is_none()) {
+            p class="note" { code { "shiplog guide assess" } " asks the statements (1 strongly disagree … 5 strongly agree); each scores (answer − 1) × 2.5." }
+        }
+        h3 id="guide-start" { "Where to start" }
+        @if g.where_to_start.is_empty() {
+            p { "No measured signal misses its strong-team reference: nothing to single out from the data." }
+        }
+        ol {
+            @for c in &g.where_to_start {
+                li data-candidate=(c.capability.as_str()) {
+                    strong { (c.name) } ": " (c.reasoning)
+                    @if let Some(e) = g.experiments.iter().find(|e| e.capability == c.capability) {
+                        ul class="experiment" {
+                            li { "Try: " (e.change) " for " (e.weeks) " weeks." }
+                            li { "Sizing: " (e.sizing) "." }
+                            li { "Record it: " code { (e.command) } }
+                        }
+                    }
+                }
+            }
+        }
+        p class="note j-curve" { (g.j_curve) }
+    }
 }

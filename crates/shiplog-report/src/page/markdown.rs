@@ -119,6 +119,10 @@ pub fn render(model: &ReportModel) -> String {
             }
         }
     }
+    if let Some(g) = &model.guide {
+        out.push_str("\n## Guide\n\n");
+        out.push_str(&guide_section(g));
+    }
     let d = &model.drill_down;
     let _ = writeln!(
         out,
@@ -127,4 +131,22 @@ pub fn render(model: &ReportModel) -> String {
     );
     out.push_str("\nDefinitions: docs/metrics.md.\n");
     out
+}
+
+/// The guide as `shiplog guide --format markdown` prints it, one heading level down (a section of
+/// the report).
+fn guide_section(g: &shiplog_guide::report::GuideReport) -> String {
+    let text = shiplog_guide::report::render(g, true);
+    let mut out = String::new();
+    for line in text.lines() {
+        if line == "# shiplog guide" {
+            continue;
+        }
+        if line.starts_with('#') {
+            out.push('#');
+        }
+        out.push_str(line);
+        out.push('\n');
+    }
+    out.trim_start().to_owned()
 }

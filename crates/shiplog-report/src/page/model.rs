@@ -479,6 +479,9 @@ pub struct ReportModel {
     pub drill_down: DrillDown,
     /// The repository's web address, when known.
     pub web_url: Option<String>,
+    /// The guide for the report's scope (what `shiplog guide --format json` prints), when made.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub guide: Option<shiplog_guide::report::GuideReport>,
     /// The definitions of the metrics (docs/metrics.md).
     pub definitions: Vec<Definition>,
 }
@@ -784,6 +787,7 @@ pub fn build(inputs: ReportInputs<'_>) -> Result<ReportModel, ReportError> {
         impacts,
         drill_down,
         web_url: web.map(|w| w.base().to_owned()),
+        guide: None,
         definitions: definitions(),
     })
 }
