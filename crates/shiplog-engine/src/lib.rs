@@ -7,6 +7,7 @@
 
 pub mod analysis;
 mod error;
+pub mod ingest;
 pub mod store;
 
 pub use analysis::{

@@ -444,27 +444,7 @@ pub fn optional_repo(cli: &Cli) -> Option<GitRepo> {
     GitRepo::discover(&cli.repo).ok()
 }
 
-/// Resolves a sha given on the command line or in a file.
-pub(crate) fn resolve_sha(
-    repo: Option<&GitRepo>,
-    prefix: &ShaPrefix,
-) -> std::result::Result<Sha, String> {
-    match repo {
-        Some(repo) => match repo.resolve(prefix) {
-            Ok(sha) => Ok(sha),
-            // A full sha the repository lacks may arrive with a later fetch: keep it.
-            Err(shiplog_git::ResolveError::NotFound(_)) if prefix.as_full().is_some() => {
-                prefix.as_full().ok_or_else(|| "unreachable".to_owned())
-            }
-            Err(e) => Err(e.to_string()),
-        },
-        None => prefix.as_full().ok_or_else(|| {
-            format!(
-                "{prefix} is abbreviated, and there is no repository to resolve it in; give all 40 characters or run inside the repository (--repo)"
-            )
-        }),
-    }
-}
+pub(crate) use shiplog_engine::ingest::resolve_sha;
 
 /// What writing one record did: `recorded`, `updated` or `unchanged`.
 pub(crate) fn written(counts: shiplog_store::WriteCounts) -> &'static str {

@@ -2,8 +2,8 @@
 //!
 //! The server crate is the HTTP edge; this module is its [`Engine`]: every answer is computed by
 //! the function behind the matching command (`metrics_text`, `explain_text`, `impact::run_text`,
-//! `practice::list_text`, `ingest::read_deliveries`), called with the arguments the request's
-//! parameters translate to. So `/api/v1/metrics?service=api` is, by construction,
+//! `practice::list_text`, the engine's `ingest::read_deliveries`), called with the arguments the
+//! request's parameters translate to. So `/api/v1/metrics?service=api` is, by construction,
 //! `shiplog metrics --service api --format json` on the server's store and repository.
 //!
 //! The analysis code runs on a blocking thread with a runtime of its own: it is CPU-bound and
