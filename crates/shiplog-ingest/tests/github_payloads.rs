@@ -170,7 +170,9 @@ fn a_pull_requests_changed_files_is_its_file_count() {
     payload["pull_request"]["changed_files"] = json!(-2);
     assert_eq!(
         ingest_made("pr.json", &payload, Source::GitHub, &Options::default()).unwrap_err(),
-        ["pr.json: $.pull_request.changed_files: expected a non-negative integer, got the number -2"]
+        [
+            "pr.json: $.pull_request.changed_files: expected a non-negative integer, got the number -2"
+        ]
     );
 }
 

@@ -153,7 +153,11 @@ async fn damaged_rows_name_table_key_and_column() {
         }) => {
             assert_eq!(
                 (table, key.as_str(), what),
-                ("pull_requests", "github:octo-org/octo-repo#2", "changed_files")
+                (
+                    "pull_requests",
+                    "github:octo-org/octo-repo#2",
+                    "changed_files"
+                )
             );
         }
         other => panic!("expected a corrupt changed_files, got {other:?}"),

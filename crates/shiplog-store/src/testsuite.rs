@@ -1680,8 +1680,12 @@ pub async fn pull_requests_update_by_id(store: &dyn Store) {
         ("additions", 0, |p| p.additions = Some(121)),
         ("deletions Some(0) -> None", 0, |p| p.deletions = None),
         ("changed_files", 0, |p| p.changed_files = Some(8)),
-        ("changed_files Some(0) -> None", 1, |p| p.changed_files = None),
-        ("changed_files None -> Some", 2, |p| p.changed_files = Some(1_000)),
+        ("changed_files Some(0) -> None", 1, |p| {
+            p.changed_files = None
+        }),
+        ("changed_files None -> Some", 2, |p| {
+            p.changed_files = Some(1_000)
+        }),
         ("labels", 0, |p| p.labels = vec!["bug".to_owned()]),
         ("labels emptied", 1, |p| p.labels.clear()),
     ];

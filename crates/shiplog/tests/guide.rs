@@ -876,9 +876,11 @@ fn pull_request_files_without_counts_says_how_to_get_them() {
     assert_eq!(s["value"], Value::Null);
     assert_eq!(s["count"], 0);
     assert!(
-        s["missing"].as_str().is_some_and(|m| m.contains("changed_files")
-            && m.contains("shiplog import")
-            && m.contains("webhooks")),
+        s["missing"]
+            .as_str()
+            .is_some_and(|m| m.contains("changed_files")
+                && m.contains("shiplog import")
+                && m.contains("webhooks")),
         "{s}"
     );
     // The line sizes are still there: only the file counts are unknown.
