@@ -123,6 +123,10 @@ pub struct PullRequest {
     pub additions: Option<u64>,
     /// Lines deleted, when the source says.
     pub deletions: Option<u64>,
+    /// Files changed, when the source says (GitHub's `changed_files`, GitLab's `changes_count`
+    /// when it is exact, import files' `changed_files`); `None` when unknown.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub changed_files: Option<u64>,
     /// Its labels, sorted, each once.
     pub labels: Vec<String>,
 }
@@ -192,6 +196,7 @@ mod tests {
             first_commit_at: None,
             additions: Some(1),
             deletions: Some(1),
+            changed_files: Some(1),
             labels: vec!["bug".to_owned()],
         }
     }

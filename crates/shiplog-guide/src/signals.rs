@@ -133,6 +133,10 @@ const PULL_REQUESTS_MISSING: &str = "no pull requests in the store: `shiplog syn
 const INCIDENTS_MISSING: &str = "no incidents in scope: `shiplog record incident`, `shiplog sync github OWNER/REPO` (incident issues) or `shiplog import` (PagerDuty, JSON Lines) brings them in";
 const DEPLOYMENTS_MISSING: &str = "no deployments in scope after the first: `shiplog record deployment` from CI, `shiplog import`, or --deploys tags|merges";
 
+/// `shiplog sync github` reads GitHub's pull-request list, whose items leave out `changed_files`
+/// (as they leave out `additions` and `deletions`), so only deliveries and import files give it.
+const FILES_MISSING: &str = "no pull request in scope has a changed-file count: GitHub `pull_request` webhooks carry `changed_files` (`shiplog serve`, or `shiplog import` of saved deliveries) and GitLab merge requests an exact `changes_count`; import files can give `changed_files`; `shiplog sync github` cannot (GitHub's pull-request list leaves the count out)";
+
 const RECORDER_MISSING: &str = "no deployment in scope says who recorded it: `shiplog record deployment` run in CI detects it from the environment (GITHUB_ACTIONS, GITLAB_CI, CI, ...) or takes `--recorded-by ci|manual`; import files can give `recorded_by` (`ci`, `ci:<system>` or `manual`); GitHub, GitLab and CDEvents deployments say CI; git tags and merges never say";
 
 /// The median of `values` (the mean of the middle two for an even count), `None` when empty.
@@ -309,6 +313,7 @@ pub fn signals(x: &SignalInputs<'_>) -> Vec<Signal> {
     let mut pickups = Vec::new();
     let mut reviews = Vec::new();
     let mut sizes = Vec::new();
+    let mut files = Vec::new();
     let records: HashMap<&str, &PullRequest> =
         x.pull_requests.iter().map(|p| (p.id.as_str(), p)).collect();
     for &pr in w.pull_requests.keys() {
@@ -331,10 +336,13 @@ pub fn signals(x: &SignalInputs<'_>) -> Vec<Signal> {
                 reviews.push((merged - review) as f64);
             }
         }
-        if let Some(record) = records.get(f.key.as_str())
-            && let (Some(a), Some(d)) = (record.additions, record.deletions)
-        {
-            sizes.push(a.saturating_add(d) as f64);
+        if let Some(record) = records.get(f.key.as_str()) {
+            if let (Some(a), Some(d)) = (record.additions, record.deletions) {
+                sizes.push(a.saturating_add(d) as f64);
+            }
+            if let Some(n) = record.changed_files {
+                files.push(n as f64);
+            }
         }
     }
     let pr_signal_missing = |values: &[f64], what: &str| -> Option<String> {
@@ -427,13 +435,19 @@ pub fn signals(x: &SignalInputs<'_>) -> Vec<Signal> {
         "pull_request_files",
         "working-in-small-batches",
         "pull-request size in files changed (median)",
-        None,
+        median(&mut files.clone()),
         Unit::Count,
-        0,
+        files.len(),
         "pull requests",
         Reference::at_most("at most 10 files", 10.0),
         "pull requests with their changed-file counts",
-        Some("shiplog's pull-request record has no changed-file count yet".to_owned()),
+        if !has_prs {
+            prs_missing.clone()
+        } else if files.is_empty() {
+            Some(FILES_MISSING.to_owned())
+        } else {
+            None
+        },
     ));
 
     // Trunk-based development.

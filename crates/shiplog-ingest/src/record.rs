@@ -251,6 +251,7 @@ const PULL_REQUEST: RecordType = RecordType {
         "first_commit_at",
         "additions",
         "deletions",
+        "changed_files",
         "labels",
     ],
     build: build_pull_request,
@@ -395,6 +396,7 @@ fn build_pull_request(f: &mut Fields<'_>) -> Option<Record> {
     let first_commit_at = f.optional("first_commit_at", timestamp);
     let additions = f.optional("additions", count);
     let deletions = f.optional("deletions", count);
+    let changed_files = f.optional("changed_files", count);
     let labels = f.optional("labels", labels);
     // The same rules as every other source's pull requests (`PullRequest::validate`), named by
     // field: nothing but the first commit and the first review precedes the opening, and a merge
@@ -452,6 +454,7 @@ fn build_pull_request(f: &mut Fields<'_>) -> Option<Record> {
         first_commit_at: first_commit_at.map(|s| s.at),
         additions,
         deletions,
+        changed_files,
         labels: labels.unwrap_or_default(),
     };
     pull_request.normalize_labels();
@@ -616,6 +619,7 @@ mod tests {
                 "first_commit_at",
                 "additions",
                 "deletions",
+                "changed_files",
                 "labels"
             ]
         );

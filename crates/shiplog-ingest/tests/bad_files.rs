@@ -479,8 +479,8 @@ fn csv_unknown_duplicate_and_unnamed_columns() {
             Format::Csv
         ),
         [
-            "deploys.csv:1: field \"opend_at\": unknown column (did you mean \"opened_at\"?); accepted columns: type, id, service, environment, sha, finished_at, started_at, status, unplanned, recorded_by, opened_at, resolved_at, deployment_id, title, name, started_on, ended_on, services, team, capability, note, repository, number, ready_for_review_at, draft, first_review_at, merged_at, closed_at, merge_commit, head_sha, head_branch, base_branch, commits, first_commit_at, additions, deletions, labels",
-            "deploys.csv:1: field \"colour\": unknown column; accepted columns: type, id, service, environment, sha, finished_at, started_at, status, unplanned, recorded_by, opened_at, resolved_at, deployment_id, title, name, started_on, ended_on, services, team, capability, note, repository, number, ready_for_review_at, draft, first_review_at, merged_at, closed_at, merge_commit, head_sha, head_branch, base_branch, commits, first_commit_at, additions, deletions, labels",
+            "deploys.csv:1: field \"opend_at\": unknown column (did you mean \"opened_at\"?); accepted columns: type, id, service, environment, sha, finished_at, started_at, status, unplanned, recorded_by, opened_at, resolved_at, deployment_id, title, name, started_on, ended_on, services, team, capability, note, repository, number, ready_for_review_at, draft, first_review_at, merged_at, closed_at, merge_commit, head_sha, head_branch, base_branch, commits, first_commit_at, additions, deletions, changed_files, labels",
+            "deploys.csv:1: field \"colour\": unknown column; accepted columns: type, id, service, environment, sha, finished_at, started_at, status, unplanned, recorded_by, opened_at, resolved_at, deployment_id, title, name, started_on, ended_on, services, team, capability, note, repository, number, ready_for_review_at, draft, first_review_at, merged_at, closed_at, merge_commit, head_sha, head_branch, base_branch, commits, first_commit_at, additions, deletions, changed_files, labels",
             "deploys.csv:2: field \"opened_at\": missing; required in incident records",
         ]
     );
@@ -662,6 +662,41 @@ fn bad_pull_requests_name_the_field() {
             "p.csv:2: field \"repository\": expected a repository name made of letters, digits, '-', '_', '.' and '/', got ' ' in \"acme shop\"",
             "p.csv:2: field \"commits\": expected a commit sha: 4 to 40 hexadecimal characters, got \"main\"",
             "p.csv:2: field \"merge_commit\": expected a merge commit only with merged_at (the pull request was merged), got no merged_at",
+        ]
+    );
+}
+
+#[test]
+fn a_changed_file_count_must_be_a_non_negative_integer() {
+    assert_eq!(
+        errors(
+            "p.jsonl",
+            concat!(
+                r#"{"type":"pull_request","id":"forge:acme/shop#1","repository":"acme/shop","opened_at":"2026-03-03T10:00:00Z","changed_files":3}"#,
+                "\n",
+                r#"{"type":"pull_request","id":"forge:acme/shop#2","repository":"acme/shop","opened_at":"2026-03-03T10:00:00Z","changed_files":-1}"#,
+                "\n",
+                r#"{"type":"pull_request","id":"forge:acme/shop#3","repository":"acme/shop","opened_at":"2026-03-03T10:00:00Z","changed_files":2.5}"#,
+                "\n",
+                r#"{"type":"pull_request","id":"forge:acme/shop#4","repository":"acme/shop","opened_at":"2026-03-03T10:00:00Z","changed_files":"12"}"#,
+            ),
+            Format::JsonLines
+        ),
+        [
+            "p.jsonl:2: field \"changed_files\": expected a whole number of at least 0, got the number -1",
+            "p.jsonl:3: field \"changed_files\": expected a whole number of at least 0, got the number 2.5",
+            "p.jsonl:4: field \"changed_files\": expected a whole number of at least 0, got the string \"12\"",
+        ]
+    );
+    assert_eq!(
+        errors(
+            "p.csv",
+            "type,id,repository,opened_at,changed_files\npull_request,forge:acme/shop#1,acme/shop,2026-03-03T10:00:00Z,1000+\npull_request,forge:acme/shop#2,acme/shop,2026-03-03T10:00:00Z,-4\n",
+            Format::Csv
+        ),
+        [
+            "p.csv:2: field \"changed_files\": expected a whole number of at least 0, got \"1000+\"",
+            "p.csv:3: field \"changed_files\": expected a whole number of at least 0, got \"-4\"",
         ]
     );
 }

@@ -127,6 +127,7 @@ fn merged_pull_request_is_recorded_without_its_people() {
             first_commit_at: None,
             additions: Some(1),
             deletions: Some(1),
+            changed_files: Some(1),
             labels: vec!["bug".to_owned()],
         }
     );
@@ -147,6 +148,31 @@ fn a_pull_request_closed_without_merge_has_no_merge_commit() {
     assert_eq!(
         pr.merge_commit, None,
         "merge_commit_sha of an unmerged PR is a test merge"
+    );
+}
+
+#[test]
+fn a_pull_requests_changed_files_is_its_file_count() {
+    // The recorded payload says `"changed_files": 1`; a larger count and a missing one show the
+    // value is read, not assumed.
+    let got = ingest("github/pull_request_closed.json", &Options::default()).unwrap();
+    assert_eq!(got.pull_requests[0].apply(None).changed_files, Some(1));
+    let mut payload = payloads::json("github/pull_request_closed.json");
+    payload["pull_request"]["changed_files"] = json!(37);
+    let got = ingest_made("pr.json", &payload, Source::GitHub, &Options::default()).unwrap();
+    assert_eq!(got.pull_requests[0].apply(None).changed_files, Some(37));
+    payload["pull_request"]
+        .as_object_mut()
+        .unwrap()
+        .remove("changed_files");
+    let got = ingest_made("pr.json", &payload, Source::GitHub, &Options::default()).unwrap();
+    assert_eq!(got.pull_requests[0].apply(None).changed_files, None);
+    payload["pull_request"]["changed_files"] = json!(-2);
+    assert_eq!(
+        ingest_made("pr.json", &payload, Source::GitHub, &Options::default()).unwrap_err(),
+        [
+            "pr.json: $.pull_request.changed_files: expected a non-negative integer, got the number -2"
+        ]
     );
 }
 

@@ -144,9 +144,34 @@ fn merge_request_hook_leaving_draft_is_a_pull_request_ready_for_review() {
             first_commit_at: None,
             additions: None,
             deletions: None,
+            changed_files: None,
             labels: vec!["API".to_owned()],
         }
     );
+}
+
+#[test]
+fn changes_count_is_the_file_count_only_when_exact() {
+    // GitLab's documented hook example has no `changes_count`: unknown.
+    let mut hook = payloads::json("gitlab/merge_request_hook.open.docs-example.json");
+    let changed = |hook: &serde_json::Value| {
+        ingest_made("mr.json", hook, Source::GitLab, &Options::default())
+            .unwrap()
+            .pull_requests[0]
+            .changed_files
+    };
+    assert_eq!(changed(&hook), None);
+    for (value, expected) in [
+        (json!("12"), Some(12)),
+        (json!(7), Some(7)),
+        (json!("1000+"), None),
+        (json!(""), None),
+        (json!("-3"), None),
+        (json!(null), None),
+    ] {
+        hook["object_attributes"]["changes_count"] = value.clone();
+        assert_eq!(changed(&hook), expected, "{value}");
+    }
 }
 
 #[test]
@@ -235,7 +260,7 @@ fn rest_lists_of_deployments_merge_requests_and_incident_issues() {
         "created_at": "2013-12-03T17:23:34.000Z", "updated_at": "2013-12-04T09:00:00.000Z", "merged_at": "2013-12-04T09:00:00.000Z",
         "closed_at": null, "target_branch": "master", "source_branch": "ms-viewport", "labels": ["API"], "draft": false,
         "sha": "da1560886d4f094c3e6c9ef40349f7d38b5d27d7", "merge_commit_sha": null, "squash_commit_sha": "b6568db1bc1dcd7f8b4d5a946b0b91f9dacd7327",
-        "references": {"full": "gitlabhq/gitlab-test!1"}, "author": {"id": 51, "username": "someone"}}]);
+        "references": {"full": "gitlabhq/gitlab-test!1"}, "author": {"id": 51, "username": "someone"}, "changes_count": "4"}]);
     let pr = ingest_made("mrs.json", &mrs, Source::GitLab, &Options::default())
         .unwrap()
         .pull_requests[0]
@@ -247,6 +272,7 @@ fn rest_lists_of_deployments_merge_requests_and_incident_issues() {
         "a squash merge"
     );
     assert_eq!(pr.closed_at, pr.merged_at);
+    assert_eq!(pr.changed_files, Some(4));
 
     let issues = json!([
         {"iid": 12, "project_id": 14, "title": "Checkout down", "description": "PD: https://acme.pagerduty.com/incidents/Q0RIJJZL24RC6W",

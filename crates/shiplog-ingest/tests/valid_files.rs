@@ -396,9 +396,9 @@ fn practice_changes_in_both_formats() {
 
 #[test]
 fn pull_requests_read_the_same_from_json_lines_and_csv() {
-    let jsonl = r#"{"type":"pull_request","id":"forge:acme/shop#12","repository":"acme/shop","number":12,"title":" Faster search ","opened_at":"2026-03-02T14:00:00Z","first_review_at":"2026-03-02T13:00:00Z","merged_at":"2026-03-03T08:00:00Z","merge_commit":"3F9C2A1","commits":["9e8d7c6","5a4b3c2d1e"],"first_commit_at":"2026-03-02T09:00:00+01:00","labels":["search","performance","search"],"additions":10,"draft":false}"#;
-    let csv = "type,id,repository,number,title,opened_at,first_review_at,merged_at,merge_commit,commits,first_commit_at,labels,additions,draft\n\
-               pull_request,forge:acme/shop#12,acme/shop,12, Faster search ,2026-03-02T14:00:00Z,2026-03-02T13:00:00Z,2026-03-03T08:00:00Z,3F9C2A1,\"9e8d7c6 5a4b3c2d1e\",2026-03-02T09:00:00+01:00,\"search, performance,search\",10,no\n";
+    let jsonl = r#"{"type":"pull_request","id":"forge:acme/shop#12","repository":"acme/shop","number":12,"title":" Faster search ","opened_at":"2026-03-02T14:00:00Z","first_review_at":"2026-03-02T13:00:00Z","merged_at":"2026-03-03T08:00:00Z","merge_commit":"3F9C2A1","commits":["9e8d7c6","5a4b3c2d1e"],"first_commit_at":"2026-03-02T09:00:00+01:00","labels":["search","performance","search"],"additions":10,"changed_files":4,"draft":false}"#;
+    let csv = "type,id,repository,number,title,opened_at,first_review_at,merged_at,merge_commit,commits,first_commit_at,labels,additions,changed_files,draft\n\
+               pull_request,forge:acme/shop#12,acme/shop,12, Faster search ,2026-03-02T14:00:00Z,2026-03-02T13:00:00Z,2026-03-03T08:00:00Z,3F9C2A1,\"9e8d7c6 5a4b3c2d1e\",2026-03-02T09:00:00+01:00,\"search, performance,search\",10,4,no\n";
     let from_json = parse_ok("prs.jsonl", jsonl, Format::JsonLines);
     let from_csv = parse_ok("prs.csv", csv, Format::Csv);
     assert_eq!(from_json[0].value, from_csv[0].value);
@@ -424,4 +424,34 @@ fn pull_requests_read_the_same_from_json_lines_and_csv() {
         "a review before the opening is kept"
     );
     assert_eq!(p.additions, Some(10));
+    assert_eq!(p.changed_files, Some(4));
+    assert_eq!(p.deletions, None, "absent is unknown");
+}
+
+#[test]
+fn a_pull_request_without_changed_files_has_an_unknown_count() {
+    let jsonl = concat!(
+        r#"{"type":"pull_request","id":"forge:acme/shop#1","repository":"acme/shop","opened_at":"2026-03-02T14:00:00Z","changed_files":0}"#,
+        "\n",
+        r#"{"type":"pull_request","id":"forge:acme/shop#2","repository":"acme/shop","opened_at":"2026-03-02T14:00:00Z","changed_files":null}"#,
+        "\n",
+        r#"{"type":"pull_request","id":"forge:acme/shop#3","repository":"acme/shop","opened_at":"2026-03-02T14:00:00Z"}"#,
+    );
+    let csv = "type,id,repository,opened_at,changed_files\n\
+               pull_request,forge:acme/shop#1,acme/shop,2026-03-02T14:00:00Z,0\n\
+               pull_request,forge:acme/shop#2,acme/shop,2026-03-02T14:00:00Z,\n\
+               pull_request,forge:acme/shop#3,acme/shop,2026-03-02T14:00:00Z, \n";
+    for (name, text, format) in [
+        ("prs.jsonl", jsonl, Format::JsonLines),
+        ("prs.csv", csv, Format::Csv),
+    ] {
+        let counts: Vec<Option<u64>> = parse_ok(name, text, format)
+            .iter()
+            .map(|r| match &r.value {
+                Record::PullRequest(pr) => pr.pull_request.changed_files,
+                other => panic!("a pull request: {other:?}"),
+            })
+            .collect();
+        assert_eq!(counts, [Some(0), None, None], "{name}");
+    }
 }

@@ -1,4 +1,5 @@
-//! Pull and merge requests in SQLite: the `pull_requests` table (migration 0003).
+//! Pull and merge requests in SQLite: the `pull_requests` table (migration 0003; `changed_files`
+//! from 0009).
 //!
 //! Written by the same compare-then-upsert code as deployments and incidents (a pull request is
 //! keyed by its id, and re-imports are common), so only this table's encoding lives here: lists as
@@ -33,6 +34,7 @@ pub(crate) const PULL_REQUESTS: Table = Table {
         ("first_commit_at", Kind::Int),
         ("additions", Kind::Int),
         ("deletions", Kind::Int),
+        ("changed_files", Kind::Int),
         ("labels", Kind::Text),
     ],
 };
@@ -100,6 +102,7 @@ pub(crate) fn encode(p: &PullRequest) -> Result<Encoded, StoreError> {
         time(p.first_commit_at),
         int(&id, "additions", p.additions)?,
         int(&id, "deletions", p.deletions)?,
+        int(&id, "changed_files", p.changed_files)?,
         Value::Text(Some(labels)),
     ];
     Ok((id, row))
@@ -139,6 +142,7 @@ pub(crate) fn decode(row: &SqliteRow) -> Result<PullRequest, StoreError> {
         first_commit_at: r.opt_time("first_commit_at")?,
         additions: count("additions")?,
         deletions: count("deletions")?,
+        changed_files: count("changed_files")?,
         labels: r.parsed("labels", |text: &str| {
             serde_json::from_str::<Vec<String>>(text)
         })?,

@@ -1522,6 +1522,7 @@ fn pull_request(id: &str, number: u64, opened_at: i64) -> PullRequest {
         first_commit_at: None,
         additions: None,
         deletions: None,
+        changed_files: None,
         labels: vec![],
     }
 }
@@ -1545,12 +1546,14 @@ pub fn sample_pull_requests() -> Vec<PullRequest> {
             first_commit_at: Some(ts(T0 - 86_400 * SECOND)),
             additions: Some(120),
             deletions: Some(0),
+            changed_files: Some(7),
             labels: vec!["bug".to_owned(), "size/S".to_owned()],
             ..pull_request("github:octo-org/octo-repo#2", 2, T0)
         },
         PullRequest {
             draft: true,
             title: Some(String::new()),
+            changed_files: Some(0),
             labels: vec!["wip".to_owned()],
             ..pull_request("github:octo-org/octo-repo#10", 10, tie)
         },
@@ -1676,6 +1679,13 @@ pub async fn pull_requests_update_by_id(store: &dyn Store) {
         }),
         ("additions", 0, |p| p.additions = Some(121)),
         ("deletions Some(0) -> None", 0, |p| p.deletions = None),
+        ("changed_files", 0, |p| p.changed_files = Some(8)),
+        ("changed_files Some(0) -> None", 1, |p| {
+            p.changed_files = None
+        }),
+        ("changed_files None -> Some", 2, |p| {
+            p.changed_files = Some(1_000)
+        }),
         ("labels", 0, |p| p.labels = vec!["bug".to_owned()]),
         ("labels emptied", 1, |p| p.labels.clear()),
     ];

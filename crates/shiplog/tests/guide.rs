@@ -56,9 +56,10 @@ fn every_signal_on_the_fixture_is_the_hand_computed_number() {
     // Working in small batches: 7 non-baseline deployments shipping 3, 2, 1, 1, 1, 2, 11 changes.
     check(&r, "changes_per_deployment", 2.0, 7);
     check(&r, "large_deployments", 1.0 / 7.0, 7);
-    // Pull requests of 40 and 400 lines.
+    // Pull requests of 40 and 400 lines, changing 1 and 2 files.
     check(&r, "pull_request_lines", 220.0, 2);
-    assert_eq!(signal(&r, "pull_request_files")["value"], Value::Null);
+    check(&r, "pull_request_files", 1.5, 2);
+    assert_eq!(signal(&r, "pull_request_files")["meets"], true);
     // Trunk-based development: branches of 21 h (#1) and 77 h (#2).
     check(&r, "branch_lifetime", 49.0 * H, 2);
     check(&r, "branches_over_a_day", 0.5, 2);
@@ -767,4 +768,121 @@ fn deployments_recorded_by_ci_count_the_known_recorders() {
         stderr.contains("--recorded-by") && stderr.contains("\"robot\""),
         "{stderr}"
     );
+}
+
+/// The median file count over the pull requests in scope that have one: the fixture's #1 (1 file)
+/// and #2 (2 files), plus #3 (12 files, shipping d1 in api-3) and #4 (16 files, shipping d3 in
+/// web-2) imported here; #5 (shipping r1 in api-4) has no count and is not counted; #6, never
+/// merged and so shipped by no deployment, is out of scope whatever its count.
+#[test]
+fn pull_request_files_is_the_median_of_the_known_counts() {
+    let fx = imported();
+    // First-parent history from HEAD (e11): e11..e1 are HEAD..HEAD~10, r1 HEAD~11, d3 HEAD~12,
+    // d2 HEAD~13, d1 HEAD~14.
+    let (d1, d3, r1) = (fx.rev("HEAD~14"), fx.rev("HEAD~12"), fx.rev("HEAD~11"));
+    let subject = |sha: &str| {
+        let out = std::process::Command::new("git")
+            .args(["log", "--format=%s", "-1", sha])
+            .current_dir(fx.repo())
+            .output()
+            .expect("git log");
+        String::from_utf8_lossy(&out.stdout).trim().to_owned()
+    };
+    assert_eq!(
+        [subject(&d1), subject(&d3), subject(&r1)],
+        ["three", "four: b", "Revert \"three\""],
+        "the fixture's first-parent history moved"
+    );
+    let pr = |n: u32, sha: &str, opened: &str, merged: &str, files: &str| {
+        format!(
+            r#"{{"type":"pull_request","id":"github:acme/shop#{n}","repository":"acme/shop","number":{n},"opened_at":"{opened}","merged_at":"{merged}","merge_commit":"{sha}","commits":["{sha}"]{files}}}"#
+        )
+    };
+    let lines = [
+        pr(
+            3,
+            &d1,
+            "2026-02-09T09:30:00Z",
+            "2026-02-09T10:00:00Z",
+            r#","changed_files":12"#,
+        ),
+        pr(
+            4,
+            &d3,
+            "2026-02-10T10:10:00Z",
+            "2026-02-10T10:20:00Z",
+            r#","changed_files":16"#,
+        ),
+        pr(5, &r1, "2026-02-11T09:10:00Z", "2026-02-11T09:20:00Z", ""),
+        r#"{"type":"pull_request","id":"github:acme/shop#6","repository":"acme/shop","number":6,"opened_at":"2026-02-12T09:00:00Z","changed_files":500}"#.to_owned(),
+    ];
+    let file = fx.dir.path().join("more-prs.jsonl");
+    std::fs::write(&file, lines.join("\n") + "\n").expect("write");
+    fx.ok(&["import", file.to_str().expect("utf-8 path")]);
+
+    let r = guide(&fx, &[]);
+    // 1, 2, 12, 16: the median is (2 + 12) / 2 = 7, of 4 pull requests; at most 10 meets.
+    check(&r, "pull_request_files", 7.0, 4);
+    let s = signal(&r, "pull_request_files");
+    assert_eq!(s["missing"], Value::Null);
+    assert_eq!(s["meets"], true);
+    assert_eq!(s["counted"], "pull requests");
+
+    // What the store holds, by the store's own reading.
+    let db = fx.repo().join(".shiplog/shiplog.db");
+    let stored = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime")
+        .block_on(async {
+            let store = SqliteStore::open(&db).await.expect("open store");
+            let p = store.pull_requests().await.expect("pull requests");
+            store.close().await;
+            p
+        });
+    let mut files: Vec<(String, Option<u64>)> = stored
+        .iter()
+        .map(|p| (p.id.as_str().to_owned(), p.changed_files))
+        .collect();
+    files.sort();
+    assert_eq!(
+        files,
+        [
+            ("github:acme/shop#1".to_owned(), Some(1)),
+            ("github:acme/shop#2".to_owned(), Some(2)),
+            ("github:acme/shop#3".to_owned(), Some(12)),
+            ("github:acme/shop#4".to_owned(), Some(16)),
+            ("github:acme/shop#5".to_owned(), None),
+            ("github:acme/shop#6".to_owned(), Some(500)),
+        ]
+    );
+}
+
+/// Pull requests without a file count: no value, and the message says where a count comes from.
+#[test]
+fn pull_request_files_without_counts_says_how_to_get_them() {
+    let fx = Fixture::build("guide");
+    let records = fx.dir.path().join("records.jsonl");
+    let text = std::fs::read_to_string(&records).expect("read records");
+    let without: String = text
+        .replace(r#","changed_files":1}"#, "}")
+        .replace(r#","changed_files":2}"#, "}");
+    assert!(!without.contains("changed_files") && without != text);
+    let stripped = fx.dir.path().join("no-files.jsonl");
+    std::fs::write(&stripped, without).expect("write");
+    fx.ok(&["import", stripped.to_str().expect("utf-8 path")]);
+    let r = guide(&fx, &[]);
+    let s = signal(&r, "pull_request_files");
+    assert_eq!(s["value"], Value::Null);
+    assert_eq!(s["count"], 0);
+    assert!(
+        s["missing"]
+            .as_str()
+            .is_some_and(|m| m.contains("changed_files")
+                && m.contains("shiplog import")
+                && m.contains("webhooks")),
+        "{s}"
+    );
+    // The line sizes are still there: only the file counts are unknown.
+    check(&r, "pull_request_lines", 220.0, 2);
 }

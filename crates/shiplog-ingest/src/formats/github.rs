@@ -574,6 +574,7 @@ fn pull_request_update(
         .flatten();
     update.additions = pr.opt("additions").map(|n| n.u64()).transpose()?;
     update.deletions = pr.opt("deletions").map(|n| n.u64()).transpose()?;
+    update.changed_files = pr.opt("changed_files").map(|n| n.u64()).transpose()?;
     update.labels = Some(labels(pr)?);
     Ok((update, login(pr, "user")))
 }

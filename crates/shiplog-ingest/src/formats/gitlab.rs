@@ -340,6 +340,7 @@ fn merge_request_hook(root: &Node<'_>) -> Res<Option<Observation>> {
         .map(|n| n.text())
         .transpose()?
         .flatten();
+    update.changed_files = changes_count(&attrs);
     update.labels = Some(hook_labels(&attrs)?);
     // An approval by someone other than the author is a review. Ids compare; none is kept.
     if matches!(action, Some("approved" | "approval")) {
@@ -453,8 +454,25 @@ fn listed_merge_request(item: &Node<'_>) -> Res<Option<Observation>> {
         .map(|n| n.text())
         .transpose()?
         .flatten();
+    update.changed_files = changes_count(item);
     update.labels = Some(list_labels(item)?);
     Ok(Some(Observation::PullRequest(Box::new(update), None)))
+}
+
+/// A merge request's `changes_count`, the number of files it changes, when it is exact. GitLab
+/// gives it as a string ("12") and caps it for large diffs ("1000+"), and leaves it out of lists
+/// and hooks that do not compute it (or `null` while the diff is being prepared): only a plain
+/// non-negative integer (a string of digits, or a JSON number) is a count; anything else is
+/// unknown, never an error, since the merge request itself is fine.
+fn changes_count(node: &Node<'_>) -> Option<u64> {
+    let value = node.opt("changes_count")?.value;
+    match value {
+        Json::String(text) if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) => {
+            text.parse().ok()
+        }
+        Json::Number(n) => n.as_u64(),
+        _ => None,
+    }
 }
 
 /// The label names of a hook's object: `labels` is a list of objects with a `title`.

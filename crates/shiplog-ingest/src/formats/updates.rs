@@ -106,7 +106,7 @@ impl IncidentUpdate {
 /// `pull_request`, a REST list item): every field it has replaces the stored one, and a field it
 /// leaves `None` (a title, a close time) is none. A partial update (a review, a CDEvents change
 /// event) only sets what it says. In both, fields a source may not carry at all (`additions`,
-/// `deletions`, `ready_for_review_at`) keep their stored value when the update has none; no
+/// `deletions`, `changed_files`, `ready_for_review_at`) keep their stored value when the update has none; no
 /// source lists a pull request's commits, so the stored ones (and their first commit time) stay.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PullRequestUpdate {
@@ -146,6 +146,8 @@ pub struct PullRequestUpdate {
     pub additions: Option<u64>,
     /// Lines deleted.
     pub deletions: Option<u64>,
+    /// Files changed.
+    pub changed_files: Option<u64>,
     /// Its labels.
     pub labels: Option<Vec<String>>,
 }
@@ -177,6 +179,7 @@ impl PullRequestUpdate {
             base_branch: None,
             additions: None,
             deletions: None,
+            changed_files: None,
             labels: None,
         }
     }
@@ -253,6 +256,7 @@ impl PullRequestUpdate {
             first_commit_at: stored.and_then(|s| s.first_commit_at),
             additions: keep(&self.additions, stored.map(|s| &s.additions)),
             deletions: keep(&self.deletions, stored.map(|s| &s.deletions)),
+            changed_files: keep(&self.changed_files, stored.map(|s| &s.changed_files)),
             labels,
         }
     }
@@ -351,6 +355,7 @@ mod tests {
             merged_at: Some(ts("2026-01-03T00:00:00Z")),
             merge_commit: Some(Sha::from_bytes([2; 20])),
             additions: Some(3),
+            changed_files: Some(2),
             labels: Some(vec!["b".into(), "a".into()]),
             ..pr_update(true)
         };
@@ -390,6 +395,7 @@ mod tests {
         assert_eq!(again.merge_commit, after.merge_commit);
         assert_eq!(again.closed_at, after.closed_at);
         assert_eq!(again.additions, Some(3));
+        assert_eq!(again.changed_files, Some(2));
         assert_eq!(again.first_review_at, after.first_review_at);
     }
 
