@@ -23,6 +23,12 @@ pub const EXPERIMENT_WEEKS: [u32; 6] = [4, 6, 8, 12, 16, 26];
 /// Days after the start left out while the team adapts (as `shiplog impact`'s default).
 pub const TRANSITION_DAYS: f64 = 14.0;
 
+/// The before window an experiment's review compares with (`shiplog experiment start --before`'s
+/// default): the sizing simulates that same design, on the last this-many days of the window
+/// (fewer when the window is shorter), so a long window neither promises power the review will not
+/// have nor costs seconds to simulate.
+pub const REVIEW_BEFORE_DAYS: i64 = 90;
+
 /// A short-listed capability.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Candidate {
@@ -247,11 +253,11 @@ fn size(sizing: &Sizing<'_>, metric: QuickCheckMetric, effect: f64) -> Option<(u
         resamples: 100,
         search_more_weeks: false,
     };
-    let mut chosen = None;
-    for weeks in EXPERIMENT_WEEKS {
-        let subject = replayed(sizing.history, sizing.weeks, weeks);
-        let design = Design::weeks(sizing.weeks, TRANSITION_DAYS, weeks);
-        let power = simulate_power(
+    let (history, before_weeks) = (sizing.history, sizing.weeks);
+    let power_at = |weeks: u32| {
+        let subject = replayed(history, before_weeks, weeks);
+        let design = Design::weeks(before_weeks, TRANSITION_DAYS, weeks);
+        simulate_power(
             &subject,
             None,
             &design,
@@ -259,10 +265,32 @@ fn size(sizing: &Sizing<'_>, metric: QuickCheckMetric, effect: f64) -> Option<(u
             metric.kind(),
             effect,
             &power_options,
-        )?;
-        chosen = Some((weeks, power));
-        if power >= 0.8 {
-            break;
+        )
+    };
+    // The lengths in order, as many at once as there are cores: each simulation is seeded on its
+    // own, so the answer does not depend on how many run together.
+    let at_once = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let mut chosen = None;
+    for lengths in EXPERIMENT_WEEKS.chunks(at_once.clamp(1, EXPERIMENT_WEEKS.len())) {
+        let powers: Vec<Option<f64>> = std::thread::scope(|scope| {
+            let running: Vec<_> = lengths
+                .iter()
+                .map(|&weeks| scope.spawn(move || power_at(weeks)))
+                .collect();
+            running
+                .into_iter()
+                .map(|r| {
+                    r.join()
+                        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+                })
+                .collect()
+        });
+        for (&weeks, power) in lengths.iter().zip(powers) {
+            let power = power?;
+            chosen = Some((weeks, power));
+            if power >= 0.8 {
+                return chosen;
+            }
         }
     }
     chosen

@@ -426,7 +426,7 @@ pub fn signals(x: &SignalInputs<'_>) -> Vec<Signal> {
         if !has_prs {
             prs_missing.clone()
         } else if sizes.is_empty() {
-            Some("no pull request in scope has additions and deletions: `shiplog sync github` records them; import files can give `additions` and `deletions`".to_owned())
+            Some("no pull request in scope has additions and deletions: GitHub `pull_request` webhooks carry them (`shiplog serve`, or `shiplog import` of saved deliveries); import files can give `additions` and `deletions`; `shiplog sync github` cannot (GitHub's pull-request list leaves them out)".to_owned())
         } else {
             None
         },

@@ -17,7 +17,9 @@ use shiplog_guide::assessment::{AnswersFormat, assessable, latest, parse_answers
 use shiplog_guide::benchmark::{BenchmarkKind, check_row};
 use shiplog_guide::catalogue::{J_CURVE, catalogue};
 use shiplog_guide::data::ATTRIBUTION;
-use shiplog_guide::plan::{Experiment, Sizing, next_monday, propose, where_to_start};
+use shiplog_guide::plan::{
+    Experiment, REVIEW_BEFORE_DAYS, Sizing, next_monday, propose, where_to_start,
+};
 use shiplog_guide::report::{
     GuideReport, MeasuredCapability, ScopeView, UnmeasuredCapability, render,
 };
@@ -137,11 +139,13 @@ pub(crate) async fn compute(
     ui.phase("signals computed");
     let short_list = where_to_start(&all_signals, &standing, SHORT_LIST);
 
-    // Sizing: the window's deployments, timed relative to its end.
+    // Sizing: the deployments of the review's before window (the window's last 90 days), timed
+    // relative to its end.
     let window = scope.window;
+    let review_before = jiff::SignedDuration::from_hours(REVIEW_BEFORE_DAYS * 24);
     let sizing_design = design(
         window.until,
-        window.duration(),
+        window.duration().min(review_before),
         jiff::SignedDuration::ZERO,
         jiff::SignedDuration::ZERO,
         None,

@@ -282,12 +282,63 @@ pub struct BootstrapRatio {
 /// The smallest duration a median may take before its logarithm is taken: one second.
 pub const MIN_DURATION: f64 = 1.0;
 
-fn pooled_median(clusters: &[&[f64]], picks: &[usize], buffer: &mut Vec<f64>) -> Option<f64> {
-    buffer.clear();
-    for &k in picks {
-        buffer.extend_from_slice(clusters[k]);
+/// Every value of some clusters, sorted once, with its cluster: the median of any resample of
+/// whole clusters is then a weighted scan (each value counted as often as its cluster was picked),
+/// with no copy and no selection per resample.
+struct SortedPool {
+    values: Vec<(f64, usize)>,
+    lengths: Vec<usize>,
+}
+
+impl SortedPool {
+    fn new(clusters: &[&[f64]]) -> Self {
+        let mut values: Vec<(f64, usize)> = clusters
+            .iter()
+            .enumerate()
+            .flat_map(|(k, c)| c.iter().map(move |&v| (v, k)))
+            .collect();
+        values.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
+        SortedPool {
+            values,
+            lengths: clusters.iter().map(|c| c.len()).collect(),
+        }
     }
-    median(buffer).map(|m| m.max(MIN_DURATION))
+
+    /// The median of the values of the clusters picked (`counts[k]` times cluster k), as
+    /// [`median`] of their concatenation gives it, floored at [`MIN_DURATION`].
+    fn median(&self, counts: &[usize]) -> Option<f64> {
+        let n: usize = counts
+            .iter()
+            .zip(&self.lengths)
+            .map(|(c, len)| c * len)
+            .sum();
+        if n == 0 {
+            return None;
+        }
+        let mid = n / 2;
+        // The values at sorted positions mid - 1 (for an even count) and mid.
+        let mut lower = None;
+        let mut seen = 0usize;
+        for &(value, k) in &self.values {
+            let weight = counts[k];
+            if weight == 0 {
+                continue;
+            }
+            let next = seen + weight;
+            if n.is_multiple_of(2) && lower.is_none() && mid >= 1 && mid - 1 < next {
+                lower = Some(value);
+            }
+            if mid < next {
+                let m = match lower {
+                    Some(low) if n.is_multiple_of(2) => (low + value) / 2.0,
+                    _ => value,
+                };
+                return Some(m.max(MIN_DURATION));
+            }
+            seen = next;
+        }
+        None
+    }
 }
 
 /// The ratio of medians `median(after) / median(before)` of clustered durations, on the log scale,
@@ -300,25 +351,26 @@ pub fn bootstrap_median_ratio(
     resamples: usize,
     rng: &mut Pcg64,
 ) -> Option<BootstrapRatio> {
-    let all_before: Vec<usize> = (0..before.len()).collect();
-    let all_after: Vec<usize> = (0..after.len()).collect();
-    let mut buffer = Vec::new();
-    let m0 = pooled_median(before, &all_before, &mut buffer)?;
-    let m1 = pooled_median(after, &all_after, &mut buffer)?;
+    let pool_before = SortedPool::new(before);
+    let pool_after = SortedPool::new(after);
+    let mut counts_before = vec![1usize; before.len()];
+    let mut counts_after = vec![1usize; after.len()];
+    let m0 = pool_before.median(&counts_before)?;
+    let m1 = pool_after.median(&counts_after)?;
     let estimate = (m1 / m0).ln();
     let mut draws = Vec::with_capacity(resamples);
-    let mut picks_before = vec![0usize; before.len()];
-    let mut picks_after = vec![0usize; after.len()];
     for _ in 0..resamples {
-        for p in picks_before.iter_mut() {
-            *p = rng.random_range(0..before.len());
+        counts_before.fill(0);
+        for _ in 0..before.len() {
+            counts_before[rng.random_range(0..before.len())] += 1;
         }
-        for p in picks_after.iter_mut() {
-            *p = rng.random_range(0..after.len());
+        counts_after.fill(0);
+        for _ in 0..after.len() {
+            counts_after[rng.random_range(0..after.len())] += 1;
         }
         let (Some(b), Some(a)) = (
-            pooled_median(before, &picks_before, &mut buffer),
-            pooled_median(after, &picks_after, &mut buffer),
+            pool_before.median(&counts_before),
+            pool_after.median(&counts_after),
         ) else {
             continue;
         };
@@ -1194,6 +1246,32 @@ mod tests {
 
     fn close(a: f64, b: f64, tol: f64) {
         assert!((a - b).abs() <= tol, "{a} is not within {tol} of {b}");
+    }
+
+    /// The weighted scan of a sorted pool gives exactly the median of the resample's values
+    /// concatenated, for odd and even counts, empty clusters, ties and clusters picked many times.
+    #[test]
+    fn a_sorted_pools_median_is_the_median_of_the_resampled_values() {
+        let mut rng = Pcg64::seed_from_u64(7);
+        for _ in 0..500 {
+            let clusters: Vec<Vec<f64>> = (0..rng.random_range(1..8))
+                .map(|_| {
+                    (0..rng.random_range(0..6))
+                        .map(|_| f64::from(rng.random_range(0..20u32)) * 600.0)
+                        .collect()
+                })
+                .collect();
+            let slices: Vec<&[f64]> = clusters.iter().map(Vec::as_slice).collect();
+            let pool = SortedPool::new(&slices);
+            let counts: Vec<usize> = (0..slices.len()).map(|_| rng.random_range(0..4)).collect();
+            let mut concatenated: Vec<f64> = counts
+                .iter()
+                .enumerate()
+                .flat_map(|(k, &c)| std::iter::repeat_n(slices[k], c).flatten().copied())
+                .collect();
+            let expected = median(&mut concatenated).map(|m| m.max(MIN_DURATION));
+            assert_eq!(pool.median(&counts), expected, "{clusters:?} {counts:?}");
+        }
     }
 
     #[test]
